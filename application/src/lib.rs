@@ -1,0 +1,17 @@
+//! # veche-application
+//!
+//! The use cases: how a command reaches an aggregate and what the caller learns back.
+//! Nothing here knows HTTP or SQL; the store and the log are ports.
+//!
+//! ## Layout
+//! - [`executor`]: load an aggregate, check the caller's expected version, decide, commit,
+//!   and report the new version and global log position (read-your-writes).
+//! - [`meetings`]: the meeting use cases on top of the executor, with idempotent scheduling.
+//! - [`ports`]: the traits infrastructure implements (the log position lookup).
+#![forbid(unsafe_code)]
+
+pub mod executor;
+pub mod meetings;
+pub mod ports;
+
+pub use executor::{CommandError, CommandOutcome, Executor, Versioned};
