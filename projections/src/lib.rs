@@ -1,1 +1,43 @@
+//! # veche-projections
+//!
+//! The read side: the global log of events, the projector that folds it into read-model
+//! tables, and the queries over those tables.
+//!
+//! Delivery to a projection is exactly-once: each batch updates the read model and the
+//! projection's checkpoint in one transaction, so a crash either keeps both or neither.
+//!
+//! ## Layout
+//! - [`global_log`]: the gap-free reader of the `events` table in `global_position` order.
+//! - [`projector`]: the loop that runs every projection from its checkpoint, one leader
+//!   at a time across nodes, woken by `NOTIFY` with polling as the fallback; and rebuild.
+//! - [`meeting_details`], [`calendar`]: the two read models and how events change them.
+//! - [`progress`]: how far the projections have got, for read-your-writes waits.
+//! - [`queries`]: what the API reads.
+#![forbid(unsafe_code)]
 
+pub mod calendar;
+pub mod global_log;
+pub mod meeting_details;
+pub mod progress;
+pub mod projector;
+pub mod queries;
+
+pub use global_log::RecordedEvent;
+pub use projector::{Projection, Projector};
+
+/// Why projecting failed. The projector retries the batch; nothing is skipped.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    #[error("event at position {position} ({event_type} {event_version}) cannot be decoded")]
+    Decode {
+        position: i64,
+        event_type: String,
+        event_version: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("unknown projection `{0}`")]
+    UnknownProjection(String),
+}

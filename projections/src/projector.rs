@@ -1,0 +1,288 @@
+//! The projector: runs every projection from its checkpoint over the global log.
+//!
+//! - **Exactly-once**: a batch's read-model changes and its checkpoint advance commit in
+//!   one transaction. The checkpoint update is guarded by the value read at the start, so
+//!   a batch that raced a rebuild rolls back instead of writing over the reset.
+//! - **One leader**: each node runs a projector, but only the one holding the PostgreSQL
+//!   advisory lock works; the others wait, and take over when its session ends.
+//! - **Woken, not spinning**: `LISTEN veche_events` wakes it on appends; a poll every
+//!   [`POLL_INTERVAL`] is the fallback (a lost notification, a restarted listener).
+
+use crate::global_log::{self, RecordedEvent, EVENTS_CHANNEL};
+use crate::{calendar, meeting_details, ProjectionError};
+use cqrs_es::persist::EventUpcaster;
+use sqlx::postgres::PgListener;
+use sqlx::{Connection, PgConnection, PgPool};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// The read models veche maintains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Projection {
+    MeetingDetails,
+    Calendar,
+}
+
+impl Projection {
+    pub const ALL: [Projection; 2] = [Projection::MeetingDetails, Projection::Calendar];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::MeetingDetails => meeting_details::NAME,
+            Self::Calendar => calendar::NAME,
+        }
+    }
+
+    pub fn tables(self) -> &'static [&'static str] {
+        match self {
+            Self::MeetingDetails => meeting_details::TABLES,
+            Self::Calendar => calendar::TABLES,
+        }
+    }
+
+    pub fn by_name(name: &str) -> Result<Self, ProjectionError> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| ProjectionError::UnknownProjection(name.to_string()))
+    }
+
+    async fn apply(
+        self,
+        conn: &mut PgConnection,
+        recorded: &RecordedEvent,
+        upcasters: &[Box<dyn EventUpcaster>],
+    ) -> Result<(), ProjectionError> {
+        let Some(event) = recorded.meeting_event(upcasters)? else { return Ok(()) };
+        match self {
+            Self::MeetingDetails => meeting_details::apply(conn, recorded, event).await,
+            Self::Calendar => calendar::apply(conn, recorded, event).await,
+        }
+    }
+}
+
+/// How long an idle projector waits for a notification before it looks anyway.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
+/// How soon to look again when events exist that in-flight transactions still hide.
+const IN_FLIGHT_RETRY: Duration = Duration::from_millis(2);
+/// How long to wait after a failed batch before retrying it.
+const ERROR_BACKOFF: Duration = Duration::from_secs(1);
+/// The advisory lock that elects the one working projector.
+const LEADER_LOCK: i64 = 0x7665_6368_6550_524a; // "vecheePRJ"
+/// The channel on which a committed batch announces progress.
+pub const PROJECTED_CHANNEL: &str = "veche_projected";
+
+pub struct Projector {
+    pool: PgPool,
+    projections: Vec<Projection>,
+    batch_size: i64,
+    upcasters: Vec<Box<dyn EventUpcaster>>,
+}
+
+/// The outcome of one batch of one projection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Events were applied; there may be more.
+    Applied(usize),
+    /// Nothing visible to apply.
+    Idle,
+    /// A concurrent rebuild reset the checkpoint; the batch was rolled back.
+    Raced,
+}
+
+impl Projector {
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            pool,
+            projections: Projection::ALL.to_vec(),
+            batch_size: 500,
+            upcasters: domain::upcasting::meeting_upcasters(),
+        }
+    }
+
+    pub fn with_batch_size(mut self, batch_size: i64) -> Self {
+        self.batch_size = batch_size.max(1);
+        self
+    }
+
+    /// Creates the checkpoint rows of every projection (idempotent).
+    pub async fn ensure_checkpoints(&self) -> Result<(), ProjectionError> {
+        for projection in &self.projections {
+            sqlx::query("insert into projection_checkpoint (name) values ($1) on conflict do nothing")
+                .bind(projection.name())
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Applies one batch of one projection in one transaction.
+    pub async fn step(&self, projection: Projection) -> Result<Step, ProjectionError> {
+        let mut tx = self.pool.begin().await?;
+        // Read before writing anything: until it writes, this transaction has no id of its
+        // own, so it does not hold back the snapshot horizon the log reader relies on.
+        let checkpoint: i64 =
+            sqlx::query_scalar("select position from projection_checkpoint where name = $1")
+                .bind(projection.name())
+                .fetch_one(&mut *tx)
+                .await?;
+        let events = global_log::read_after(&mut *tx, checkpoint, self.batch_size).await?;
+        let Some(last) = events.last() else {
+            tx.rollback().await?;
+            return Ok(Step::Idle);
+        };
+        let (last_position, last_recorded_at) = (last.position, last.recorded_at);
+        for event in &events {
+            projection.apply(&mut tx, event, &self.upcasters).await?;
+        }
+        let advanced = sqlx::query(
+            "update projection_checkpoint set position = $2, updated_at = now() \
+             where name = $1 and position = $3",
+        )
+        .bind(projection.name())
+        .bind(last_position)
+        .bind(checkpoint)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if advanced != 1 {
+            tx.rollback().await?;
+            return Ok(Step::Raced);
+        }
+        sqlx::query("select pg_notify($1, $2)")
+            .bind(PROJECTED_CHANNEL)
+            .bind(format!("{}:{}", projection.name(), last_position))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let lag = (chrono::Utc::now() - last_recorded_at).num_milliseconds().max(0) as f64 / 1000.0;
+        metrics::gauge!("veche_projection_lag_seconds", "projection" => projection.name()).set(lag);
+        metrics::gauge!("veche_projection_position", "projection" => projection.name())
+            .set(last_position as f64);
+        metrics::counter!("veche_projected_events_total", "projection" => projection.name())
+            .increment(events.len() as u64);
+        Ok(Step::Applied(events.len()))
+    }
+
+    /// Runs every projection until none has visible work left. Returns the events applied.
+    pub async fn catch_up(&self) -> Result<usize, ProjectionError> {
+        let mut total = 0;
+        loop {
+            let mut applied = 0;
+            for projection in &self.projections {
+                match self.step(*projection).await? {
+                    Step::Applied(n) => applied += n,
+                    Step::Idle => {}
+                    Step::Raced => applied += 1, // go round again from the reset checkpoint
+                }
+            }
+            if applied == 0 {
+                return Ok(total);
+            }
+            total += applied;
+        }
+    }
+
+    /// True when some appended event is not yet visible to the reader (its transaction,
+    /// or an older one, is still running), so it is worth looking again very soon.
+    async fn events_in_flight(&self) -> Result<bool, ProjectionError> {
+        let head = global_log::head(&self.pool).await?;
+        let lowest: Option<i64> =
+            sqlx::query_scalar("select min(position) from projection_checkpoint where name = any($1)")
+                .bind(self.projections.iter().map(|p| p.name()).collect::<Vec<_>>())
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(head > lowest.unwrap_or(0))
+    }
+
+    /// Runs as leader or stand-by until `shutdown` is cancelled.
+    pub async fn run(self, shutdown: CancellationToken) {
+        while !shutdown.is_cancelled() {
+            match self.lead(&shutdown).await {
+                Ok(()) => {}
+                Err(error) => {
+                    tracing::error!(error = %error, cause = ?error, "projector failed; retrying");
+                    metrics::counter!("veche_projector_errors_total").increment(1);
+                    tokio::select! {
+                        _ = shutdown.cancelled() => {}
+                        _ = tokio::time::sleep(ERROR_BACKOFF) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    async fn lead(&self, shutdown: &CancellationToken) -> Result<(), ProjectionError> {
+        // The lock lives as long as this connection's session; dropping it releases it.
+        let mut leader = self.pool.acquire().await?.detach();
+        loop {
+            let acquired: bool = sqlx::query_scalar("select pg_try_advisory_lock($1)")
+                .bind(LEADER_LOCK)
+                .fetch_one(&mut leader)
+                .await?;
+            if acquired {
+                break;
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            }
+        }
+        tracing::info!("projector is the leader");
+        self.ensure_checkpoints().await?;
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(EVENTS_CHANNEL).await?;
+        metrics::gauge!("veche_projector_running").set(1.0);
+        let result = self.work(&mut listener, shutdown).await;
+        metrics::gauge!("veche_projector_running").set(0.0);
+        let _ = leader.close().await;
+        result
+    }
+
+    async fn work(&self, listener: &mut PgListener, shutdown: &CancellationToken) -> Result<(), ProjectionError> {
+        loop {
+            if shutdown.is_cancelled() {
+                return Ok(());
+            }
+            if self.catch_up().await? > 0 {
+                continue;
+            }
+            for projection in &self.projections {
+                metrics::gauge!("veche_projection_lag_seconds", "projection" => projection.name()).set(0.0);
+            }
+            let wait = if self.events_in_flight().await? { IN_FLIGHT_RETRY } else { POLL_INTERVAL };
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                notification = listener.recv() => { notification?; }
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Empties a projection's tables and sets its checkpoint to zero, in one transaction.
+    /// The running leader (or [`Projector::catch_up`]) then rebuilds it from the first event.
+    pub async fn reset(&self, projection: Projection) -> Result<(), ProjectionError> {
+        self.ensure_checkpoints().await?;
+        let mut tx = self.pool.begin().await?;
+        for table in projection.tables() {
+            sqlx::query(&format!("truncate table {table}")).execute(&mut *tx).await?;
+        }
+        sqlx::query("update projection_checkpoint set position = 0, updated_at = now() where name = $1")
+            .bind(projection.name())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Tries to become leader on a dedicated connection for a one-off job (the CLI's
+    /// rebuild): returns the connection holding the lock, or `None` if a server leads.
+    pub async fn try_lead_once(&self) -> Result<Option<PgConnection>, ProjectionError> {
+        let mut leader = self.pool.acquire().await?.detach();
+        let acquired: bool = sqlx::query_scalar("select pg_try_advisory_lock($1)")
+            .bind(LEADER_LOCK)
+            .fetch_one(&mut leader)
+            .await?;
+        Ok(acquired.then_some(leader))
+    }
+}
