@@ -1,1 +1,29 @@
+//! # veche-api
+//!
+//! The HTTP face of veche and the `veche` binary.
+//!
+//! ## Layout
+//! - [`cli`]: the `veche` subcommands (`serve`, `migrate`, `projections rebuild`,
+//!   `history`, `token`).
+//! - [`settings`]: every `VECHE_*` variable, with its default and why.
+//! - [`server`]: start-up and shutdown: database (embedded or configured), migrations,
+//!   projector, HTTP listener.
+//! - [`state`]: what every handler shares.
+//! - [`error`]: one error type, rendered as RFC 9457 problem+json.
+//! - [`auth`]: bearer JWT verification and minting.
+//! - [`extract`]: extractors for JSON bodies, `If-Match`, `Idempotency-Key`, request ids,
+//!   whose rejections are problem+json too.
+//! - [`http`]: one module per feature, each with its handlers and DTOs, merged with the
+//!   OpenAPI document in [`http::router`].
+//! - [`telemetry`]: tracing and Prometheus set-up.
+#![forbid(unsafe_code)]
 
+pub mod auth;
+pub mod cli;
+pub mod error;
+pub mod extract;
+pub mod http;
+pub mod server;
+pub mod settings;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,98 @@
+//! Bearer JWT authentication (HS256).
+//!
+//! A token carries `sub` (the stable user id), `email` and `name`, so that a host
+//! application's users sign in as they already do and veche needs no user table.
+//! `roles` may contain `auditor`, which lets its holder read any meeting's history.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use domain::values::EmailAddress;
+use domain::Actor;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub email: String,
+    pub name: String,
+    pub exp: i64,
+    #[serde(default)]
+    pub iat: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+}
+
+pub const AUDITOR_ROLE: &str = "auditor";
+
+/// The keys derived from the HS256 secret.
+#[derive(Clone)]
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl JwtKeys {
+    pub fn from_secret(secret: &str) -> Self {
+        Self {
+            encoding: EncodingKey::from_secret(secret.as_bytes()),
+            decoding: DecodingKey::from_secret(secret.as_bytes()),
+        }
+    }
+
+    pub fn mint(&self, claims: &Claims) -> Result<String, jsonwebtoken::errors::Error> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Claims, jsonwebtoken::errors::Error> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.leeway = 30;
+        Ok(jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)?.claims)
+    }
+}
+
+/// The authenticated caller. Extracting it from a request without a valid token answers
+/// 401 with `WWW-Authenticate: Bearer`, so every handler that takes it is protected.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub actor: Actor,
+    pub roles: Vec<String>,
+}
+
+impl AuthUser {
+    pub fn is_auditor(&self) -> bool {
+        self.roles.iter().any(|r| r == AUDITOR_ROLE)
+    }
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or_else(|| ApiError::Unauthorized("the Authorization header is missing".into()))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .ok_or_else(|| ApiError::Unauthorized("the Authorization header is not `Bearer <token>`".into()))?;
+        let claims = state
+            .jwt
+            .verify(token.trim())
+            .map_err(|e| ApiError::Unauthorized(format!("the bearer token is not valid: {e}")))?;
+        let email = EmailAddress::parse(&claims.email)
+            .map_err(|_| ApiError::Unauthorized("the token's `email` is not an email address".into()))?;
+        if claims.sub.is_empty() {
+            return Err(ApiError::Unauthorized("the token's `sub` is empty".into()));
+        }
+        Ok(Self {
+            actor: Actor { user_id: claims.sub, email, name: claims.name },
+            roles: claims.roles,
+        })
+    }
+}

@@ -1,0 +1,216 @@
+//! The `veche` command line.
+
+use crate::auth::Claims;
+use crate::http::history::{replay, HistoryEntry};
+use crate::server::{self, open_database};
+use crate::settings::Settings;
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+use cqrs_es::Aggregate;
+use domain::meeting::Meeting;
+use projections::projector::Projection;
+use projections::Projector;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "veche", version, about = "Self-hosted meetings: calendar, video rooms, notifications")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP API and the projector (and, without VECHE_DATABASE_URL, an embedded PostgreSQL).
+    Serve(#[command(flatten)] Settings),
+    /// Apply the database migrations and exit.
+    Migrate(#[command(flatten)] Settings),
+    /// Manage read models.
+    Projections {
+        #[command(subcommand)]
+        command: ProjectionsCommand,
+    },
+    /// Print a meeting's history from the event log, for auditors.
+    History {
+        /// The meeting id.
+        meeting_id: uuid::Uuid,
+        /// Show only events recorded at or before this instant (RFC 3339), and the state then.
+        #[arg(long)]
+        as_of: Option<DateTime<Utc>>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Mint a development bearer token signed with this veche's secret.
+    Token {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// The user id (`sub`); defaults to the email.
+        #[arg(long)]
+        sub: Option<String>,
+        /// Lifetime in hours.
+        #[arg(long, default_value_t = 24)]
+        ttl_hours: i64,
+        /// Roles, e.g. `auditor`.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ProjectionsCommand {
+    /// Empty a read model (or all) and build it again from the first event.
+    Rebuild {
+        /// `meeting_details` or `calendar`; all when omitted.
+        name: Option<String>,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+pub fn main() -> ExitCode {
+    crate::telemetry::init_tracing();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(settings) => serve(settings).await,
+        Command::Migrate(settings) => {
+            let database = open_database(&settings).await?;
+            println!("migrations applied");
+            close(database).await
+        }
+        Command::Projections { command: ProjectionsCommand::Rebuild { name, settings } } => {
+            rebuild(name, settings).await
+        }
+        Command::History { meeting_id, as_of, json, settings } => history(meeting_id, as_of, json, settings).await,
+        Command::Token { email, name, sub, ttl_hours, roles, settings } => {
+            let keys = server::jwt_keys(&settings)?;
+            let now = Utc::now().timestamp();
+            let claims = Claims {
+                sub: sub.unwrap_or_else(|| email.to_lowercase()),
+                email,
+                name,
+                exp: now + ttl_hours.max(1) * 3600,
+                iat: Some(now),
+                roles,
+            };
+            println!("{}", keys.mint(&claims)?);
+            Ok(())
+        }
+    }
+}
+
+async fn close(database: server::Database) -> anyhow::Result<()> {
+    database.pool.close().await;
+    if let Some(cluster) = database.embedded {
+        cluster.stop().await?;
+    }
+    Ok(())
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let running = server::start(settings.clone()).await?;
+    let url = format!("http://{}", running.addr);
+    eprintln!(
+        "\nveche is running at {url}\n  API description: {url}/api/openapi.json\n  a token: veche token --email ann@example.org --name Ann\n  meeting links start with {}\n",
+        settings.public_url()
+    );
+    server::shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.stop().await
+}
+
+async fn rebuild(name: Option<String>, settings: Settings) -> anyhow::Result<()> {
+    let selected = match name {
+        Some(name) => vec![Projection::by_name(&name)?],
+        None => Projection::ALL.to_vec(),
+    };
+    let database = open_database(&settings).await?;
+    let projector = Projector::new(database.pool.clone());
+    for projection in &selected {
+        projector.reset(*projection).await?;
+        println!("{}: reset to position 0", projection.name());
+    }
+    match projector.try_lead_once().await? {
+        Some(lock) => {
+            let applied = projector.catch_up().await?;
+            drop(lock);
+            println!("rebuilt from {applied} event applications");
+        }
+        None => println!("a running veche leads the projector and is rebuilding now"),
+    }
+    close(database).await
+}
+
+async fn history(
+    meeting_id: uuid::Uuid,
+    as_of: Option<DateTime<Utc>>,
+    json: bool,
+    settings: Settings,
+) -> anyhow::Result<()> {
+    let database = open_database(&settings).await?;
+    let events =
+        projections::global_log::stream_of(&database.pool, Meeting::TYPE, &meeting_id.to_string(), as_of).await?;
+    if events.is_empty() {
+        close(database).await?;
+        anyhow::bail!("no events for meeting {meeting_id}");
+    }
+    let meeting = replay(&events).context("replaying the meeting")?;
+    let entries: Vec<HistoryEntry> = events.iter().map(HistoryEntry::from_recorded).collect();
+    if json {
+        let state = meeting.state();
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({
+            "meeting_id": meeting_id, "as_of": as_of, "events": entries, "state": state,
+        }))?);
+    } else {
+        println!("{:<4} {:<10} {:<25} {:<24} {:<30} CHANGES", "SEQ", "POSITION", "RECORDED AT", "EVENT", "BY");
+        for entry in &entries {
+            println!(
+                "{:<4} {:<10} {:<25} {:<24} {:<30} {}",
+                entry.sequence,
+                entry.position,
+                entry.recorded_at.format("%Y-%m-%d %H:%M:%S%.3fZ"),
+                entry.event_type,
+                entry.actor.email.as_deref().unwrap_or("-"),
+                entry.changes
+            );
+        }
+        if let Some(state) = meeting.state() {
+            println!(
+                "\nstate{}: \"{}\" {:?}, {} – {} {}, version {}, {} attendee(s)",
+                as_of.map(|t| format!(" as of {t}")).unwrap_or_default(),
+                state.title.as_str(),
+                state.status,
+                state.schedule.start,
+                state.schedule.end,
+                state.schedule.time_zone.name(),
+                meeting.version(),
+                state.attendees.len()
+            );
+        }
+    }
+    close(database).await
+}

@@ -1,0 +1,413 @@
+//! `/api/meetings`: schedule a meeting and change it.
+//!
+//! Every change answers with the meeting as it now is, its new version (also the `ETag`)
+//! and the global log position it reached (also `Veche-Position`). `If-Match` makes a
+//! change conditional on the version the client last saw: a stale one gets 412.
+
+use super::dto::MeetingView;
+use super::{wait_for_projections, ReadAfter};
+use crate::auth::AuthUser;
+use crate::error::{ApiError, Problem, Result};
+use crate::extract::{IdempotencyKey, IfMatch, Json, Path, Query, RequestId};
+use crate::state::AppState;
+use application::executor::CommandOutcome;
+use application::meetings::{meeting_id_for_key, new_meeting_id, CommandMeta, Idempotency};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDateTime;
+use domain::meeting::{Meeting, MeetingCommand, Response as Answer};
+use domain::values::{Description, DisplayName, EmailAddress, Invitee, Reminders, Schedule, TimeZone, Title};
+use domain::{MeetingId, RoomId};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(schedule_meeting))
+        .routes(routes!(get_meeting, update_meeting))
+        .routes(routes!(reschedule_meeting))
+        .routes(routes!(invite_attendees))
+        .routes(routes!(remove_attendee))
+        .routes(routes!(respond))
+        .routes(routes!(cancel_meeting))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttendeeInput {
+    pub email: String,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleMeetingRequest {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// Wall-clock start in `time_zone`, without offset.
+    #[schema(value_type = String, example = "2026-12-01T10:00:00")]
+    pub start: NaiveDateTime,
+    #[schema(value_type = String, example = "2026-12-01T11:00:00")]
+    pub end: NaiveDateTime,
+    /// IANA time zone name.
+    #[schema(example = "Europe/Berlin")]
+    pub time_zone: String,
+    #[serde(default)]
+    pub attendees: Vec<AttendeeInput>,
+    /// Minutes before the start; default `[10]`.
+    pub reminders: Option<Vec<u32>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeetingRequest {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub reminders: Option<Vec<u32>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleRequest {
+    #[schema(value_type = String, example = "2026-12-01T10:00:00")]
+    pub start: NaiveDateTime,
+    #[schema(value_type = String, example = "2026-12-01T11:00:00")]
+    pub end: NaiveDateTime,
+    #[schema(example = "Europe/Berlin")]
+    pub time_zone: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteRequest {
+    pub attendees: Vec<AttendeeInput>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerInput {
+    Accepted,
+    Declined,
+    Tentative,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RespondRequest {
+    pub response: AnswerInput,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    pub reason: Option<String>,
+}
+
+/// The answer to every change.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CommandResult {
+    pub meeting: MeetingView,
+    /// The meeting's version after the change (the `ETag`).
+    pub version: u64,
+    /// The global log position the change reached; pass it as `after_position` to a
+    /// query to read your own write. `null` when nothing changed.
+    pub position: Option<i64>,
+}
+
+fn parse_schedule(start: NaiveDateTime, end: NaiveDateTime, time_zone: &str) -> Result<Schedule> {
+    let zone = TimeZone::parse(time_zone).map_err(|e| ApiError::invalid("time_zone", e))?;
+    Schedule::parse(start, end, zone).map_err(|e| ApiError::invalid("start", e))
+}
+
+fn parse_invitees(inputs: Vec<AttendeeInput>) -> Result<Vec<Invitee>> {
+    if inputs.len() > domain::meeting::MAX_ATTENDEES {
+        return Err(ApiError::Meeting(domain::meeting::MeetingError::TooManyAttendees {
+            max: domain::meeting::MAX_ATTENDEES,
+        }));
+    }
+    inputs
+        .into_iter()
+        .enumerate()
+        .map(|(i, input)| {
+            let email = EmailAddress::parse(&input.email)
+                .map_err(|e| ApiError::invalid(format!("attendees[{i}].email"), e))?;
+            let name = input
+                .name
+                .as_deref()
+                .map(DisplayName::parse)
+                .transpose()
+                .map_err(|e| ApiError::invalid(format!("attendees[{i}].name"), e))?
+                .filter(|n| !n.as_str().is_empty());
+            Ok(Invitee { email, name })
+        })
+        .collect()
+}
+
+fn parse_reminders(minutes: &[u32]) -> Result<Reminders> {
+    Reminders::parse(minutes).map_err(|e| ApiError::invalid("reminders", e))
+}
+
+fn meta(if_match: IfMatch, request_id: RequestId) -> CommandMeta {
+    CommandMeta { expected_version: if_match.0, request_id: request_id.0 }
+}
+
+pub(crate) fn etag(version: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header value")
+}
+
+fn command_response(
+    state: &AppState,
+    user: &AuthUser,
+    status: StatusCode,
+    outcome: CommandOutcome<Meeting>,
+) -> Result<Response> {
+    let version = outcome.aggregate.version();
+    let meeting = MeetingView::of(&outcome.aggregate, &user.actor, &state.public_url).ok_or(ApiError::NotFound)?;
+    let mut headers = HeaderMap::new();
+    headers.insert(header::ETAG, etag(version));
+    if let Some(position) = outcome.position {
+        headers.insert("veche-position", HeaderValue::from(position));
+    }
+    if status == StatusCode::CREATED {
+        let location = format!("/api/meetings/{}", meeting.id);
+        headers.insert(header::LOCATION, HeaderValue::from_str(&location).expect("a path is a valid header"));
+    }
+    metrics::counter!("veche_commands_total", "outcome" => "ok").increment(1);
+    Ok((status, headers, Json(CommandResult { meeting, version, position: outcome.position })).into_response())
+}
+
+async fn execute(
+    state: &AppState,
+    user: &AuthUser,
+    id: Uuid,
+    command: MeetingCommand,
+    meta: CommandMeta,
+) -> Result<Response> {
+    let name = command.name();
+    let outcome = state.meetings.execute(MeetingId(id), command, meta).await.inspect_err(|_| {
+        metrics::counter!("veche_commands_total", "outcome" => "refused", "command" => name).increment(1);
+    })?;
+    command_response(state, user, StatusCode::OK, outcome)
+}
+
+/// Schedule a meeting. With `Idempotency-Key`, a retried request returns the first
+/// result (with `Idempotent-Replayed: true`) and creates nothing.
+#[utoipa::path(post, path = "/api/meetings", tag = "meetings",
+    request_body = ScheduleMeetingRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses(
+        (status = 201, description = "Scheduled", body = CommandResult),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(user = %user.actor.user_id))]
+pub async fn schedule_meeting(
+    State(state): State<AppState>,
+    user: AuthUser,
+    IdempotencyKey(key): IdempotencyKey,
+    request_id: RequestId,
+    Json(body): Json<serde_json::Value>,
+) -> Result<Response> {
+    // serde_json's maps are sorted, so the re-serialised body is a canonical form: the
+    // same request with its keys in another order has the same fingerprint.
+    let fingerprint = hex::encode(Sha256::digest(body.to_string().as_bytes()));
+    let request: ScheduleMeetingRequest = serde_json::from_value(body)
+        .map_err(|e| ApiError::Malformed(format!("the body is not a valid meeting: {e}")))?;
+    let title = Title::parse(&request.title).map_err(|e| ApiError::invalid("title", e))?;
+    let description = Description::parse(&request.description).map_err(|e| ApiError::invalid("description", e))?;
+    let schedule = parse_schedule(request.start, request.end, &request.time_zone)?;
+    let attendees = parse_invitees(request.attendees)?;
+    let reminders = match request.reminders {
+        Some(minutes) => parse_reminders(&minutes)?,
+        None => Reminders::default(),
+    };
+    let meeting_id = match &key {
+        Some(key) => meeting_id_for_key(&user.actor, key),
+        None => new_meeting_id(),
+    };
+    let command = MeetingCommand::Schedule {
+        meeting_id,
+        room_id: RoomId(Uuid::now_v7()),
+        organizer: user.actor.clone(),
+        title,
+        description,
+        schedule,
+        attendees,
+        reminders,
+    };
+    let idempotency = key.map(|key| Idempotency { key, fingerprint });
+    let scheduled = state
+        .meetings
+        .schedule(command, idempotency, CommandMeta { expected_version: None, request_id: request_id.0 })
+        .await?;
+    let replayed = scheduled.replayed;
+    let mut response = command_response(&state, &user, StatusCode::CREATED, scheduled.outcome)?;
+    if replayed {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+/// One meeting, as the caller (organizer or attendee) sees it.
+#[utoipa::path(get, path = "/api/meetings/{id}", tag = "meetings",
+    params(("id" = Uuid, Path), ReadAfter),
+    responses(
+        (status = 200, body = MeetingView, headers(("ETag" = String))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Projections did not reach `after_position` in time", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_meeting(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Query(read_after): Query<ReadAfter>,
+) -> Result<Response> {
+    wait_for_projections(&state, read_after).await?;
+    let record = projections::queries::meeting(&state.pool, MeetingId(id)).await?.ok_or(ApiError::NotFound)?;
+    let view = MeetingView::of(&record.meeting, &user.actor, &state.public_url).ok_or(ApiError::NotFound)?;
+    Ok(([(header::ETAG, etag(view.version))], Json(view)).into_response())
+}
+
+/// Change the title, description or reminders (organizer only).
+#[utoipa::path(patch, path = "/api/meetings/{id}", tag = "meetings",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    request_body = UpdateMeetingRequest,
+    responses((status = 200, body = CommandResult),
+        (status = 412, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn update_meeting(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    if_match: IfMatch,
+    request_id: RequestId,
+    Json(request): Json<UpdateMeetingRequest>,
+) -> Result<Response> {
+    let command = MeetingCommand::ChangeDetails {
+        actor: user.actor.clone(),
+        title: request.title.as_deref().map(Title::parse).transpose().map_err(|e| ApiError::invalid("title", e))?,
+        description: request
+            .description
+            .as_deref()
+            .map(Description::parse)
+            .transpose()
+            .map_err(|e| ApiError::invalid("description", e))?,
+        reminders: request.reminders.as_deref().map(parse_reminders).transpose()?,
+    };
+    execute(&state, &user, id, command, meta(if_match, request_id)).await
+}
+
+/// Move the meeting (organizer only).
+#[utoipa::path(put, path = "/api/meetings/{id}/schedule", tag = "meetings",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = RescheduleRequest,
+    responses((status = 200, body = CommandResult)),
+    security(("bearer" = [])))]
+pub async fn reschedule_meeting(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    if_match: IfMatch,
+    request_id: RequestId,
+    Json(request): Json<RescheduleRequest>,
+) -> Result<Response> {
+    let schedule = parse_schedule(request.start, request.end, &request.time_zone)?;
+    let command = MeetingCommand::Reschedule { actor: user.actor.clone(), schedule };
+    execute(&state, &user, id, command, meta(if_match, request_id)).await
+}
+
+/// Invite more people (organizer only).
+#[utoipa::path(post, path = "/api/meetings/{id}/attendees", tag = "meetings",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = InviteRequest,
+    responses((status = 200, body = CommandResult)),
+    security(("bearer" = [])))]
+pub async fn invite_attendees(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    if_match: IfMatch,
+    request_id: RequestId,
+    Json(request): Json<InviteRequest>,
+) -> Result<Response> {
+    let attendees = parse_invitees(request.attendees)?;
+    let command = MeetingCommand::InviteAttendees { actor: user.actor.clone(), attendees };
+    execute(&state, &user, id, command, meta(if_match, request_id)).await
+}
+
+/// Take someone off the meeting (organizer only).
+#[utoipa::path(delete, path = "/api/meetings/{id}/attendees/{email}", tag = "meetings",
+    params(("id" = Uuid, Path), ("email" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = CommandResult)),
+    security(("bearer" = [])))]
+pub async fn remove_attendee(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, email)): Path<(Uuid, String)>,
+    if_match: IfMatch,
+    request_id: RequestId,
+) -> Result<Response> {
+    let email = EmailAddress::parse(&email).map_err(|e| ApiError::invalid("email", e))?;
+    let command = MeetingCommand::RemoveAttendee { actor: user.actor.clone(), email };
+    execute(&state, &user, id, command, meta(if_match, request_id)).await
+}
+
+/// Answer the invitation (attendees only).
+#[utoipa::path(put, path = "/api/meetings/{id}/response", tag = "meetings",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = RespondRequest,
+    responses((status = 200, body = CommandResult)),
+    security(("bearer" = [])))]
+pub async fn respond(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    if_match: IfMatch,
+    request_id: RequestId,
+    Json(request): Json<RespondRequest>,
+) -> Result<Response> {
+    let response = match request.response {
+        AnswerInput::Accepted => Answer::Accepted,
+        AnswerInput::Declined => Answer::Declined,
+        AnswerInput::Tentative => Answer::Tentative,
+    };
+    let command = MeetingCommand::Respond { actor: user.actor.clone(), response };
+    execute(&state, &user, id, command, meta(if_match, request_id)).await
+}
+
+/// Call the meeting off (organizer only). The body is optional.
+#[utoipa::path(post, path = "/api/meetings/{id}/cancel", tag = "meetings",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body(content = Option<CancelRequest>),
+    responses((status = 200, body = CommandResult)),
+    security(("bearer" = [])))]
+pub async fn cancel_meeting(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    if_match: IfMatch,
+    request_id: RequestId,
+    body: axum::body::Bytes,
+) -> Result<Response> {
+    let request: CancelRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        CancelRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::Malformed(format!("the body is not valid: {e}")))?
+    };
+    let reason = request
+        .reason
+        .as_deref()
+        .map(Description::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid("reason", e))?;
+    let command = MeetingCommand::Cancel { actor: user.actor.clone(), reason };
+    execute(&state, &user, id, command, meta(if_match, request_id)).await
+}

@@ -1,0 +1,126 @@
+//! The HTTP routes: one module per feature, merged here with the OpenAPI document.
+
+pub mod calendar;
+pub mod dto;
+pub mod history;
+pub mod meetings;
+pub mod ops;
+
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use serde::Deserialize;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "veche", description = "Self-hosted meetings: calendar, video rooms, notifications."),
+    modifiers(&BearerAuth),
+    components(schemas(Problem)),
+    tags(
+        (name = "meetings", description = "Schedule and change meetings"),
+        (name = "calendar", description = "A person's meetings in a time range"),
+        (name = "history", description = "The event history of a meeting, for auditors"),
+        (name = "operations", description = "Health, readiness, metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// `?after_position=N`: wait (bounded) until the read models include position N, the
+/// value a command returned, so that a client reads its own writes.
+#[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReadAfter {
+    /// A position returned by a command (`position` / `Veche-Position`).
+    pub after_position: Option<i64>,
+}
+
+pub(crate) async fn wait_for_projections(state: &AppState, read_after: ReadAfter) -> Result<(), ApiError> {
+    let Some(position) = read_after.after_position else { return Ok(()) };
+    if state.progress.wait_for(position, state.read_wait).await {
+        Ok(())
+    } else {
+        Err(ApiError::NotCaughtUp(position))
+    }
+}
+
+static BODY_LIMIT: OnceLock<usize> = OnceLock::new();
+
+/// The body size limit in force (for the 413 message).
+pub fn body_limit() -> usize {
+    *BODY_LIMIT.get().unwrap_or(&0)
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let settings = state.settings.clone();
+    let _ = BODY_LIMIT.set(settings.max_body_bytes);
+    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(meetings::router())
+        .merge(calendar::router())
+        .merge(history::router())
+        .merge(ops::router())
+        .split_for_parts();
+    let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serialises");
+    api.route(
+        "/api/openapi.json",
+        axum::routing::get(move || async move {
+            ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json.clone())
+        }),
+    )
+    .fallback(|| async { ApiError::NoRoute })
+    .layer(axum::middleware::from_fn(record_metrics))
+    .layer(axum::extract::DefaultBodyLimit::max(settings.max_body_bytes))
+    .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+        ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
+    }))
+    .layer(tower_http::trace::TraceLayer::new_for_http())
+    .layer(PropagateRequestIdLayer::x_request_id())
+    .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+    .layer(tower::limit::GlobalConcurrencyLimitLayer::new(settings.max_concurrent_requests))
+    .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        Duration::from_secs(30),
+    ))
+    .with_state(state)
+}
+
+/// Request latency by route and status, for Prometheus.
+async fn record_metrics(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = request.method().to_string();
+    let response = next.run(request).await;
+    metrics::histogram!(
+        "veche_http_request_duration_seconds",
+        "method" => method,
+        "route" => route,
+        "status" => response.status().as_u16().to_string()
+    )
+    .record(started.elapsed().as_secs_f64());
+    response
+}

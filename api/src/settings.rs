@@ -1,0 +1,93 @@
+//! Configuration: one `VECHE_*` environment variable per field, each with a default that
+//! works on a developer's machine.
+
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address and port the HTTP API listens on.
+    #[arg(long, env = "VECHE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Home of the embedded PostgreSQL cluster and of generated secrets. Defaults to
+    /// /var/lib/veche for root (PostgreSQL runs as the `postgres` user and must be able
+    /// to enter it) and ~/.local/share/veche otherwise.
+    #[arg(long, env = "VECHE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// PostgreSQL URL. Unset: veche starts its own cluster under the data directory.
+    #[arg(long, env = "VECHE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// HS256 secret that signs and verifies bearer tokens. Unset: a random secret is
+    /// generated once and kept in the data directory (`jwt-secret`).
+    #[arg(long, env = "VECHE_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Public base URL of this veche, used in meeting links. Defaults to http://<listen>.
+    #[arg(long, env = "VECHE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Most database connections this node opens.
+    #[arg(long, env = "VECHE_DB_MAX_CONNECTIONS", default_value_t = 32)]
+    pub db_max_connections: u32,
+
+    /// Longest a query waits for projections to reach the position it asks for, in ms.
+    #[arg(long, env = "VECHE_READ_WAIT_MS", default_value_t = 2000)]
+    pub read_wait_ms: u64,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "VECHE_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Most requests handled at once; beyond it requests queue (bounded by the OS backlog).
+    #[arg(long, env = "VECHE_MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
+    pub max_concurrent_requests: usize,
+}
+
+impl Settings {
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(default_data_dir)
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_string()
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    match home {
+        Some(home) if !is_root() => home.join(".local/share/veche"),
+        _ => PathBuf::from("/var/lib/veche"),
+    }
+}
+
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
+}
+
+/// Reads a secret kept in the data directory, creating it (mode 0600) on first use.
+pub fn persistent_secret(data_dir: &std::path::Path, file: &str) -> std::io::Result<String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = data_dir.join(file);
+    if let Ok(secret) = std::fs::read_to_string(&path) {
+        return Ok(secret.trim().to_string());
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let secret: String = {
+        use rand::distributions::{Alphanumeric, DistString};
+        Alphanumeric.sample_string(&mut rand::thread_rng(), 48)
+    };
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path)?;
+    f.write_all(secret.as_bytes())?;
+    Ok(secret)
+}

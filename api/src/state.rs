@@ -1,0 +1,26 @@
+//! What every handler shares.
+
+use crate::auth::JwtKeys;
+use crate::settings::Settings;
+use application::meetings::Meetings;
+use infrastructure::event_store::{MeetingStore, PgEventLog};
+use projections::progress::ProjectionProgress;
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub meetings: Arc<Meetings<MeetingStore, PgEventLog>>,
+    pub progress: ProjectionProgress,
+    pub jwt: JwtKeys,
+    /// Base of meeting links.
+    pub public_url: Arc<str>,
+    /// Longest a query waits for read-your-writes.
+    pub read_wait: Duration,
+    /// Whether this node's projector loop is alive (for `/readyz`).
+    pub projector_alive: Arc<std::sync::atomic::AtomicBool>,
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    pub settings: Arc<Settings>,
+}

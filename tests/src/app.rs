@@ -1,0 +1,112 @@
+//! `spawn_app()`: veche on a free port over a fresh database.
+
+use crate::cluster::TestDatabase;
+use api::auth::Claims;
+use api::server::RunningServer;
+use api::settings::Settings;
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::Value;
+use sqlx::PgPool;
+
+pub const TEST_JWT_SECRET: &str = "a-test-secret-that-is-long-enough";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub pool: PgPool,
+    server: RunningServer,
+    database: TestDatabase,
+}
+
+/// The settings a test veche runs with.
+pub fn test_settings(database_url: &str) -> Settings {
+    Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: Some(std::env::temp_dir().join("veche-test-data")),
+        database_url: Some(database_url.to_string()),
+        jwt_secret: Some(TEST_JWT_SECRET.into()),
+        public_url: Some("https://meet.example.org".into()),
+        db_max_connections: 10,
+        read_wait_ms: 2000,
+        max_body_bytes: 64 * 1024,
+        max_concurrent_requests: 512,
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        api::telemetry::init_tracing();
+    }
+    let database = TestDatabase::create().await;
+    let server = api::server::start(test_settings(&database.url)).await.expect("veche starts");
+    TestApp {
+        base: format!("http://{}", server.addr),
+        client: reqwest::Client::new(),
+        pool: server.pool.clone(),
+        server,
+        database,
+    }
+}
+
+/// A person with a token.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub sub: String,
+    pub email: String,
+    pub token: String,
+}
+
+pub fn token(claims: &Claims) -> String {
+    api::auth::JwtKeys::from_secret(TEST_JWT_SECRET).mint(claims).unwrap()
+}
+
+pub fn user(name: &str) -> User {
+    let email = format!("{name}@example.org");
+    let claims = Claims {
+        sub: format!("user-{name}"),
+        email: email.clone(),
+        name: name.to_string(),
+        exp: chrono::Utc::now().timestamp() + 3600,
+        iat: None,
+        roles: vec![],
+    };
+    User { sub: claims.sub.clone(), email, token: token(&claims) }
+}
+
+impl TestApp {
+    pub fn request(&self, method: Method, path: &str, who: &User) -> RequestBuilder {
+        self.client.request(method, format!("{}{}", self.base, path)).bearer_auth(&who.token)
+    }
+
+    /// Schedules a meeting for `organizer` with `attendees`, 1 December 2026 10:00–11:00
+    /// Berlin unless `body` overrides fields; returns the command result.
+    pub async fn schedule(&self, organizer: &User, attendees: &[&User], overrides: Value) -> Value {
+        let mut body = serde_json::json!({
+            "title": "Planning",
+            "description": "Agenda: next quarter",
+            "start": "2026-12-01T10:00:00",
+            "end": "2026-12-01T11:00:00",
+            "time_zone": "Europe/Berlin",
+            "attendees": attendees.iter().map(|a| serde_json::json!({"email": a.email})).collect::<Vec<_>>(),
+        });
+        if let (Some(base), Some(extra)) = (body.as_object_mut(), overrides.as_object()) {
+            for (k, v) in extra {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+        let response = self.request(Method::POST, "/api/meetings", organizer).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 201, "scheduling failed: {}", response.text().await.unwrap());
+        response.json().await.unwrap()
+    }
+
+    pub async fn json(response: Response) -> (u16, Value) {
+        let status = response.status().as_u16();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    pub async fn stop(self) {
+        self.server.stop().await.unwrap();
+        self.database.drop_database().await;
+    }
+}

@@ -1,0 +1,117 @@
+use reqwest::Method;
+use serde_json::{json, Value};
+use veche_tests::app::{spawn_app, user, TestApp};
+
+async fn schedule_problem(app: &TestApp, body: Value) -> (u16, Value) {
+    let ann = user("ann");
+    TestApp::json(app.request(Method::POST, "/api/meetings", &ann).json(&body).send().await.unwrap()).await
+}
+
+fn meeting(overrides: Value) -> Value {
+    let mut body = json!({"title": "T", "start": "2026-12-01T10:00:00", "end": "2026-12-01T11:00:00", "time_zone": "Europe/Berlin"});
+    for (k, v) in overrides.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    body
+}
+
+#[tokio::test]
+async fn invalid_meetings_get_a_precise_problem_and_store_nothing() {
+    let app = spawn_app().await;
+    let cases = [
+        (meeting(json!({"end": "2026-12-01T09:00:00"})), "start", "is not after the start"),
+        (meeting(json!({"end": "2026-12-20T09:00:00"})), "start", "longer than 168 hours"),
+        (meeting(json!({"time_zone": "Europe/Atlantis"})), "time_zone", "not a known IANA time zone"),
+        (meeting(json!({"title": "  "})), "title", "title is empty"),
+        (meeting(json!({"title": "x".repeat(201)})), "title", "longer than 200 characters"),
+        (meeting(json!({"description": "x".repeat(8001)})), "description", "longer than 8000"),
+        (meeting(json!({"attendees": [{"email": "not-an-email"}]})), "attendees[0].email", "not a valid email"),
+        (meeting(json!({"reminders": [10, 10]})), "reminders", "given twice"),
+        (meeting(json!({"start": "2026-03-29T02:30:00", "end": "2026-03-29T04:00:00"})), "start", "does not exist in Europe/Berlin"),
+    ];
+    for (body, field, detail) in cases {
+        let (status, problem) = schedule_problem(&app, body).await;
+        assert_eq!(status, 422, "{problem}");
+        assert_eq!(problem["type"], "urn:veche:problem:validation");
+        assert_eq!(problem["field"], field);
+        assert!(problem["detail"].as_str().unwrap().contains(detail), "{problem}");
+    }
+    let count: i64 = sqlx::query_scalar("select count(*) from events").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(count, 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn duplicate_and_excessive_attendees_are_refused() {
+    let app = spawn_app().await;
+    let (status, problem) = schedule_problem(
+        &app,
+        meeting(json!({"attendees": [{"email": "bob@example.org"}, {"email": "BOB@example.org"}]})),
+    )
+    .await;
+    assert_eq!((status, problem["type"].as_str().unwrap()), (422, "urn:veche:problem:duplicate-attendee"));
+    let crowd: Vec<Value> = (0..201).map(|i| json!({"email": format!("p{i}@example.org")})).collect();
+    let (status, problem) = schedule_problem(&app, meeting(json!({"attendees": crowd}))).await;
+    assert_eq!((status, problem["type"].as_str().unwrap()), (422, "urn:veche:problem:too-many-attendees"));
+    let (status, problem) = schedule_problem(&app, meeting(json!({"attendees": [{"email": "ann@example.org"}]}))).await;
+    assert_eq!((status, problem["type"].as_str().unwrap()), (422, "urn:veche:problem:organizer-invited"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_bodies_get_400_and_unknown_fields_are_named() {
+    let app = spawn_app().await;
+    let ann = user("ann");
+    let broken = app.request(Method::POST, "/api/meetings", &ann).header("content-type", "application/json").body("{\"title\":").send().await.unwrap();
+    let (status, problem) = TestApp::json(broken).await;
+    assert_eq!(status, 400);
+    assert_eq!(problem["type"], "urn:veche:problem:malformed-request");
+    let (status, problem) = schedule_problem(&app, meeting(json!({"colour": "red"}))).await;
+    assert_eq!(status, 400);
+    assert!(problem["detail"].as_str().unwrap().contains("colour"), "{problem}");
+    let (status, _) = schedule_problem(&app, meeting(json!({"start": "tomorrow"}))).await;
+    assert_eq!(status, 400);
+    let not_json = app.request(Method::POST, "/api/meetings", &ann).body("title=T").send().await.unwrap();
+    assert_eq!(not_json.status(), 415);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_gets_413() {
+    let app = spawn_app().await;
+    let ann = user("ann");
+    let huge = meeting(json!({"description": "x".repeat(100 * 1024)}));
+    let (status, problem) = TestApp::json(app.request(Method::POST, "/api/meetings", &ann).json(&huge).send().await.unwrap()).await;
+    assert_eq!(status, 413, "{problem}");
+    assert_eq!(problem["type"], "urn:veche:problem:payload-too-large");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_cancelled_meeting_refuses_changes_with_409() {
+    let app = spawn_app().await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let id = app.schedule(&ann, &[&bob], json!({})).await["meeting"]["id"].as_str().unwrap().to_string();
+    app.request(Method::POST, &format!("/api/meetings/{id}/cancel"), &ann).send().await.unwrap();
+    let (status, problem) = TestApp::json(
+        app.request(Method::PATCH, &format!("/api/meetings/{id}"), &ann).json(&json!({"title": "Back on"})).send().await.unwrap(),
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert_eq!(problem["type"], "urn:veche:problem:meeting-cancelled");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_routes_and_non_uuid_ids_get_404_problems() {
+    let app = spawn_app().await;
+    let ann = user("ann");
+    for path in ["/api/nothing-here", "/api/meetings/not-a-uuid"] {
+        let (status, problem) = TestApp::json(app.request(Method::GET, path, &ann).send().await.unwrap()).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(problem["type"].as_str().unwrap().starts_with("urn:veche:problem:"));
+    }
+    let (status, _) = TestApp::json(app.request(Method::PATCH, "/api/meetings/00000000-0000-0000-0000-000000000000", &ann).header("If-Match", "banana").json(&json!({})).send().await.unwrap()).await;
+    assert_eq!(status, 400);
+    app.stop().await;
+}

@@ -1,0 +1,8 @@
+//! The HTTP API as a client sees it, against veche on a free port over a fresh database.
+
+mod auth;
+mod calendar;
+mod errors;
+mod history;
+mod meetings;
+mod operations;

@@ -1,0 +1,46 @@
+use reqwest::Method;
+use serde_json::json;
+use veche_tests::app::{spawn_app, user, TestApp};
+
+#[tokio::test]
+async fn health_and_readiness_answer_when_the_database_and_projector_are_up() {
+    let app = spawn_app().await;
+    let health = app.client.get(format!("{}/healthz", app.base)).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let (status, ready) = TestApp::json(app.client.get(format!("{}/readyz", app.base)).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{ready}");
+    assert_eq!(ready["database"], true);
+    assert_eq!(ready["migrations"], true);
+    assert_eq!(ready["projector"], true);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_expose_request_latency_commands_and_projector_progress() {
+    let app = spawn_app().await;
+    let ann = user("ann");
+    let result = app.schedule(&ann, &[], json!({})).await;
+    let id = result["meeting"]["id"].as_str().unwrap();
+    let position = result["position"].as_i64().unwrap();
+    app.request(Method::GET, &format!("/api/meetings/{id}?after_position={position}"), &ann).send().await.unwrap();
+    let text = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    for name in ["veche_http_request_duration_seconds_bucket", "veche_commands_total", "veche_projection_lag_seconds", "veche_projection_lag_positions", "veche_projected_events_total"] {
+        assert!(text.contains(name), "{name} missing from /metrics");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_3_1_and_describes_every_route() {
+    let app = spawn_app().await;
+    let (status, doc) = TestApp::json(app.client.get(format!("{}/api/openapi.json", app.base)).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in ["/api/meetings", "/api/meetings/{id}", "/api/meetings/{id}/schedule", "/api/meetings/{id}/attendees",
+                 "/api/meetings/{id}/attendees/{email}", "/api/meetings/{id}/response", "/api/meetings/{id}/cancel",
+                 "/api/calendar", "/api/meetings/{id}/history", "/healthz", "/readyz", "/metrics"] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    app.stop().await;
+}

@@ -1,0 +1,100 @@
+use projections::global_log::read_after;
+use sqlx::{Connection, PgConnection, PgPool};
+use std::collections::BTreeSet;
+use std::time::Duration;
+use veche_tests::cluster::TestDatabase;
+
+async fn append(conn: &mut PgConnection, aggregate_id: &str) -> i64 {
+    sqlx::query_scalar(
+        "insert into events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
+         values ('Test', $1, 1, 'Happened', '1.0', '{}', '{}') returning global_position",
+    )
+    .bind(aggregate_id)
+    .fetch_one(conn)
+    .await
+    .unwrap()
+}
+
+/// 1. Transaction A appends and takes position 1, but has not committed.
+/// 2. Transaction B appends, takes position 2, and commits.
+/// 3. A reader must not return position 2 yet: had it advanced past 2, it would never
+///    see position 1.
+/// 4. A commits; the reader returns 1 then 2.
+#[tokio::test]
+async fn the_log_does_not_skip_an_event_whose_transaction_commits_later() {
+    let database = TestDatabase::create().await;
+    let pool = database.pool(4).await;
+    let mut a = PgConnection::connect(&database.url).await.unwrap();
+    let mut b = PgConnection::connect(&database.url).await.unwrap();
+
+    let mut tx_a = a.begin().await.unwrap();
+    let first = append(&mut tx_a, "a").await;
+    let mut tx_b = b.begin().await.unwrap();
+    let second = append(&mut tx_b, "b").await;
+    tx_b.commit().await.unwrap();
+    assert!(first < second);
+
+    assert!(read_after(&pool, 0, 100).await.unwrap().is_empty(), "B was read while A, older, was in flight");
+
+    tx_a.commit().await.unwrap();
+    let read: Vec<i64> = read_after(&pool, 0, 100).await.unwrap().iter().map(|e| e.position).collect();
+    assert_eq!(read, vec![first, second]);
+    pool.close().await;
+    database.drop_database().await;
+}
+
+/// Many writers commit after random delays, so positions become visible out of order,
+/// while a reader follows the log from its checkpoint. The reader sees every event
+/// exactly once, in position order.
+#[tokio::test]
+async fn concurrent_writers_committing_out_of_order_are_all_read_once_in_order() {
+    let database = TestDatabase::create().await;
+    let pool = database.pool(20).await;
+    const WRITERS: usize = 12;
+    const EACH: usize = 25;
+
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let url = database.url.clone();
+            tokio::spawn(async move {
+                let mut conn = PgConnection::connect(&url).await.unwrap();
+                for i in 0..EACH {
+                    let mut tx = conn.begin().await.unwrap();
+                    append(&mut tx, &format!("w{w}-{i}")).await;
+                    tokio::time::sleep(Duration::from_millis(rand::random::<u64>() % 7)).await;
+                    tx.commit().await.unwrap();
+                }
+            })
+        })
+        .collect();
+
+    let reader_pool: PgPool = pool.clone();
+    let reader = tokio::spawn(async move {
+        let mut checkpoint = 0;
+        let mut seen = Vec::new();
+        while seen.len() < WRITERS * EACH {
+            let batch = read_after(&reader_pool, checkpoint, 7).await.unwrap();
+            for event in &batch {
+                seen.push(event.position);
+                checkpoint = event.position;
+            }
+            if batch.is_empty() {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+        seen
+    });
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let seen = tokio::time::timeout(Duration::from_secs(60), reader).await.expect("the reader finishes").unwrap();
+
+    let all: Vec<i64> = sqlx::query_scalar("select global_position from events order by global_position")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(seen, all, "the reader skipped, repeated or reordered events");
+    assert_eq!(seen.iter().collect::<BTreeSet<_>>().len(), WRITERS * EACH);
+    pool.close().await;
+    database.drop_database().await;
+}
