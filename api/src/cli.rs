@@ -156,7 +156,7 @@ async fn rebuild(name: Option<String>, settings: Settings) -> anyhow::Result<()>
     }
     match projector.try_lead_once().await? {
         Some(lock) => {
-            let applied = projector.catch_up().await?;
+            let applied = projector.catch_up_to_head(std::time::Duration::from_secs(600)).await?;
             drop(lock);
             println!("rebuilt from {applied} event applications");
         }

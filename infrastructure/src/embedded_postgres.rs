@@ -191,7 +191,7 @@ impl EmbeddedPostgres {
                 return None;
             }
         }
-        if !Path::new(&format!("/proc/{pid}")).exists() {
+        if !process_alive(pid) {
             return None;
         }
         let password = std::fs::read_to_string(data_dir.join(PASSWORD_FILE)).ok()?;
@@ -670,6 +670,15 @@ fn log_tail(log_file: &Path, offset: u64) -> String {
     }
     let tail = &lines[lines.len().saturating_sub(LINES)..];
     format!("last lines of {}:\n{}", log_file.display(), tail.join("\n"))
+}
+
+/// Whether a process with this PID exists and is not a zombie.
+fn process_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command name, which is in parentheses and may hold any byte.
+        Ok(stat) => !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Err(_) => false,
+    }
 }
 
 fn free_port() -> anyhow::Result<u16> {

@@ -38,6 +38,8 @@ pub enum ProjectionError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("the projections did not reach position {head} in time: a transaction is holding back the snapshot horizon")]
+    Timeout { head: i64 },
     #[error("unknown projection `{0}`")]
     UnknownProjection(String),
 }

@@ -166,6 +166,7 @@ impl Projector {
 
     /// Runs every projection until none has visible work left. Returns the events applied.
     pub async fn catch_up(&self) -> Result<usize, ProjectionError> {
+        self.ensure_checkpoints().await?;
         let mut total = 0;
         loop {
             let mut applied = 0;
@@ -183,16 +184,39 @@ impl Projector {
         }
     }
 
-    /// True when some appended event is not yet visible to the reader (its transaction,
-    /// or an older one, is still running), so it is worth looking again very soon.
-    async fn events_in_flight(&self) -> Result<bool, ProjectionError> {
+    /// Runs every projection until each has reached the last event committed when the
+    /// call began, waiting for transactions still in flight (anywhere in the cluster: the
+    /// snapshot horizon is cluster-wide) for at most `timeout`. Returns the events applied.
+    pub async fn catch_up_to_head(&self, timeout: Duration) -> Result<usize, ProjectionError> {
         let head = global_log::head(&self.pool).await?;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut total = 0;
+        loop {
+            total += self.catch_up().await?;
+            if self.lowest_checkpoint().await? >= head {
+                return Ok(total);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ProjectionError::Timeout { head });
+            }
+            tokio::time::sleep(IN_FLIGHT_RETRY).await;
+        }
+    }
+
+    async fn lowest_checkpoint(&self) -> Result<i64, ProjectionError> {
         let lowest: Option<i64> =
             sqlx::query_scalar("select min(position) from projection_checkpoint where name = any($1)")
                 .bind(self.projections.iter().map(|p| p.name()).collect::<Vec<_>>())
                 .fetch_one(&self.pool)
                 .await?;
-        Ok(head > lowest.unwrap_or(0))
+        Ok(lowest.unwrap_or(0))
+    }
+
+    /// True when some appended event is not yet visible to the reader (its transaction,
+    /// or an older one, is still running), so it is worth looking again very soon.
+    async fn events_in_flight(&self) -> Result<bool, ProjectionError> {
+        let head = global_log::head(&self.pool).await?;
+        Ok(head > self.lowest_checkpoint().await?)
     }
 
     /// Runs as leader or stand-by until `shutdown` is cancelled.
@@ -229,7 +253,6 @@ impl Projector {
             }
         }
         tracing::info!("projector is the leader");
-        self.ensure_checkpoints().await?;
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(EVENTS_CHANNEL).await?;
         metrics::gauge!("veche_projector_running").set(1.0);

@@ -37,7 +37,19 @@ async fn the_log_does_not_skip_an_event_whose_transaction_commits_later() {
     assert!(read_after(&pool, 0, 100).await.unwrap().is_empty(), "B was read while A, older, was in flight");
 
     tx_a.commit().await.unwrap();
-    let read: Vec<i64> = read_after(&pool, 0, 100).await.unwrap().iter().map(|e| e.position).collect();
+    // Other tests share the cluster and their transactions may hold the horizon back for
+    // a moment, so wait until something is visible; then both must be, in order.
+    let read = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let batch = read_after(&pool, 0, 100).await.unwrap();
+            if !batch.is_empty() {
+                return batch.iter().map(|e| e.position).collect::<Vec<_>>();
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await
+    .expect("the events become visible");
     assert_eq!(read, vec![first, second]);
     pool.close().await;
     database.drop_database().await;

@@ -12,6 +12,10 @@ use sqlx::PgPool;
 use uuid::Uuid;
 use veche_tests::cluster::TestDatabase;
 
+/// Other tests share the cluster, and their transactions hold back the snapshot horizon
+/// for a moment; a catch-up waits this long for them at most.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(30);
+
 const PEOPLE: [&str; 4] = ["ann", "bob", "carl", "dora"];
 
 fn person(i: usize) -> Actor {
@@ -138,14 +142,14 @@ async fn incremental_equals_rebuild(steps: Vec<Step>) {
             }
         }
     }
-    Projector::new(pool.clone()).with_batch_size(3).catch_up().await.unwrap();
+    Projector::new(pool.clone()).with_batch_size(3).catch_up_to_head(SETTLE).await.unwrap();
     let incremental = read_models(&pool).await;
 
     let rebuild = Projector::new(pool.clone());
     for projection in Projection::ALL {
         rebuild.reset(projection).await.unwrap();
     }
-    rebuild.catch_up().await.unwrap();
+    rebuild.catch_up_to_head(SETTLE).await.unwrap();
     let rebuilt = read_models(&pool).await;
     assert_eq!(incremental, rebuilt);
     pool.close().await;
@@ -187,7 +191,7 @@ async fn a_rebuild_racing_a_batch_never_leaves_a_half_reset_read_model() {
         }
     };
     tokio::join!(racing, resetting);
-    projector.catch_up().await.unwrap();
+    projector.catch_up_to_head(SETTLE).await.unwrap();
     let entries: i64 = sqlx::query_scalar("select count(*) from calendar_entry").fetch_one(&pool).await.unwrap();
     assert_eq!(entries, 60, "every meeting has its organizer and attendee rows exactly once");
     pool.close().await;

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Installs what veche's tests and local runs need and that is not there yet, on a fresh
+# Debian 12 machine that already has the Rust toolchain. Run it as root (or with sudo
+# available). Nothing is downloaded when everything is present.
+#
+#   tests/install-deps.sh                         # everything below
+#   tests/install-deps.sh postgresql nats-server  # only these
+#
+# Known names:
+#   postgresql       the server the embedded cluster runs (/usr/lib/postgresql/<N>/bin)
+#   nats-server      the message bus between veche nodes (/usr/sbin/nats-server)
+#   coturn           the TURN server of the video rooms (turnserver)
+#   chromium         the browser of the end-to-end tests (/usr/bin/chromium)
+#   chromium-driver  its WebDriver (/usr/bin/chromedriver)
+#   cargo-nextest    the test runner (`cargo install cargo-nextest --locked`)
+set -euo pipefail
+
+export DEBIAN_FRONTEND=noninteractive
+
+ALL=(postgresql nats-server coturn chromium chromium-driver cargo-nextest)
+
+# Succeeds when the named dependency is already installed.
+present() {
+    case "$1" in
+        postgresql) compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null ;;
+        nats-server) [ -x /usr/sbin/nats-server ] ;;
+        coturn) command -v turnserver >/dev/null 2>&1 || [ -x /usr/bin/turnserver ] ;;
+        chromium) [ -x /usr/bin/chromium ] ;;
+        chromium-driver) [ -x /usr/bin/chromedriver ] ;;
+        cargo-nextest) cargo nextest --version >/dev/null 2>&1 ;;
+        *)
+            echo "install-deps.sh: unknown dependency '$1' (known: ${ALL[*]})" >&2
+            exit 2
+            ;;
+    esac
+}
+
+if [ "$#" -gt 0 ]; then
+    wanted=("$@")
+else
+    wanted=("${ALL[@]}")
+fi
+
+# Sort what is missing into Debian packages and the cargo-installed runner.
+missing_packages=()
+want_nextest=false
+for dependency in "${wanted[@]}"; do
+    if present "$dependency"; then
+        continue
+    fi
+    if [ "$dependency" = cargo-nextest ]; then
+        want_nextest=true
+    else
+        missing_packages+=("$dependency")
+    fi
+done
+
+if [ "${#missing_packages[@]}" -gt 0 ]; then
+    # apt needs root; use sudo when we are not root and it is there.
+    as_root=()
+    if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null 2>&1; then
+            as_root=(sudo --preserve-env=DEBIAN_FRONTEND)
+        else
+            echo "install-deps.sh: missing ${missing_packages[*]}, and installing needs root (or sudo)" >&2
+            exit 1
+        fi
+    fi
+    echo "install-deps.sh: installing ${missing_packages[*]}"
+    # The package lists of a fresh machine are empty, so update them first (only now
+    # that something is to be installed).
+    "${as_root[@]}" apt-get update
+    "${as_root[@]}" apt-get install -y --no-install-recommends "${missing_packages[@]}"
+fi
+
+if [ "$want_nextest" = true ]; then
+    echo "install-deps.sh: installing cargo-nextest (cargo install cargo-nextest --locked)"
+    cargo install cargo-nextest --locked
+fi
+
+if [ "${#missing_packages[@]}" -eq 0 ] && [ "$want_nextest" = false ]; then
+    echo "install-deps.sh: all present (${wanted[*]})"
+fi

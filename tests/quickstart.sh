@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs veche on this machine in one step: installs PostgreSQL and nats-server if they are
+# missing, builds the release binary and starts `veche serve` (which starts its own
+# PostgreSQL cluster under its data directory). Extra arguments go to `veche serve`.
+set -euo pipefail
+
+# Work from the repository root whatever the caller's directory.
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash tests/install-deps.sh postgresql nats-server
+
+cargo build --release -p veche-api --bin veche
+
+# cargo puts the binary under CARGO_TARGET_DIR when that is set.
+veche="${CARGO_TARGET_DIR:-target}/release/veche"
+
+cat <<BANNER
+
+Starting veche. It prints the URL it listens on once it is up.
+To call the API, mint a bearer token in another terminal:
+
+    $veche token --email ann@example.org --name Ann
+
+Stop it with Ctrl-C.
+
+BANNER
+
+exec "$veche" serve "$@"
