@@ -12,13 +12,14 @@ use crate::extract::{IdempotencyKey, IfMatch, Json, Path, Query, RequestId};
 use crate::state::AppState;
 use application::executor::CommandOutcome;
 use application::meetings::{meeting_id_for_key, new_meeting_id, CommandMeta, Idempotency};
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDateTime;
 use domain::meeting::{Meeting, MeetingCommand, Response as Answer};
 use domain::values::{Description, DisplayName, EmailAddress, Invitee, Reminders, Schedule, TimeZone, Title};
-use domain::{MeetingId, RoomId};
+use domain::{Actor, MeetingId, RoomId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -153,9 +154,6 @@ fn parse_reminders(minutes: &[u32]) -> Result<Reminders> {
     Reminders::parse(minutes).map_err(|e| ApiError::invalid("reminders", e))
 }
 
-fn meta(if_match: IfMatch, request_id: RequestId) -> CommandMeta {
-    CommandMeta { expected_version: if_match.0, request_id: request_id.0 }
-}
 
 pub(crate) fn etag(version: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header value")
@@ -182,18 +180,47 @@ fn command_response(
     Ok((status, headers, Json(CommandResult { meeting, version, position: outcome.position })).into_response())
 }
 
-async fn execute(
-    state: &AppState,
-    user: &AuthUser,
-    id: Uuid,
-    command: MeetingCommand,
+/// What every change to an existing meeting carries besides its body: who asks, which
+/// meeting, and on which condition (`If-Match`), plus the request id for the event log.
+pub struct MeetingChange {
+    state: AppState,
+    user: AuthUser,
+    id: MeetingId,
     meta: CommandMeta,
-) -> Result<Response> {
-    let name = command.name();
-    let outcome = state.meetings.execute(MeetingId(id), command, meta).await.inspect_err(|_| {
-        metrics::counter!("veche_commands_total", "outcome" => "refused", "command" => name).increment(1);
-    })?;
-    command_response(state, user, StatusCode::OK, outcome)
+}
+
+#[derive(Deserialize)]
+struct MeetingPath {
+    id: Uuid,
+}
+
+#[derive(Deserialize)]
+pub struct AttendeePath {
+    email: String,
+}
+
+impl FromRequestParts<AppState> for MeetingChange {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let user = AuthUser::from_request_parts(parts, state).await?;
+        let Path(MeetingPath { id }) = Path::from_request_parts(parts, state).await?;
+        let IfMatch(expected_version) = IfMatch::from_request_parts(parts, state).await?;
+        let Ok(RequestId(request_id)) = RequestId::from_request_parts(parts, state).await;
+        Ok(Self { state: state.clone(), user, id: MeetingId(id), meta: CommandMeta { expected_version, request_id } })
+    }
+}
+
+impl MeetingChange {
+    /// Runs the command built for the caller and answers with the meeting as it now is.
+    async fn run(self, command: impl FnOnce(Actor) -> MeetingCommand) -> Result<Response> {
+        let command = command(self.user.actor.clone());
+        let name = command.name();
+        let outcome = self.state.meetings.execute(self.id, command, self.meta).await.inspect_err(|_| {
+            metrics::counter!("veche_commands_total", "outcome" => "refused", "command" => name).increment(1);
+        })?;
+        command_response(&self.state, &self.user, StatusCode::OK, outcome)
+    }
 }
 
 /// Schedule a meeting. With `Idempotency-Key`, a retried request returns the first
@@ -284,25 +311,18 @@ pub async fn get_meeting(
         (status = 412, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn update_meeting(
-    State(state): State<AppState>,
-    user: AuthUser,
-    Path(id): Path<Uuid>,
-    if_match: IfMatch,
-    request_id: RequestId,
+    change: MeetingChange,
     Json(request): Json<UpdateMeetingRequest>,
 ) -> Result<Response> {
-    let command = MeetingCommand::ChangeDetails {
-        actor: user.actor.clone(),
-        title: request.title.as_deref().map(Title::parse).transpose().map_err(|e| ApiError::invalid("title", e))?,
-        description: request
-            .description
-            .as_deref()
-            .map(Description::parse)
-            .transpose()
-            .map_err(|e| ApiError::invalid("description", e))?,
-        reminders: request.reminders.as_deref().map(parse_reminders).transpose()?,
-    };
-    execute(&state, &user, id, command, meta(if_match, request_id)).await
+    let title = request.title.as_deref().map(Title::parse).transpose().map_err(|e| ApiError::invalid("title", e))?;
+    let description = request
+        .description
+        .as_deref()
+        .map(Description::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid("description", e))?;
+    let reminders = request.reminders.as_deref().map(parse_reminders).transpose()?;
+    change.run(|actor| MeetingCommand::ChangeDetails { actor, title, description, reminders }).await
 }
 
 /// Move the meeting (organizer only).
@@ -312,16 +332,11 @@ pub async fn update_meeting(
     responses((status = 200, body = CommandResult)),
     security(("bearer" = [])))]
 pub async fn reschedule_meeting(
-    State(state): State<AppState>,
-    user: AuthUser,
-    Path(id): Path<Uuid>,
-    if_match: IfMatch,
-    request_id: RequestId,
+    change: MeetingChange,
     Json(request): Json<RescheduleRequest>,
 ) -> Result<Response> {
     let schedule = parse_schedule(request.start, request.end, &request.time_zone)?;
-    let command = MeetingCommand::Reschedule { actor: user.actor.clone(), schedule };
-    execute(&state, &user, id, command, meta(if_match, request_id)).await
+    change.run(|actor| MeetingCommand::Reschedule { actor, schedule }).await
 }
 
 /// Invite more people (organizer only).
@@ -331,16 +346,11 @@ pub async fn reschedule_meeting(
     responses((status = 200, body = CommandResult)),
     security(("bearer" = [])))]
 pub async fn invite_attendees(
-    State(state): State<AppState>,
-    user: AuthUser,
-    Path(id): Path<Uuid>,
-    if_match: IfMatch,
-    request_id: RequestId,
+    change: MeetingChange,
     Json(request): Json<InviteRequest>,
 ) -> Result<Response> {
     let attendees = parse_invitees(request.attendees)?;
-    let command = MeetingCommand::InviteAttendees { actor: user.actor.clone(), attendees };
-    execute(&state, &user, id, command, meta(if_match, request_id)).await
+    change.run(|actor| MeetingCommand::InviteAttendees { actor, attendees }).await
 }
 
 /// Take someone off the meeting (organizer only).
@@ -349,15 +359,11 @@ pub async fn invite_attendees(
     responses((status = 200, body = CommandResult)),
     security(("bearer" = [])))]
 pub async fn remove_attendee(
-    State(state): State<AppState>,
-    user: AuthUser,
-    Path((id, email)): Path<(Uuid, String)>,
-    if_match: IfMatch,
-    request_id: RequestId,
+    change: MeetingChange,
+    Path(AttendeePath { email }): Path<AttendeePath>,
 ) -> Result<Response> {
     let email = EmailAddress::parse(&email).map_err(|e| ApiError::invalid("email", e))?;
-    let command = MeetingCommand::RemoveAttendee { actor: user.actor.clone(), email };
-    execute(&state, &user, id, command, meta(if_match, request_id)).await
+    change.run(|actor| MeetingCommand::RemoveAttendee { actor, email }).await
 }
 
 /// Answer the invitation (attendees only).
@@ -367,11 +373,7 @@ pub async fn remove_attendee(
     responses((status = 200, body = CommandResult)),
     security(("bearer" = [])))]
 pub async fn respond(
-    State(state): State<AppState>,
-    user: AuthUser,
-    Path(id): Path<Uuid>,
-    if_match: IfMatch,
-    request_id: RequestId,
+    change: MeetingChange,
     Json(request): Json<RespondRequest>,
 ) -> Result<Response> {
     let response = match request.response {
@@ -379,8 +381,7 @@ pub async fn respond(
         AnswerInput::Declined => Answer::Declined,
         AnswerInput::Tentative => Answer::Tentative,
     };
-    let command = MeetingCommand::Respond { actor: user.actor.clone(), response };
-    execute(&state, &user, id, command, meta(if_match, request_id)).await
+    change.run(|actor| MeetingCommand::Respond { actor, response }).await
 }
 
 /// Call the meeting off (organizer only). The body is optional.
@@ -390,11 +391,7 @@ pub async fn respond(
     responses((status = 200, body = CommandResult)),
     security(("bearer" = [])))]
 pub async fn cancel_meeting(
-    State(state): State<AppState>,
-    user: AuthUser,
-    Path(id): Path<Uuid>,
-    if_match: IfMatch,
-    request_id: RequestId,
+    change: MeetingChange,
     body: axum::body::Bytes,
 ) -> Result<Response> {
     let request: CancelRequest = if body.iter().all(u8::is_ascii_whitespace) {
@@ -408,6 +405,5 @@ pub async fn cancel_meeting(
         .map(Description::parse)
         .transpose()
         .map_err(|e| ApiError::invalid("reason", e))?;
-    let command = MeetingCommand::Cancel { actor: user.actor.clone(), reason };
-    execute(&state, &user, id, command, meta(if_match, request_id)).await
+    change.run(|actor| MeetingCommand::Cancel { actor, reason }).await
 }
