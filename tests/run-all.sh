@@ -7,13 +7,13 @@ set -euo pipefail
 # Work from the repository root whatever the caller's directory.
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-bash tests/install-deps.sh
+# What today's tests start for real: PostgreSQL. (NATS, coturn and Chromium join this
+# list with the tests of the rooms and notifications.)
+bash tests/install-deps.sh postgresql
 
+# `cargo test`, not nextest: nextest runs each test in a process of its own, and every
+# test process would then start its own PostgreSQL cluster; one per test binary is enough.
 # --no-fail-fast: one failing test binary must not hide the results of the others.
-if cargo nextest --version >/dev/null 2>&1; then
-    runner=(cargo nextest run --workspace --no-fail-fast)
-else
-    runner=(cargo test --workspace --no-fail-fast)
-fi
+runner=(cargo test --workspace --no-fail-fast)
 echo "run-all.sh: ${runner[*]}"
 exec "${runner[@]}"
