@@ -82,7 +82,8 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::router())
         .split_for_parts();
     let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serialises");
-    api.route(
+    api.route("/", axum::routing::get(web_client))
+    .route(
         "/api/openapi.json",
         axum::routing::get(move || async move {
             ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json.clone())
@@ -103,6 +104,15 @@ pub fn router(state: AppState) -> Router {
         Duration::from_secs(30),
     ))
     .with_state(state)
+}
+
+/// The small web client: one page that reads the calendar and schedules meetings with the
+/// API above, so that veche is usable with no other software.
+async fn web_client() -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        include_str!("../../web/index.html"),
+    )
 }
 
 /// Request latency by route and status, for Prometheus.

@@ -44,3 +44,14 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_web_client_is_served_at_the_root_and_uses_the_api() {
+    let app = spawn_app().await;
+    let page = app.client.get(format!("{}/", app.base)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = page.text().await.unwrap();
+    assert!(html.contains("/api/calendar") && html.contains("/api/meetings"));
+    app.stop().await;
+}
