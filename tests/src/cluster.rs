@@ -42,6 +42,8 @@ fn shared() -> &'static SharedCluster {
 
 /// Test binaries exit without running destructors of statics, so a small watchdog stops
 /// the cluster by its data directory and deletes it once this process is gone.
+// The watchdog must outlive this process, so it is deliberately never waited for.
+#[allow(clippy::zombie_processes)]
 fn watch_for_exit(dir: &std::path::Path) {
     let script = format!(
         "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; \
