@@ -32,6 +32,8 @@ impl From<Partstat> for ResponseStatus {
 pub enum Role {
     Organizer,
     Attendee,
+    /// Reads the meeting's history without taking part (token role `auditor`).
+    Auditor,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -100,7 +102,7 @@ impl MeetingView {
     /// The meeting for an auditor, who sees it without taking part.
     pub fn for_auditor(meeting: &Meeting, public_url: &str, auditor: &Actor) -> Option<Self> {
         let state = meeting.state()?;
-        Some(Self::build(meeting.version(), state, Role::Attendee, auditor, public_url))
+        Some(Self::build(meeting.version(), state, Role::Auditor, auditor, public_url))
     }
 
     fn build(version: u64, state: &MeetingState, my_role: Role, viewer: &Actor, public_url: &str) -> Self {

@@ -185,7 +185,6 @@ struct Percentiles {
     p50: f64,
     p99: f64,
     max: f64,
-    mean: f64,
 }
 
 impl Percentiles {
@@ -198,8 +197,7 @@ impl Percentiles {
             let rank = ((q * ms.len() as f64).ceil() as usize).clamp(1, ms.len());
             ms[rank - 1]
         };
-        let mean = ms.iter().sum::<f64>() / ms.len() as f64;
-        Some(Self { p50: at(0.50), p99: at(0.99), max: ms[ms.len() - 1], mean })
+        Some(Self { p50: at(0.50), p99: at(0.99), max: ms[ms.len() - 1] })
     }
 }
 

@@ -108,6 +108,8 @@ async fn an_auditor_reads_the_history_of_any_meeting_but_cannot_change_it() {
     });
     let history = app.client.get(format!("{}/api/meetings/{id}/history", app.base)).bearer_auth(&auditor).send().await.unwrap();
     assert_eq!(history.status(), 200);
+    let history: serde_json::Value = history.json().await.unwrap();
+    assert_eq!(history["state"]["my_role"], "auditor");
     let cancel = app.client.post(format!("{}/api/meetings/{id}/cancel", app.base)).bearer_auth(&auditor).send().await.unwrap();
     assert_eq!(cancel.status(), 404);
     app.stop().await;
