@@ -11,12 +11,15 @@
 //! - [`ids`]: typed identifiers of meetings and rooms.
 //! - [`actor`]: who issues a command (taken from the bearer token by the API).
 //! - [`meeting`]: the `Meeting` aggregate, its commands, events and errors.
+//! - [`room`]: the `Room` aggregate: presence in a meeting's video room (not yet wired to
+//!   a hub: see ARCHITECTURE.md).
 //! - [`upcasting`]: how stored events of older `event_version`s are brought up to date.
 #![forbid(unsafe_code)]
 
 pub mod actor;
 pub mod ids;
 pub mod meeting;
+pub mod room;
 pub mod upcasting;
 pub mod values;
 
