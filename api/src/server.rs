@@ -10,6 +10,7 @@ use application::meetings::Meetings;
 use infrastructure::embedded_postgres::{EmbeddedPostgres, EmbeddedPostgresOptions};
 use infrastructure::event_store::{meeting_store, PgEventLog};
 use projections::progress::ProjectionProgress;
+use projections::wake::LogWake;
 use projections::Projector;
 use sqlx::PgPool;
 use std::net::SocketAddr;
@@ -107,9 +108,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let pool = database.pool.clone();
     let progress = ProjectionProgress::follow(pool.clone(), shutdown.clone()).await?;
     let projector_alive = Arc::new(AtomicBool::new(true));
-    let mut tasks = Vec::new();
+    let wake = LogWake::new();
+    let mut tasks = vec![wake.spawn_announcer(pool.clone(), shutdown.clone())];
     {
-        let projector = Projector::new(pool.clone());
+        let projector = Projector::new(pool.clone()).with_wake(wake.clone());
         let token = shutdown.clone();
         let alive = projector_alive.clone();
         tasks.push(tokio::spawn(async move {
@@ -117,7 +119,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
             alive.store(false, Ordering::Relaxed);
         }));
     }
-    let meetings = Meetings::new(Executor::new(meeting_store(pool.clone()), PgEventLog::new(pool.clone())));
+    let meetings = Meetings::new(Executor::new(meeting_store(pool.clone()), PgEventLog::new(pool.clone(), wake)));
     let state = AppState {
         pool: pool.clone(),
         meetings: Arc::new(meetings),

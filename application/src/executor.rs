@@ -121,6 +121,7 @@ where
             let count = events.len();
             match self.store.commit(events, context, metadata.clone()).await {
                 Ok(committed) => {
+                    self.log.appended();
                     let last = committed.last().map(|e| e.sequence as u64).unwrap_or(actual);
                     let position = self
                         .log

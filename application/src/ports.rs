@@ -15,6 +15,10 @@ pub trait EventLog: Send + Sync {
         sequence: u64,
     ) -> impl Future<Output = Result<Option<i64>, PortError>> + Send;
 
+    /// Called after every commit that appended events, so that readers of the log on this
+    /// node can be woken at once instead of at their next poll.
+    fn appended(&self);
+
     /// The metadata the first event of an aggregate was stored with (used to recognise a
     /// retried creating request by its idempotency fingerprint).
     fn first_metadata(

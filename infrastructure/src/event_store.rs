@@ -5,6 +5,7 @@ use application::ports::{EventLog, PortError};
 use cqrs_es::persist::PersistedEventStore;
 use domain::meeting::Meeting;
 use postgres_es::PostgresEventRepository;
+use projections::wake::LogWake;
 use sqlx::PgPool;
 use std::collections::HashMap;
 
@@ -22,15 +23,20 @@ pub fn meeting_store(pool: PgPool) -> MeetingStore {
 #[derive(Clone)]
 pub struct PgEventLog {
     pool: PgPool,
+    wake: LogWake,
 }
 
 impl PgEventLog {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub fn new(pool: PgPool, wake: LogWake) -> Self {
+        Self { pool, wake }
     }
 }
 
 impl EventLog for PgEventLog {
+    fn appended(&self) {
+        self.wake.appended();
+    }
+
     async fn position_of(
         &self,
         aggregate_type: &str,

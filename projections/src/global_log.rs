@@ -130,5 +130,5 @@ pub async fn stream_of<'e>(
     rows.iter().map(RecordedEvent::from_row).collect()
 }
 
-/// The channel on which the event store's trigger announces appends.
+/// The channel on which nodes announce appends to each other (see [`crate::wake`]).
 pub const EVENTS_CHANNEL: &str = "veche_events";

@@ -13,6 +13,7 @@
 //! - [`meeting_details`], [`calendar`]: the two read models and how events change them.
 //! - [`progress`]: how far the projections have got, for read-your-writes waits.
 //! - [`queries`]: what the API reads.
+//! - [`wake`]: how appends wake the readers of the log, on this node and the others.
 #![forbid(unsafe_code)]
 
 pub mod calendar;
@@ -21,6 +22,7 @@ pub mod meeting_details;
 pub mod progress;
 pub mod projector;
 pub mod queries;
+pub mod wake;
 
 pub use global_log::RecordedEvent;
 pub use projector::{Projection, Projector};

@@ -1,73 +1,120 @@
 //! The `meeting_details` read model: one row per meeting with its whole current state.
 //!
 //! The state is computed by the `Meeting` aggregate's own `apply`, from the stored state
-//! and the next event, so the read model and the write model can never disagree on what
-//! an event means.
+//! and the next events, so the read model and the write model can never disagree on what
+//! an event means. A batch costs two statements whatever its size: one read of the rows
+//! it touches, one upsert of the rows it changed.
 
 use crate::global_log::RecordedEvent;
 use crate::ProjectionError;
+use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::meeting::{Meeting, MeetingEvent, MeetingStatus};
 use sqlx::PgConnection;
+use std::collections::HashMap;
+use uuid::Uuid;
 
 pub const NAME: &str = "meeting_details";
 pub const TABLES: &[&str] = &["meeting_view"];
 
-pub(crate) async fn apply(
+/// A meeting being brought up to date within one batch.
+struct Row {
+    meeting: Meeting,
+    position: i64,
+    recorded_at: DateTime<Utc>,
+    changed: bool,
+}
+
+pub(crate) async fn apply_batch(
     conn: &mut PgConnection,
-    recorded: &RecordedEvent,
-    event: MeetingEvent,
+    events: Vec<(&RecordedEvent, MeetingEvent)>,
 ) -> Result<(), ProjectionError> {
-    let meeting_id: uuid::Uuid = match recorded.aggregate_id.parse() {
-        Ok(id) => id,
-        // Meeting ids are UUIDs by construction; anything else was never written by veche.
-        Err(_) => return Ok(()),
-    };
-    let stored: Option<(serde_json::Value, i64)> =
-        sqlx::query_as("select state, version from meeting_view where meeting_id = $1 for update")
-            .bind(meeting_id)
-            .fetch_optional(&mut *conn)
+    // Meeting ids are UUIDs by construction; anything else was never written by veche.
+    let events: Vec<(Uuid, &RecordedEvent, MeetingEvent)> = events
+        .into_iter()
+        .filter_map(|(recorded, event)| recorded.aggregate_id.parse().ok().map(|id| (id, recorded, event)))
+        .collect();
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut ids: Vec<Uuid> = events.iter().map(|(id, ..)| *id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let stored: Vec<(Uuid, serde_json::Value, i64)> =
+        sqlx::query_as("select meeting_id, state, position from meeting_view where meeting_id = any($1) for update")
+            .bind(&ids)
+            .fetch_all(&mut *conn)
             .await?;
-    let mut meeting = match stored {
-        // An event at or below the stored version was already applied (idempotence on
-        // rebuild races); the checkpoint normally prevents this.
-        Some((_, version)) if version >= recorded.sequence => return Ok(()),
-        Some((state, _)) => serde_json::from_value::<Meeting>(state).map_err(|source| {
-            ProjectionError::Decode {
-                position: recorded.position,
-                event_type: recorded.event_type.clone(),
-                event_version: recorded.event_version.clone(),
-                source,
-            }
-        })?,
-        None => Meeting::default(),
-    };
-    meeting.apply(event);
-    let Some(state) = meeting.state() else { return Ok(()) };
-    let status = match state.status {
-        MeetingStatus::Scheduled => "scheduled",
-        MeetingStatus::Cancelled => "cancelled",
-    };
-    let json = serde_json::to_value(&meeting).expect("a meeting always serialises");
+    let mut rows: HashMap<Uuid, Row> = HashMap::with_capacity(ids.len());
+    for (id, state, position) in stored {
+        let meeting = serde_json::from_value::<Meeting>(state).map_err(|source| ProjectionError::Decode {
+            position,
+            event_type: "meeting_view.state".into(),
+            event_version: String::new(),
+            source,
+        })?;
+        rows.insert(id, Row { meeting, position, recorded_at: Utc::now(), changed: false });
+    }
+    for (id, recorded, event) in events {
+        let row = rows.entry(id).or_insert_with(|| Row {
+            meeting: Meeting::default(),
+            position: 0,
+            recorded_at: recorded.recorded_at,
+            changed: false,
+        });
+        // An event at or below the stored version is already in the row.
+        if row.meeting.version() >= recorded.sequence as u64 {
+            continue;
+        }
+        row.meeting.apply(event);
+        row.position = recorded.position;
+        row.recorded_at = recorded.recorded_at;
+        row.changed = true;
+    }
+    upsert(conn, rows.into_iter().filter(|(_, row)| row.changed)).await
+}
+
+async fn upsert(conn: &mut PgConnection, rows: impl Iterator<Item = (Uuid, Row)>) -> Result<(), ProjectionError> {
+    let (mut ids, mut organizers, mut statuses, mut starts, mut ends) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut versions, mut positions, mut states, mut updated) = (vec![], vec![], vec![], vec![]);
+    for (id, row) in rows {
+        let Some(state) = row.meeting.state() else { continue };
+        ids.push(id);
+        organizers.push(state.organizer.user_id.clone());
+        statuses.push(match state.status {
+            MeetingStatus::Scheduled => "scheduled",
+            MeetingStatus::Cancelled => "cancelled",
+        });
+        starts.push(state.schedule.starts_at);
+        ends.push(state.schedule.ends_at);
+        versions.push(row.meeting.version() as i64);
+        positions.push(row.position);
+        states.push(serde_json::to_value(&row.meeting).expect("a meeting always serialises"));
+        updated.push(row.recorded_at);
+    }
+    if ids.is_empty() {
+        return Ok(());
+    }
     sqlx::query(
         "insert into meeting_view \
            (meeting_id, organizer_id, status, starts_at, ends_at, version, position, state, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         select * from unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], \
+                              $6::bigint[], $7::bigint[], $8::jsonb[], $9::timestamptz[]) \
          on conflict (meeting_id) do update set \
            organizer_id = excluded.organizer_id, status = excluded.status, \
            starts_at = excluded.starts_at, ends_at = excluded.ends_at, \
            version = excluded.version, position = excluded.position, \
            state = excluded.state, updated_at = excluded.updated_at",
     )
-    .bind(meeting_id)
-    .bind(&state.organizer.user_id)
-    .bind(status)
-    .bind(state.schedule.starts_at)
-    .bind(state.schedule.ends_at)
-    .bind(meeting.version() as i64)
-    .bind(recorded.position)
-    .bind(json)
-    .bind(recorded.recorded_at)
+    .bind(&ids)
+    .bind(&organizers)
+    .bind(&statuses)
+    .bind(&starts)
+    .bind(&ends)
+    .bind(&versions)
+    .bind(&positions)
+    .bind(&states)
+    .bind(&updated)
     .execute(&mut *conn)
     .await?;
     Ok(())

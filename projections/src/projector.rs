@@ -5,10 +5,12 @@
 //!   a batch that raced a rebuild rolls back instead of writing over the reset.
 //! - **One leader**: each node runs a projector, but only the one holding the PostgreSQL
 //!   advisory lock works; the others wait, and take over when its session ends.
-//! - **Woken, not spinning**: `LISTEN veche_events` wakes it on appends; a poll every
-//!   [`POLL_INTERVAL`] is the fallback (a lost notification, a restarted listener).
+//! - **Woken, not spinning**: this node's appends wake it in memory, other nodes' through
+//!   `LISTEN veche_events` (see [`crate::wake`]); a poll every [`POLL_INTERVAL`] is the
+//!   fallback (a lost notification, a restarted listener).
 
 use crate::global_log::{self, RecordedEvent, EVENTS_CHANNEL};
+use crate::wake::LogWake;
 use crate::{calendar, meeting_details, ProjectionError};
 use cqrs_es::persist::EventUpcaster;
 use sqlx::postgres::PgListener;
@@ -47,16 +49,27 @@ impl Projection {
             .ok_or_else(|| ProjectionError::UnknownProjection(name.to_string()))
     }
 
+    /// Applies a batch of events in order (events of other aggregates are skipped).
     async fn apply(
         self,
         conn: &mut PgConnection,
-        recorded: &RecordedEvent,
+        batch: &[RecordedEvent],
         upcasters: &[Box<dyn EventUpcaster>],
     ) -> Result<(), ProjectionError> {
-        let Some(event) = recorded.meeting_event(upcasters)? else { return Ok(()) };
+        let mut events = Vec::with_capacity(batch.len());
+        for recorded in batch {
+            if let Some(event) = recorded.meeting_event(upcasters)? {
+                events.push((recorded, event));
+            }
+        }
         match self {
-            Self::MeetingDetails => meeting_details::apply(conn, recorded, event).await,
-            Self::Calendar => calendar::apply(conn, recorded, event).await,
+            Self::MeetingDetails => meeting_details::apply_batch(conn, events).await,
+            Self::Calendar => {
+                for (recorded, event) in events {
+                    calendar::apply(conn, recorded, event).await?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -77,6 +90,8 @@ pub struct Projector {
     projections: Vec<Projection>,
     batch_size: i64,
     upcasters: Vec<Box<dyn EventUpcaster>>,
+    /// This node's appends wake the projector at once (see [`crate::wake`]).
+    wake: LogWake,
 }
 
 /// The outcome of one batch of one projection.
@@ -95,9 +110,18 @@ impl Projector {
         Self {
             pool,
             projections: Projection::ALL.to_vec(),
-            batch_size: 500,
+            // Small enough that a batch commits within milliseconds under load (lag is
+            // at least one batch), large enough to amortise the commit when catching up.
+            batch_size: 200,
             upcasters: domain::upcasting::meeting_upcasters(),
+            wake: LogWake::new(),
         }
+    }
+
+    /// Shares the node's wake-up signal with the writers.
+    pub fn with_wake(mut self, wake: LogWake) -> Self {
+        self.wake = wake;
+        self
     }
 
     pub fn with_batch_size(mut self, batch_size: i64) -> Self {
@@ -132,9 +156,7 @@ impl Projector {
             return Ok(Step::Idle);
         };
         let (last_position, last_recorded_at) = (last.position, last.recorded_at);
-        for event in &events {
-            projection.apply(&mut tx, event, &self.upcasters).await?;
-        }
+        projection.apply(&mut tx, &events, &self.upcasters).await?;
         let advanced = sqlx::query(
             "update projection_checkpoint set position = $2, updated_at = now() \
              where name = $1 and position = $3",
@@ -277,6 +299,7 @@ impl Projector {
             tokio::select! {
                 _ = shutdown.cancelled() => return Ok(()),
                 notification = listener.recv() => { notification?; }
+                _ = self.wake.wait() => {}
                 _ = tokio::time::sleep(wait) => {}
             }
         }

@@ -38,12 +38,14 @@ async fn the_log_does_not_skip_an_event_whose_transaction_commits_later() {
 
     tx_a.commit().await.unwrap();
     // Other tests share the cluster and their transactions may hold the horizon back for
-    // a moment, so wait until something is visible; then both must be, in order.
+    // a moment, so wait until both are visible; whatever is visible on the way must be a
+    // prefix of the log (never B without A).
     let read = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
-            let batch = read_after(&pool, 0, 100).await.unwrap();
-            if !batch.is_empty() {
-                return batch.iter().map(|e| e.position).collect::<Vec<_>>();
+            let batch: Vec<i64> = read_after(&pool, 0, 100).await.unwrap().iter().map(|e| e.position).collect();
+            assert_eq!(batch[..], [first, second][..batch.len()], "the visible log is not a prefix");
+            if batch.len() == 2 {
+                return batch;
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }

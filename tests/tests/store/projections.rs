@@ -125,7 +125,7 @@ async fn read_models(pool: &PgPool) -> (Vec<String>, Vec<String>) {
 async fn incremental_equals_rebuild(steps: Vec<Step>) {
     let database = TestDatabase::create().await;
     let pool = database.pool(4).await;
-    let meetings = Meetings::new(Executor::new(meeting_store(pool.clone()), PgEventLog::new(pool.clone())));
+    let meetings = Meetings::new(Executor::new(meeting_store(pool.clone()), PgEventLog::new(pool.clone(), projections::wake::LogWake::new())));
     for step in &steps {
         match command(step) {
             // Refused commands are part of a realistic history; they record nothing.
@@ -174,7 +174,7 @@ proptest! {
 async fn a_rebuild_racing_a_batch_never_leaves_a_half_reset_read_model() {
     let database = TestDatabase::create().await;
     let pool = database.pool(8).await;
-    let meetings = Meetings::new(Executor::new(meeting_store(pool.clone()), PgEventLog::new(pool.clone())));
+    let meetings = Meetings::new(Executor::new(meeting_store(pool.clone()), PgEventLog::new(pool.clone(), projections::wake::LogWake::new())));
     for n in 0..30u8 {
         let (_, command) = command(&Step::Schedule { meeting: n, organizer: 0, attendees: vec![1], day: 1 + (n as u32 % 27) }).unwrap();
         meetings.schedule(command, None, CommandMeta::default()).await.unwrap();
