@@ -64,12 +64,7 @@ impl Projection {
         }
         match self {
             Self::MeetingDetails => meeting_details::apply_batch(conn, events).await,
-            Self::Calendar => {
-                for (recorded, event) in events {
-                    calendar::apply(conn, recorded, event).await?;
-                }
-                Ok(())
-            }
+            Self::Calendar => calendar::apply_batch(conn, events).await,
         }
     }
 }
