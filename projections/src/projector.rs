@@ -3,6 +3,8 @@
 //! - **Exactly-once**: a batch's read-model changes and its checkpoint advance commit in
 //!   one transaction. The checkpoint update is guarded by the value read at the start, so
 //!   a batch that raced a rebuild rolls back instead of writing over the reset.
+//! - **Asynchronous commit**: a batch commits with `synchronous_commit = off`. A crash can
+//!   only lose whole batches together with their checkpoint, which are then projected again.
 //! - **One leader**: each node runs a projector, but only the one holding the PostgreSQL
 //!   advisory lock works; the others wait, and take over when its session ends.
 //! - **Woken, not spinning**: this node's appends wake it in memory, other nodes' through
@@ -151,6 +153,10 @@ impl Projector {
             return Ok(Step::Idle);
         };
         let (last_position, last_recorded_at) = (last.position, last.recorded_at);
+        // Read models are derived data: if a crash loses this commit, it loses the
+        // checkpoint with it, and the batch is projected again. So the batch need not wait
+        // for its WAL flush, which keeps the projector off the writers' fsync queue.
+        sqlx::query("set local synchronous_commit = off").execute(&mut *tx).await?;
         projection.apply(&mut tx, &events, &self.upcasters).await?;
         let advanced = sqlx::query(
             "update projection_checkpoint set position = $2, updated_at = now() \
