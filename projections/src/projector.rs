@@ -109,7 +109,7 @@ impl Projector {
             projections: Projection::ALL.to_vec(),
             // Small enough that a batch commits within milliseconds under load (lag is
             // at least one batch), large enough to amortise the commit when catching up.
-            batch_size: 200,
+            batch_size: 500,
             upcasters: domain::upcasting::meeting_upcasters(),
             wake: LogWake::new(),
         }
@@ -137,53 +137,67 @@ impl Projector {
         Ok(())
     }
 
-    /// Applies one batch of one projection in one transaction.
-    pub async fn step(&self, projection: Projection) -> Result<Step, ProjectionError> {
+    /// Applies one batch of the log to every projection that has not seen it, in one
+    /// transaction: the batch is read and decoded once, and one commit advances every
+    /// checkpoint with its read model.
+    pub async fn step(&self) -> Result<Step, ProjectionError> {
+        let names: Vec<&str> = self.projections.iter().map(|p| p.name()).collect();
         let mut tx = self.pool.begin().await?;
         // Read before writing anything: until it writes, this transaction has no id of its
         // own, so it does not hold back the snapshot horizon the log reader relies on.
-        let checkpoint: i64 =
-            sqlx::query_scalar("select position from projection_checkpoint where name = $1")
-                .bind(projection.name())
-                .fetch_one(&mut *tx)
+        let checkpoints: Vec<(String, i64)> =
+            sqlx::query_as("select name, position from projection_checkpoint where name = any($1)")
+                .bind(&names)
+                .fetch_all(&mut *tx)
                 .await?;
-        let events = global_log::read_after(&mut *tx, checkpoint, self.batch_size).await?;
+        let Some(lowest) = checkpoints.iter().map(|(_, position)| *position).min() else {
+            tx.rollback().await?;
+            return Ok(Step::Idle);
+        };
+        let events = global_log::read_after(&mut *tx, lowest, self.batch_size).await?;
         let Some(last) = events.last() else {
             tx.rollback().await?;
             return Ok(Step::Idle);
         };
         let (last_position, last_recorded_at) = (last.position, last.recorded_at);
         // Read models are derived data: if a crash loses this commit, it loses the
-        // checkpoint with it, and the batch is projected again. So the batch need not wait
+        // checkpoints with it, and the batch is projected again. So the batch need not wait
         // for its WAL flush, which keeps the projector off the writers' fsync queue.
         sqlx::query("set local synchronous_commit = off").execute(&mut *tx).await?;
-        projection.apply(&mut tx, &events, &self.upcasters).await?;
-        let advanced = sqlx::query(
-            "update projection_checkpoint set position = $2, updated_at = now() \
-             where name = $1 and position = $3",
-        )
-        .bind(projection.name())
-        .bind(last_position)
-        .bind(checkpoint)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if advanced != 1 {
-            tx.rollback().await?;
-            return Ok(Step::Raced);
+        for (name, checkpoint) in &checkpoints {
+            let projection = Projection::by_name(name)?;
+            let unseen = events.partition_point(|e| e.position <= *checkpoint);
+            if unseen == events.len() {
+                continue;
+            }
+            projection.apply(&mut tx, &events[unseen..], &self.upcasters).await?;
+            let advanced = sqlx::query(
+                "update projection_checkpoint set position = $2, updated_at = now() \
+                 where name = $1 and position = $3",
+            )
+            .bind(name)
+            .bind(last_position)
+            .bind(checkpoint)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if advanced != 1 {
+                tx.rollback().await?;
+                return Ok(Step::Raced);
+            }
         }
         sqlx::query("select pg_notify($1, $2)")
             .bind(PROJECTED_CHANNEL)
-            .bind(format!("{}:{}", projection.name(), last_position))
+            .bind(last_position.to_string())
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
         let lag = (chrono::Utc::now() - last_recorded_at).num_milliseconds().max(0) as f64 / 1000.0;
-        metrics::gauge!("veche_projection_lag_seconds", "projection" => projection.name()).set(lag);
-        metrics::gauge!("veche_projection_position", "projection" => projection.name())
-            .set(last_position as f64);
-        metrics::counter!("veche_projected_events_total", "projection" => projection.name())
-            .increment(events.len() as u64);
+        for name in &names {
+            metrics::gauge!("veche_projection_lag_seconds", "projection" => *name).set(lag);
+            metrics::gauge!("veche_projection_position", "projection" => *name).set(last_position as f64);
+        }
+        metrics::counter!("veche_projected_events_total").increment(events.len() as u64);
         Ok(Step::Applied(events.len()))
     }
 
@@ -192,18 +206,11 @@ impl Projector {
         self.ensure_checkpoints().await?;
         let mut total = 0;
         loop {
-            let mut applied = 0;
-            for projection in &self.projections {
-                match self.step(*projection).await? {
-                    Step::Applied(n) => applied += n,
-                    Step::Idle => {}
-                    Step::Raced => applied += 1, // go round again from the reset checkpoint
-                }
+            match self.step().await? {
+                Step::Applied(n) => total += n,
+                Step::Idle => return Ok(total),
+                Step::Raced => {} // go round again from the reset checkpoint
             }
-            if applied == 0 {
-                return Ok(total);
-            }
-            total += applied;
         }
     }
 
