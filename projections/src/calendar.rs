@@ -59,6 +59,9 @@ impl Entries {
     }
 }
 
+/// A `calendar_entry` row: meeting, email, role, start, end.
+type StoredEntry = (Uuid, String, String, DateTime<Utc>, DateTime<Utc>);
+
 pub(crate) async fn apply_batch(
     conn: &mut PgConnection,
     events: Vec<(&RecordedEvent, MeetingEvent)>,
@@ -73,7 +76,7 @@ pub(crate) async fn apply_batch(
     let mut ids: Vec<Uuid> = events.iter().map(|(id, _)| *id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let stored: Vec<(Uuid, String, String, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
+    let stored: Vec<StoredEntry> = sqlx::query_as(
         "select meeting_id, user_email, role, starts_at, ends_at from calendar_entry \
          where meeting_id = any($1) for update",
     )
