@@ -70,120 +70,109 @@ fn cancelled() -> MeetingEvent {
     MeetingEvent::MeetingCancelled { reason: None, ical_sequence: 1 }
 }
 
-#[tokio::test]
-async fn scheduling_a_new_meeting_records_it_with_its_attendees() {
+#[test]
+fn scheduling_a_new_meeting_records_it_with_its_attendees() {
     MeetingTest::with(())
         .given_no_previous_events()
-        .when_async(schedule_command(vec![invitee("bob@example.org")]))
-        .await
+        .when(schedule_command(vec![invitee("bob@example.org")]))
         .then_expect_events(vec![scheduled()]);
 }
 
-#[tokio::test]
-async fn scheduling_twice_under_one_id_is_refused() {
+#[test]
+fn scheduling_twice_under_one_id_is_refused() {
     MeetingTest::with(())
         .given(vec![scheduled()])
-        .when_async(schedule_command(vec![]))
-        .await
+        .when(schedule_command(vec![]))
         .then_expect_error(MeetingError::AlreadyScheduled);
 }
 
-#[tokio::test]
-async fn the_organizer_is_not_invited_to_their_own_meeting() {
+#[test]
+fn the_organizer_is_not_invited_to_their_own_meeting() {
     MeetingTest::with(())
         .given_no_previous_events()
-        .when_async(schedule_command(vec![invitee("ann@example.org")]))
-        .await
+        .when(schedule_command(vec![invitee("ann@example.org")]))
         .then_expect_error(MeetingError::OrganizerInvited(email("ann@example.org")));
 }
 
-#[tokio::test]
-async fn an_attendee_listed_twice_is_refused() {
+#[test]
+fn an_attendee_listed_twice_is_refused() {
     MeetingTest::with(())
         .given_no_previous_events()
-        .when_async(schedule_command(vec![invitee("carl@example.org"), invitee("Carl@Example.org")]))
-        .await
+        .when(schedule_command(vec![invitee("carl@example.org"), invitee("Carl@Example.org")]))
         .then_expect_error(MeetingError::DuplicateAttendee(email("carl@example.org")));
 }
 
-#[tokio::test]
-async fn more_attendees_than_the_limit_are_refused() {
+#[test]
+fn more_attendees_than_the_limit_are_refused() {
     let crowd = (0..=MAX_ATTENDEES).map(|i| invitee(&format!("p{i}@example.org"))).collect();
     MeetingTest::with(())
         .given_no_previous_events()
-        .when_async(schedule_command(crowd))
-        .await
+        .when(schedule_command(crowd))
         .then_expect_error(MeetingError::TooManyAttendees { max: MAX_ATTENDEES });
 }
 
-#[tokio::test]
-async fn rescheduling_bumps_the_ical_sequence() {
+#[test]
+fn rescheduling_bumps_the_ical_sequence() {
     MeetingTest::with(())
         .given(vec![scheduled()])
-        .when_async(MeetingCommand::Reschedule {
+        .when(MeetingCommand::Reschedule {
             actor: ann(),
             schedule: schedule("2026-12-02T10:00", "2026-12-02T11:00"),
         })
-        .await
         .then_expect_events(vec![MeetingEvent::MeetingRescheduled {
             schedule: schedule("2026-12-02T10:00", "2026-12-02T11:00"),
             ical_sequence: 1,
         }]);
 }
 
-#[tokio::test]
-async fn rescheduling_to_the_same_time_records_nothing() {
+#[test]
+fn rescheduling_to_the_same_time_records_nothing() {
     MeetingTest::with(())
         .given(vec![scheduled()])
-        .when_async(MeetingCommand::Reschedule {
+        .when(MeetingCommand::Reschedule {
             actor: ann(),
             schedule: schedule("2026-12-01T10:00", "2026-12-01T11:00"),
         })
-        .await
         .then_expect_events(vec![]);
 }
 
-#[tokio::test]
-async fn an_attendee_may_not_reschedule() {
+#[test]
+fn an_attendee_may_not_reschedule() {
     MeetingTest::with(())
         .given(vec![scheduled()])
-        .when_async(MeetingCommand::Reschedule {
+        .when(MeetingCommand::Reschedule {
             actor: bob(),
             schedule: schedule("2026-12-02T10:00", "2026-12-02T11:00"),
         })
-        .await
         .then_expect_error(MeetingError::OrganizerOnly);
 }
 
-#[tokio::test]
-async fn a_stranger_is_told_the_meeting_does_not_exist() {
+#[test]
+fn a_stranger_is_told_the_meeting_does_not_exist() {
     MeetingTest::with(())
         .given(vec![scheduled()])
-        .when_async(MeetingCommand::Cancel { actor: eve(), reason: None })
-        .await
+        .when(MeetingCommand::Cancel { actor: eve(), reason: None })
         .then_expect_error(MeetingError::NotFound);
 }
 
-#[tokio::test]
-async fn a_command_to_a_meeting_never_scheduled_finds_nothing() {
+#[test]
+fn a_command_to_a_meeting_never_scheduled_finds_nothing() {
     MeetingTest::with(())
         .given_no_previous_events()
-        .when_async(MeetingCommand::Cancel { actor: ann(), reason: None })
-        .await
+        .when(MeetingCommand::Cancel { actor: ann(), reason: None })
         .then_expect_error(MeetingError::NotFound);
 }
 
-#[tokio::test]
-async fn changing_details_bumps_the_sequence_but_reminders_do_not() {
+#[test]
+fn changing_details_bumps_the_sequence_but_reminders_do_not() {
     MeetingTest::with(())
         .given(vec![scheduled()])
-        .when_async(MeetingCommand::ChangeDetails {
+        .when(MeetingCommand::ChangeDetails {
             actor: ann(),
             title: Some(Title::parse("Planning 2027").unwrap()),
             description: None,
             reminders: Some(Reminders::parse(&[5, 60]).unwrap()),
         })
-        .await
         .then_expect_events(vec![
             MeetingEvent::MeetingDetailsChanged {
                 title: Some(Title::parse("Planning 2027").unwrap()),
@@ -194,42 +183,38 @@ async fn changing_details_bumps_the_sequence_but_reminders_do_not() {
         ]);
 }
 
-#[tokio::test]
-async fn inviting_someone_already_invited_is_refused() {
+#[test]
+fn inviting_someone_already_invited_is_refused() {
     MeetingTest::with(())
         .given(vec![scheduled()])
-        .when_async(MeetingCommand::InviteAttendees { actor: ann(), attendees: vec![invitee("bob@example.org")] })
-        .await
+        .when(MeetingCommand::InviteAttendees { actor: ann(), attendees: vec![invitee("bob@example.org")] })
         .then_expect_error(MeetingError::AlreadyInvited(email("bob@example.org")));
 }
 
-#[tokio::test]
-async fn removing_someone_not_invited_is_refused() {
+#[test]
+fn removing_someone_not_invited_is_refused() {
     MeetingTest::with(())
         .given(vec![scheduled()])
-        .when_async(MeetingCommand::RemoveAttendee { actor: ann(), email: email("carl@example.org") })
-        .await
+        .when(MeetingCommand::RemoveAttendee { actor: ann(), email: email("carl@example.org") })
         .then_expect_error(MeetingError::NotInvited(email("carl@example.org")));
 }
 
-#[tokio::test]
-async fn a_removed_attendee_no_longer_sees_the_meeting() {
+#[test]
+fn a_removed_attendee_no_longer_sees_the_meeting() {
     MeetingTest::with(())
         .given(vec![
             scheduled(),
             MeetingEvent::AttendeeRemoved { email: email("bob@example.org"), ical_sequence: 1 },
         ])
-        .when_async(MeetingCommand::Respond { actor: bob(), response: Response::Accepted })
-        .await
+        .when(MeetingCommand::Respond { actor: bob(), response: Response::Accepted })
         .then_expect_error(MeetingError::NotFound);
 }
 
-#[tokio::test]
-async fn an_attendee_answers_and_the_same_answer_again_records_nothing() {
+#[test]
+fn an_attendee_answers_and_the_same_answer_again_records_nothing() {
     MeetingTest::with(())
         .given(vec![scheduled()])
-        .when_async(MeetingCommand::Respond { actor: bob(), response: Response::Tentative })
-        .await
+        .when(MeetingCommand::Respond { actor: bob(), response: Response::Tentative })
         .then_expect_events(vec![MeetingEvent::AttendeeResponded {
             email: email("bob@example.org"),
             response: Response::Tentative,
@@ -239,31 +224,27 @@ async fn an_attendee_answers_and_the_same_answer_again_records_nothing() {
             scheduled(),
             MeetingEvent::AttendeeResponded { email: email("bob@example.org"), response: Response::Tentative },
         ])
-        .when_async(MeetingCommand::Respond { actor: bob(), response: Response::Tentative })
-        .await
+        .when(MeetingCommand::Respond { actor: bob(), response: Response::Tentative })
         .then_expect_events(vec![]);
 }
 
-#[tokio::test]
-async fn the_organizer_does_not_answer_their_own_invitation() {
+#[test]
+fn the_organizer_does_not_answer_their_own_invitation() {
     MeetingTest::with(())
         .given(vec![scheduled()])
-        .when_async(MeetingCommand::Respond { actor: ann(), response: Response::Declined })
-        .await
+        .when(MeetingCommand::Respond { actor: ann(), response: Response::Declined })
         .then_expect_error(MeetingError::AttendeesOnly);
 }
 
-#[tokio::test]
-async fn a_cancelled_meeting_changes_no_more() {
+#[test]
+fn a_cancelled_meeting_changes_no_more() {
     MeetingTest::with(())
         .given(vec![scheduled(), cancelled()])
-        .when_async(MeetingCommand::InviteAttendees { actor: ann(), attendees: vec![invitee("carl@example.org")] })
-        .await
+        .when(MeetingCommand::InviteAttendees { actor: ann(), attendees: vec![invitee("carl@example.org")] })
         .then_expect_error(MeetingError::Cancelled);
     MeetingTest::with(())
         .given(vec![scheduled(), cancelled()])
-        .when_async(MeetingCommand::Respond { actor: bob(), response: Response::Accepted })
-        .await
+        .when(MeetingCommand::Respond { actor: bob(), response: Response::Accepted })
         .then_expect_error(MeetingError::Cancelled);
 }
 

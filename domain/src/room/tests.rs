@@ -39,36 +39,33 @@ fn joined(name: &str) -> RoomEvent {
     RoomEvent::ParticipantJoined { participant: peer(name), at: at(0) }
 }
 
-#[tokio::test]
-async fn the_first_join_opens_the_room() {
+#[test]
+fn the_first_join_opens_the_room() {
     RoomTest::with(())
         .given_no_previous_events()
-        .when_async(join("ann", 8))
-        .await
+        .when(join("ann", 8))
         .then_expect_events(vec![
             RoomEvent::RoomOpened { room_id: ids().0, meeting_id: ids().1, at: at(1) },
             RoomEvent::ParticipantJoined { participant: peer("ann"), at: at(1) },
         ]);
 }
 
-#[tokio::test]
-async fn a_full_mesh_refuses_the_next_participant() {
+#[test]
+fn a_full_mesh_refuses_the_next_participant() {
     RoomTest::with(())
         .given(vec![opened(), joined("ann"), joined("bob")])
-        .when_async(join("carl", 2))
-        .await
+        .when(join("carl", 2))
         .then_expect_error(RoomError::Full { capacity: 2 });
 }
 
-#[tokio::test]
-async fn a_reconnect_within_the_lease_resumes_the_same_place() {
+#[test]
+fn a_reconnect_within_the_lease_resumes_the_same_place() {
     let mut moved = peer("ann");
     moved.node = "node-b".into();
     let (room_id, meeting_id) = ids();
     RoomTest::with(())
         .given(vec![opened(), joined("ann"), joined("bob")])
-        .when_async(RoomCommand::Join { room_id, meeting_id, participant: moved, capacity: 2, at: at(5) })
-        .await
+        .when(RoomCommand::Join { room_id, meeting_id, participant: moved, capacity: 2, at: at(5) })
         .then_expect_events(vec![RoomEvent::ParticipantResumed {
             peer_id: "peer-ann".into(),
             node: "node-b".into(),
@@ -76,36 +73,33 @@ async fn a_reconnect_within_the_lease_resumes_the_same_place() {
         }]);
 }
 
-#[tokio::test]
-async fn someone_else_cannot_take_a_present_peer_id() {
+#[test]
+fn someone_else_cannot_take_a_present_peer_id() {
     let mut impostor = peer("eve");
     impostor.peer_id = "peer-ann".into();
     let (room_id, meeting_id) = ids();
     RoomTest::with(())
         .given(vec![opened(), joined("ann")])
-        .when_async(RoomCommand::Join { room_id, meeting_id, participant: impostor, capacity: 8, at: at(5) })
-        .await
+        .when(RoomCommand::Join { room_id, meeting_id, participant: impostor, capacity: 8, at: at(5) })
         .then_expect_error(RoomError::PeerIdTaken("peer-ann".into()));
 }
 
-#[tokio::test]
-async fn the_last_one_to_expire_ends_the_room() {
+#[test]
+fn the_last_one_to_expire_ends_the_room() {
     RoomTest::with(())
         .given(vec![opened(), joined("ann")])
-        .when_async(RoomCommand::Expire { peer_id: "peer-ann".into(), at: at(9) })
-        .await
+        .when(RoomCommand::Expire { peer_id: "peer-ann".into(), at: at(9) })
         .then_expect_events(vec![
             RoomEvent::ParticipantExpired { peer_id: "peer-ann".into(), at: at(9) },
             RoomEvent::RoomEnded { at: at(9) },
         ]);
 }
 
-#[tokio::test]
-async fn closing_a_room_lets_everyone_out_and_refuses_joins() {
+#[test]
+fn closing_a_room_lets_everyone_out_and_refuses_joins() {
     RoomTest::with(())
         .given(vec![opened(), joined("ann")])
-        .when_async(RoomCommand::Close { at: at(3) })
-        .await
+        .when(RoomCommand::Close { at: at(3) })
         .then_expect_events(vec![
             RoomEvent::ParticipantLeft { peer_id: "peer-ann".into(), at: at(3) },
             RoomEvent::RoomEnded { at: at(3) },
@@ -113,16 +107,14 @@ async fn closing_a_room_lets_everyone_out_and_refuses_joins() {
         ]);
     RoomTest::with(())
         .given(vec![RoomEvent::RoomClosed { at: at(3) }])
-        .when_async(join("bob", 8))
-        .await
+        .when(join("bob", 8))
         .then_expect_error(RoomError::Closed);
 }
 
-#[tokio::test]
-async fn leaving_a_room_one_is_not_in_is_refused() {
+#[test]
+fn leaving_a_room_one_is_not_in_is_refused() {
     RoomTest::with(())
         .given(vec![opened(), joined("ann")])
-        .when_async(RoomCommand::Leave { peer_id: "peer-zed".into(), at: at(2) })
-        .await
+        .when(RoomCommand::Leave { peer_id: "peer-zed".into(), at: at(2) })
         .then_expect_error(RoomError::NotInRoom("peer-zed".into()));
 }
