@@ -23,6 +23,9 @@ pub struct Claims {
     pub iat: Option<i64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
+    /// Set in a room pass: the token opens this room and nothing else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<uuid::Uuid>,
 }
 
 pub const AUDITOR_ROLE: &str = "auditor";
@@ -81,18 +84,45 @@ impl FromRequestParts<AppState> for AuthUser {
             .ok()
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .ok_or_else(|| ApiError::Unauthorized("the Authorization header is not `Bearer <token>`".into()))?;
-        let claims = state
-            .jwt
-            .verify(token.trim())
-            .map_err(|e| ApiError::Unauthorized(format!("the bearer token is not valid: {e}")))?;
-        let email = EmailAddress::parse(&claims.email)
+        let claims = state.jwt.verify_caller(token.trim())?;
+        if claims.room.is_some() {
+            return Err(ApiError::Unauthorized("a room pass opens its room only, not the API".into()));
+        }
+        let actor = claims.actor()?;
+        Ok(Self { actor, roles: claims.roles })
+    }
+}
+
+impl Claims {
+    /// The person the token speaks for.
+    pub fn actor(&self) -> Result<Actor, ApiError> {
+        let email = EmailAddress::parse(&self.email)
             .map_err(|_| ApiError::Unauthorized("the token's `email` is not an email address".into()))?;
-        if claims.sub.is_empty() {
+        if self.sub.is_empty() {
             return Err(ApiError::Unauthorized("the token's `sub` is empty".into()));
         }
-        Ok(Self {
-            actor: Actor { user_id: claims.sub, email, name: claims.name },
-            roles: claims.roles,
-        })
+        Ok(Actor { user_id: self.sub.clone(), email, name: self.name.clone() })
     }
+}
+
+impl JwtKeys {
+    /// Verifies a caller's token, answering 401 with the reason.
+    pub fn verify_caller(&self, token: &str) -> Result<Claims, ApiError> {
+        self.verify(token).map_err(|e| ApiError::Unauthorized(format!("the bearer token is not valid: {e}")))
+    }
+}
+
+/// The bearer token of a request, from `Authorization: Bearer` or, for WebSocket upgrades
+/// (browsers cannot set headers on them), the `access_token` query parameter.
+pub fn bearer_token(parts: &Parts) -> Option<String> {
+    if let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) {
+        return header
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(|t| t.trim().to_string());
+    }
+    parts.uri.query().and_then(|query| {
+        query.split('&').find_map(|pair| pair.strip_prefix("access_token=").map(str::to_string))
+    })
 }

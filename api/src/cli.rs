@@ -116,6 +116,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 exp: now + ttl_hours.max(1) * 3600,
                 iat: Some(now),
                 roles,
+                room: None,
             };
             println!("{}", keys.mint(&claims)?);
             Ok(())

@@ -34,6 +34,10 @@ pub enum ApiError {
     NotFound,
     #[error("no such route")]
     NoRoute,
+    #[error("no such room")]
+    RoomNotFound,
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Meeting(#[from] MeetingError),
     #[error("the meeting is at version {actual}, the request expected {expected}")]
@@ -85,6 +89,8 @@ impl ApiError {
             Self::Forbidden(_) => (S::FORBIDDEN, "forbidden", "Not allowed"),
             Self::NotFound => (S::NOT_FOUND, "meeting-not-found", "No such meeting"),
             Self::NoRoute => (S::NOT_FOUND, "not-found", "No such resource"),
+            Self::RoomNotFound => (S::NOT_FOUND, "room-not-found", "No such room"),
+            Self::Unavailable(_) => (S::SERVICE_UNAVAILABLE, "unavailable", "The service cannot take this now"),
             Self::Meeting(error) => match error {
                 MeetingError::NotFound => (S::NOT_FOUND, "meeting-not-found", "No such meeting"),
                 MeetingError::AlreadyScheduled => (S::CONFLICT, "already-scheduled", "The meeting already exists"),
@@ -154,7 +160,7 @@ impl IntoResponse for ApiError {
             Self::Unauthorized(_) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            Self::NotCaughtUp(_) | Self::Contention => {
+            Self::NotCaughtUp(_) | Self::Contention | Self::Unavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             _ => {}

@@ -15,6 +15,8 @@
 //!   whose rejections are problem+json too.
 //! - [`http`]: one module per feature, each with its handlers and DTOs, merged with the
 //!   OpenAPI document in [`http::router`].
+//! - [`signaling`]: the WebSocket signaling hub (veche's protocol and PeerJS), room
+//!   access, ICE servers, presence and node leases.
 //! - [`telemetry`]: tracing and Prometheus set-up.
 #![forbid(unsafe_code)]
 
@@ -25,5 +27,6 @@ pub mod extract;
 pub mod http;
 pub mod server;
 pub mod settings;
+pub mod signaling;
 pub mod state;
 pub mod telemetry;

@@ -8,7 +8,12 @@ use anyhow::Context;
 use application::executor::Executor;
 use application::meetings::Meetings;
 use infrastructure::embedded_postgres::{EmbeddedPostgres, EmbeddedPostgresOptions};
-use infrastructure::event_store::{meeting_store, PgEventLog};
+use crate::signaling::connection::ConnectionLimits;
+use crate::signaling::hub::Hub;
+use crate::signaling::SignalSettings;
+use application::rooms::Rooms;
+use infrastructure::event_store::{meeting_store, room_store, PgEventLog};
+use infrastructure::presence::NodeLease;
 use projections::progress::ProjectionProgress;
 use projections::wake::LogWake;
 use projections::Projector;
@@ -79,15 +84,22 @@ pub struct RunningServer {
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
     embedded: Option<EmbeddedPostgres>,
+    lease: NodeLease,
 }
 
 impl RunningServer {
     /// Stops accepting requests, lets in-flight ones finish, stops the projector and the
     /// embedded cluster.
     pub async fn stop(self) -> anyhow::Result<()> {
+        // Participants reconnect to another node and resume there; giving the lease up lets
+        // the others expire whoever does not come back without waiting for it to run out.
+        self.state.hub.disconnect_all(crate::signaling::hub::close_code::GOING_AWAY);
         self.shutdown.cancel();
         for task in self.tasks {
             let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        }
+        if let Err(error) = self.lease.release().await {
+            tracing::warn!(%error, "could not release the node lease");
         }
         self.pool.close().await;
         if let Some(cluster) = self.embedded {
@@ -119,10 +131,33 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
             alive.store(false, Ordering::Relaxed);
         }));
     }
-    let meetings = Meetings::new(Executor::new(meeting_store(pool.clone()), PgEventLog::new(pool.clone(), wake)));
+    let log = PgEventLog::new(pool.clone(), wake);
+    let meetings = Meetings::new(Executor::new(meeting_store(pool.clone()), log.clone()));
+    let room_settings = &settings.rooms;
+    let rooms = Rooms::new(Executor::new(room_store(pool.clone()), log), room_settings.room_capacity);
+    let node_id = room_settings.node_id();
+    let lease = NodeLease::new(pool.clone(), node_id.clone(), Duration::from_secs(room_settings.node_lease_secs.max(3)));
+    // The lease exists before the first participant is held, or they would look orphaned.
+    lease.renew().await.context("taking the node lease")?;
+    let hub = Arc::new(Hub::new(node_id, room_settings.signal_queue));
+    let signal = SignalSettings {
+        limits: ConnectionLimits {
+            messages_per_second: room_settings.signal_rate.max(1),
+            burst: room_settings.signal_rate.max(1) * 2,
+            ping_every: Duration::from_secs(20),
+        },
+        max_message_bytes: room_settings.signal_max_message_bytes.max(1024),
+        max_connections: room_settings.signal_max_connections,
+        reconnect_grace: Duration::from_secs(room_settings.reconnect_grace_secs),
+        peerjs: room_settings.peerjs,
+        peerjs_key: room_settings.peerjs_key.clone(),
+    };
     let state = AppState {
         pool: pool.clone(),
         meetings: Arc::new(meetings),
+        rooms: Arc::new(rooms),
+        hub,
+        signal: Arc::new(signal),
         progress,
         jwt,
         public_url: settings.public_url().into(),
@@ -131,6 +166,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         metrics: crate::telemetry::metrics_handle(),
         settings: Arc::new(settings.clone()),
     };
+    tasks.push(tokio::spawn(crate::signaling::run_presence_keeper(state.clone(), lease.clone(), shutdown.clone())));
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("listening on {}", settings.listen))?;
@@ -144,7 +180,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         }
     }));
     tracing::info!(%addr, "veche is listening");
-    Ok(RunningServer { addr, pool, state, shutdown, tasks, embedded: database.embedded })
+    Ok(RunningServer { addr, pool, state, shutdown, tasks, embedded: database.embedded, lease })
 }
 
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).

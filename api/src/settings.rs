@@ -45,9 +45,120 @@ pub struct Settings {
     /// Most requests handled at once; beyond it requests queue (bounded by the OS backlog).
     #[arg(long, env = "VECHE_MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
     pub max_concurrent_requests: usize,
+
+    #[command(flatten)]
+    pub rooms: RoomSettings,
+}
+
+/// Video rooms: the signaling hub, PeerJS compatibility, ICE servers, node leases.
+#[derive(Debug, Clone, Args)]
+pub struct RoomSettings {
+    /// This node's name in the rooms' events (which node holds a participant). Defaults to
+    /// the host name and a random suffix, new at every start.
+    #[arg(long, env = "VECHE_NODE_ID")]
+    pub node_id: Option<String>,
+
+    /// The most participants a room's full mesh holds; the next one is refused.
+    #[arg(long, env = "VECHE_ROOM_CAPACITY", default_value_t = 8)]
+    pub room_capacity: usize,
+
+    /// Largest signaling message (and frame), in bytes.
+    #[arg(long, env = "VECHE_SIGNAL_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024)]
+    pub signal_max_message_bytes: usize,
+
+    /// Messages a connection may send per second on average (bursts up to twice that).
+    #[arg(long, env = "VECHE_SIGNAL_RATE", default_value_t = 1000)]
+    pub signal_rate: u32,
+
+    /// Messages queued to one connection before it counts as a slow consumer and is closed.
+    #[arg(long, env = "VECHE_SIGNAL_QUEUE", default_value_t = 256)]
+    pub signal_queue: usize,
+
+    /// Most signaling connections one node holds.
+    #[arg(long, env = "VECHE_SIGNAL_MAX_CONNECTIONS", default_value_t = 100_000)]
+    pub signal_max_connections: usize,
+
+    /// Seconds a dropped participant has to reconnect and resume before they expire.
+    #[arg(long, env = "VECHE_SIGNAL_RECONNECT_GRACE_SECS", default_value_t = 20)]
+    pub reconnect_grace_secs: u64,
+
+    /// Seconds a node's lease lasts; a node that stops renewing it for that long has its
+    /// participants expired by the others.
+    #[arg(long, env = "VECHE_NODE_LEASE_SECS", default_value_t = 15)]
+    pub node_lease_secs: u64,
+
+    /// The PeerJS-compatible endpoint: `off`, `rooms` (room passes as keys) or `open`
+    /// (also the stock server's shared key, no account).
+    #[arg(long, env = "VECHE_PEERJS", value_enum, default_value_t = PeerJsMode::Rooms)]
+    pub peerjs: PeerJsMode,
+
+    /// Path of the PeerJS endpoint (the client library's `path` option).
+    #[arg(long, env = "VECHE_PEERJS_PATH", default_value = "/peerjs/")]
+    pub peerjs_path: String,
+
+    /// The shared key accepted in `open` mode.
+    #[arg(long, env = "VECHE_PEERJS_KEY", default_value = "peerjs")]
+    pub peerjs_key: String,
+
+    /// STUN servers to give clients, comma-separated (none by default: no public STUN).
+    #[arg(long, env = "VECHE_STUN_URLS", value_delimiter = ',')]
+    pub stun_urls: Vec<String>,
+
+    /// TURN servers, comma-separated, e.g. `turn:turn.example.org:3478?transport=udp`.
+    #[arg(long, env = "VECHE_TURN_URLS", value_delimiter = ',')]
+    pub turn_urls: Vec<String>,
+
+    /// coturn's `static-auth-secret` (its `use-auth-secret` scheme).
+    #[arg(long, env = "VECHE_TURN_SECRET", hide_env_values = true)]
+    pub turn_secret: Option<String>,
+
+    /// Seconds TURN credentials stay valid; clients refresh them halfway.
+    #[arg(long, env = "VECHE_TURN_TTL_SECS", default_value_t = 6 * 3600)]
+    pub turn_ttl_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PeerJsMode {
+    Off,
+    Rooms,
+    Open,
+}
+
+impl RoomSettings {
+    /// The PeerJS path, starting and ending with `/`.
+    pub fn peerjs_path(&self) -> String {
+        let trimmed = self.peerjs_path.trim_matches('/');
+        if trimmed.is_empty() {
+            "/".into()
+        } else {
+            format!("/{trimmed}/")
+        }
+    }
+
+    pub fn node_id(&self) -> String {
+        self.node_id.clone().unwrap_or_else(|| {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+            let host: String = host.trim().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+            let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+            format!("{}-{suffix}", if host.is_empty() { "node" } else { &host })
+        })
+    }
+}
+
+/// Parses nothing but the environment, for [`Settings::from_env`].
+#[derive(clap::Parser)]
+struct EnvOnly {
+    #[command(flatten)]
+    settings: Settings,
 }
 
 impl Settings {
+    /// The defaults, with the `VECHE_*` variables of the environment applied.
+    pub fn from_env() -> Result<Self, clap::Error> {
+        use clap::Parser;
+        EnvOnly::try_parse_from(["veche"]).map(|parsed| parsed.settings)
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.data_dir.clone().unwrap_or_else(default_data_dir)
     }

@@ -3,7 +3,10 @@
 use crate::auth::JwtKeys;
 use crate::settings::Settings;
 use application::meetings::Meetings;
-use infrastructure::event_store::{MeetingStore, PgEventLog};
+use crate::signaling::hub::Hub;
+use crate::signaling::SignalSettings;
+use application::rooms::Rooms;
+use infrastructure::event_store::{MeetingStore, PgEventLog, RoomStore};
 use projections::progress::ProjectionProgress;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -13,6 +16,10 @@ use std::time::Duration;
 pub struct AppState {
     pub pool: PgPool,
     pub meetings: Arc<Meetings<MeetingStore, PgEventLog>>,
+    pub rooms: Arc<Rooms<RoomStore, PgEventLog>>,
+    /// This node's signaling hub.
+    pub hub: Arc<Hub>,
+    pub signal: Arc<SignalSettings>,
     pub progress: ProjectionProgress,
     pub jwt: JwtKeys,
     /// Base of meeting links.

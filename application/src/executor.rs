@@ -22,6 +22,12 @@ impl Versioned for domain::meeting::Meeting {
     }
 }
 
+impl Versioned for domain::room::Room {
+    fn version(&self) -> u64 {
+        domain::room::Room::version(self)
+    }
+}
+
 /// What a successful command leaves behind.
 #[derive(Debug, Clone)]
 pub struct CommandOutcome<A> {
@@ -31,6 +37,8 @@ pub struct CommandOutcome<A> {
     pub position: Option<i64>,
     /// How many events the command recorded.
     pub events: usize,
+    /// The types of the events recorded, in order.
+    pub event_types: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,9 +124,10 @@ where
             let after = aggregate.clone();
             let events = sink.collect().await;
             if events.is_empty() {
-                return Ok(CommandOutcome { aggregate: after, position: None, events: 0 });
+                return Ok(CommandOutcome { aggregate: after, position: None, events: 0, event_types: vec![] });
             }
             let count = events.len();
+            let event_types: Vec<String> = events.iter().map(cqrs_es::DomainEvent::event_type).collect();
             match self.store.commit(events, context, metadata.clone()).await {
                 Ok(committed) => {
                     self.log.appended();
@@ -128,7 +137,7 @@ where
                         .position_of(A::TYPE, aggregate_id, last)
                         .await
                         .map_err(CommandError::Store)?;
-                    return Ok(CommandOutcome { aggregate: after, position, events: count });
+                    return Ok(CommandOutcome { aggregate: after, position, events: count, event_types });
                 }
                 Err(AggregateError::AggregateConflict) => {
                     if expected_version.is_some() {

@@ -73,12 +73,16 @@ pub fn new_meeting_id() -> MeetingId {
 }
 
 fn event_metadata(command: &MeetingCommand, meta: &CommandMeta) -> HashMap<String, String> {
-    let actor = command.actor();
+    actor_metadata(command.actor(), command.name(), meta)
+}
+
+/// The metadata every event gets: who did it, by which command, in which request.
+pub(crate) fn actor_metadata(actor: &Actor, command: &str, meta: &CommandMeta) -> HashMap<String, String> {
     let mut map = HashMap::from([
         (metadata::ACTOR_ID.to_string(), actor.user_id.clone()),
         (metadata::ACTOR_EMAIL.to_string(), actor.email.to_string()),
         (metadata::ACTOR_NAME.to_string(), actor.name.clone()),
-        (metadata::COMMAND.to_string(), command.name().to_string()),
+        (metadata::COMMAND.to_string(), command.to_string()),
     ]);
     if let Some(request_id) = &meta.request_id {
         map.insert(metadata::REQUEST_ID.to_string(), request_id.clone());
@@ -164,7 +168,7 @@ where
                     .await
                     .map_err(CommandError::Store)?;
                 Ok(Scheduled {
-                    outcome: CommandOutcome { aggregate, position, events: 0 },
+                    outcome: CommandOutcome { aggregate, position, events: 0, event_types: vec![] },
                     replayed: true,
                 })
             }

@@ -4,6 +4,7 @@
 use application::ports::{EventLog, PortError};
 use cqrs_es::persist::PersistedEventStore;
 use domain::meeting::Meeting;
+use domain::room::Room;
 use postgres_es::PostgresEventRepository;
 use projections::wake::LogWake;
 use sqlx::PgPool;
@@ -17,6 +18,13 @@ pub type MeetingStore = PersistedEventStore<PostgresEventRepository, Meeting>;
 pub fn meeting_store(pool: PgPool) -> MeetingStore {
     PersistedEventStore::new_event_store(PostgresEventRepository::new(pool))
         .with_upcasters(domain::upcasting::meeting_upcasters())
+}
+
+/// The store of `Room` events: presence in video rooms (joins, leaves, expiries).
+pub type RoomStore = PersistedEventStore<PostgresEventRepository, Room>;
+
+pub fn room_store(pool: PgPool) -> RoomStore {
+    PersistedEventStore::new_event_store(PostgresEventRepository::new(pool))
 }
 
 /// The [`EventLog`] port over the `events` table.

@@ -16,3 +16,5 @@
 pub mod database;
 pub mod embedded_postgres;
 pub mod event_store;
+pub mod presence;
+pub mod turn;

@@ -53,8 +53,16 @@ impl RecordedEvent {
         &self,
         upcasters: &[Box<dyn cqrs_es::persist::EventUpcaster>],
     ) -> Result<Option<MeetingEvent>, crate::ProjectionError> {
-        use cqrs_es::Aggregate;
-        if self.aggregate_type != Meeting::TYPE {
+        self.event_of::<Meeting>(upcasters)
+    }
+
+    /// The event as an event of aggregate `A`, brought to the current version by the
+    /// upcasters; `None` if it belongs to another aggregate type.
+    pub fn event_of<A: cqrs_es::Aggregate>(
+        &self,
+        upcasters: &[Box<dyn cqrs_es::persist::EventUpcaster>],
+    ) -> Result<Option<A::Event>, crate::ProjectionError> {
+        if self.aggregate_type != A::TYPE {
             return Ok(None);
         }
         let serialized = SerializedEvent::new(

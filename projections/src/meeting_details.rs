@@ -75,11 +75,13 @@ pub(crate) async fn apply_batch(
 }
 
 async fn upsert(conn: &mut PgConnection, rows: impl Iterator<Item = (Uuid, Row)>) -> Result<(), ProjectionError> {
-    let (mut ids, mut organizers, mut statuses, mut starts, mut ends) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut ids, mut rooms, mut organizers, mut statuses, mut starts, mut ends) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
     let (mut versions, mut positions, mut states, mut updated) = (vec![], vec![], vec![], vec![]);
     for (id, row) in rows {
         let Some(state) = row.meeting.state() else { continue };
         ids.push(id);
+        rooms.push(state.room_id.as_uuid());
         organizers.push(state.organizer.user_id.clone());
         statuses.push(match state.status {
             MeetingStatus::Scheduled => "scheduled",
@@ -97,9 +99,9 @@ async fn upsert(conn: &mut PgConnection, rows: impl Iterator<Item = (Uuid, Row)>
     }
     sqlx::query(
         "insert into meeting_view \
-           (meeting_id, organizer_id, status, starts_at, ends_at, version, position, state, updated_at) \
+           (meeting_id, organizer_id, status, starts_at, ends_at, version, position, state, updated_at, room_id) \
          select * from unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], \
-                              $6::bigint[], $7::bigint[], $8::jsonb[], $9::timestamptz[]) \
+                              $6::bigint[], $7::bigint[], $8::jsonb[], $9::timestamptz[], $10::uuid[]) \
          on conflict (meeting_id) do update set \
            organizer_id = excluded.organizer_id, status = excluded.status, \
            starts_at = excluded.starts_at, ends_at = excluded.ends_at, \
@@ -115,6 +117,7 @@ async fn upsert(conn: &mut PgConnection, rows: impl Iterator<Item = (Uuid, Row)>
     .bind(&positions)
     .bind(&states)
     .bind(&updated)
+    .bind(&rooms)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -13,7 +13,9 @@
 
 use crate::global_log::{self, RecordedEvent, EVENTS_CHANNEL};
 use crate::wake::LogWake;
-use crate::{calendar, meeting_details, ProjectionError};
+use domain::meeting::Meeting;
+use domain::room::Room;
+use crate::{calendar, meeting_details, rooms, ProjectionError};
 use cqrs_es::persist::EventUpcaster;
 use sqlx::postgres::PgListener;
 use sqlx::{Connection, PgConnection, PgPool};
@@ -25,15 +27,17 @@ use tokio_util::sync::CancellationToken;
 pub enum Projection {
     MeetingDetails,
     Calendar,
+    Rooms,
 }
 
 impl Projection {
-    pub const ALL: [Projection; 2] = [Projection::MeetingDetails, Projection::Calendar];
+    pub const ALL: [Projection; 3] = [Projection::MeetingDetails, Projection::Calendar, Projection::Rooms];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::MeetingDetails => meeting_details::NAME,
             Self::Calendar => calendar::NAME,
+            Self::Rooms => rooms::NAME,
         }
     }
 
@@ -41,6 +45,7 @@ impl Projection {
         match self {
             Self::MeetingDetails => meeting_details::TABLES,
             Self::Calendar => calendar::TABLES,
+            Self::Rooms => rooms::TABLES,
         }
     }
 
@@ -58,17 +63,26 @@ impl Projection {
         batch: &[RecordedEvent],
         upcasters: &[Box<dyn EventUpcaster>],
     ) -> Result<(), ProjectionError> {
-        let mut events = Vec::with_capacity(batch.len());
-        for recorded in batch {
-            if let Some(event) = recorded.meeting_event(upcasters)? {
-                events.push((recorded, event));
-            }
-        }
         match self {
-            Self::MeetingDetails => meeting_details::apply_batch(conn, events).await,
-            Self::Calendar => calendar::apply_batch(conn, events).await,
+            Self::MeetingDetails => meeting_details::apply_batch(conn, decode::<Meeting>(batch, upcasters)?).await,
+            Self::Calendar => calendar::apply_batch(conn, decode::<Meeting>(batch, upcasters)?).await,
+            Self::Rooms => rooms::apply_batch(conn, decode::<Room>(batch, upcasters)?).await,
         }
     }
+}
+
+/// The batch's events of aggregate `A`, decoded, with their records.
+fn decode<'b, A: cqrs_es::Aggregate>(
+    batch: &'b [RecordedEvent],
+    upcasters: &[Box<dyn EventUpcaster>],
+) -> Result<Vec<(&'b RecordedEvent, A::Event)>, ProjectionError> {
+    let mut events = Vec::with_capacity(batch.len());
+    for recorded in batch {
+        if let Some(event) = recorded.event_of::<A>(upcasters)? {
+            events.push((recorded, event));
+        }
+    }
+    Ok(events)
 }
 
 /// How long an idle projector waits for a notification before it looks anyway.

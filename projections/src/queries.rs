@@ -12,20 +12,40 @@ pub struct MeetingRecord {
     pub meeting: Meeting,
     /// The global position of the last event applied to this row.
     pub position: i64,
+    /// What the room's events say about the call.
+    pub call: CallRecord,
 }
 
-fn decode(state: serde_json::Value) -> Result<Meeting, sqlx::Error> {
-    serde_json::from_value(state).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+/// The meeting's call, from the `rooms` read model.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallRecord {
+    /// Someone is in the room.
+    pub in_progress: bool,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub participants: i32,
+}
+
+/// The columns of a meeting with its call; the query joins `room_view r` to `meeting_view v`.
+const MEETING_COLUMNS: &str = "v.state, v.position, coalesce(r.open, false), r.opened_at, r.ended_at, \
+     coalesce(jsonb_array_length(r.participants), 0)";
+
+type MeetingRow = (serde_json::Value, i64, bool, Option<DateTime<Utc>>, Option<DateTime<Utc>>, i32);
+
+fn decode((state, position, in_progress, started_at, ended_at, participants): MeetingRow) -> Result<MeetingRecord, sqlx::Error> {
+    let meeting = serde_json::from_value(state).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    Ok(MeetingRecord { meeting, position, call: CallRecord { in_progress, started_at, ended_at, participants } })
 }
 
 pub async fn meeting(pool: &PgPool, id: MeetingId) -> Result<Option<MeetingRecord>, sqlx::Error> {
-    let row: Option<(serde_json::Value, i64)> =
-        sqlx::query_as("select state, position from meeting_view where meeting_id = $1")
-            .bind(id.as_uuid())
-            .fetch_optional(pool)
-            .await?;
-    row.map(|(state, position)| Ok(MeetingRecord { meeting: decode(state)?, position }))
-        .transpose()
+    let row: Option<MeetingRow> = sqlx::query_as(&format!(
+        "select {MEETING_COLUMNS} from meeting_view v left join room_view r on r.room_id = v.room_id \
+         where v.meeting_id = $1"
+    ))
+    .bind(id.as_uuid())
+    .fetch_optional(pool)
+    .await?;
+    row.map(decode).transpose()
 }
 
 /// Every meeting the person organises or attends that overlaps `[from, to)`, by start.
@@ -39,12 +59,13 @@ pub async fn calendar(
     // No meeting is longer than MAX_DURATION_HOURS, so one that overlaps `from` started
     // at most that long before it: this bound keeps the scan on the index range.
     let earliest_start = from - Duration::hours(MAX_DURATION_HOURS);
-    let rows: Vec<(serde_json::Value, i64)> = sqlx::query_as(
-        "select v.state, v.position from calendar_entry e \
+    let rows: Vec<MeetingRow> = sqlx::query_as(&format!(
+        "select {MEETING_COLUMNS} from calendar_entry e \
          join meeting_view v on v.meeting_id = e.meeting_id \
+         left join room_view r on r.room_id = v.room_id \
          where e.user_email = $1 and e.starts_at >= $2 and e.starts_at < $3 and e.ends_at > $4 \
-         order by e.starts_at, e.meeting_id limit $5",
-    )
+         order by e.starts_at, e.meeting_id limit $5"
+    ))
     .bind(email.as_str())
     .bind(earliest_start)
     .bind(to)
@@ -52,7 +73,5 @@ pub async fn calendar(
     .bind(limit)
     .fetch_all(pool)
     .await?;
-    rows.into_iter()
-        .map(|(state, position)| Ok(MeetingRecord { meeting: decode(state)?, position }))
-        .collect()
+    rows.into_iter().map(decode).collect()
 }

@@ -20,25 +20,32 @@ pub struct TestApp {
 
 /// The settings a test veche runs with.
 pub fn test_settings(database_url: &str) -> Settings {
-    Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: Some(std::env::temp_dir().join("veche-test-data")),
-        database_url: Some(database_url.to_string()),
-        jwt_secret: Some(TEST_JWT_SECRET.into()),
-        public_url: Some("https://meet.example.org".into()),
-        db_max_connections: 10,
-        read_wait_ms: 2000,
-        max_body_bytes: 64 * 1024,
-        max_concurrent_requests: 512,
-    }
+    let mut settings = Settings::from_env().expect("the VECHE_* variables of the test environment are valid");
+    settings.listen = "127.0.0.1:0".parse().unwrap();
+    settings.data_dir = Some(std::env::temp_dir().join("veche-test-data"));
+    settings.database_url = Some(database_url.to_string());
+    settings.jwt_secret = Some(TEST_JWT_SECRET.into());
+    settings.public_url = Some("https://meet.example.org".into());
+    settings.db_max_connections = 10;
+    settings.read_wait_ms = 2000;
+    settings.max_body_bytes = 64 * 1024;
+    settings.max_concurrent_requests = 512;
+    settings
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A veche on a fresh database, with some settings changed.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         api::telemetry::init_tracing();
     }
     let database = TestDatabase::create().await;
-    let server = api::server::start(test_settings(&database.url)).await.expect("veche starts");
+    let mut settings = test_settings(&database.url);
+    configure(&mut settings);
+    let server = api::server::start(settings).await.expect("veche starts");
     TestApp {
         base: format!("http://{}", server.addr),
         client: reqwest::Client::new(),
@@ -69,6 +76,7 @@ pub fn user(name: &str) -> User {
         exp: chrono::Utc::now().timestamp() + 3600,
         iat: None,
         roles: vec![],
+        room: None,
     };
     User { sub: claims.sub.clone(), email, token: token(&claims) }
 }

@@ -67,7 +67,7 @@ pub async fn get_calendar(
         projections::queries::calendar(&state.pool, &user.actor.email, query.from, query.to, MAX_ENTRIES).await?;
     let meetings = records
         .iter()
-        .filter_map(|r| MeetingView::of(&r.meeting, &user.actor, &state.public_url))
+        .filter_map(|r| MeetingView::of_record(r, &user.actor, &state.public_url))
         .collect();
     Ok(Json(CalendarView { from: query.from, to: query.to, meetings }))
 }

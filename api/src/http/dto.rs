@@ -83,6 +83,39 @@ pub struct MeetingView {
     pub my_role: Role,
     /// The caller's own answer (`null` for the organizer).
     pub my_response: Option<ResponseStatus>,
+    /// The call in the meeting's room (on reads of the meeting and the calendar).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call: Option<CallView>,
+}
+
+/// The state of a meeting's call, from its room's events.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CallView {
+    /// `scheduled`, `in_progress`, `completed` or `cancelled`.
+    pub status: String,
+    /// When the room was last opened (the first participant entered).
+    pub started_at: Option<DateTime<Utc>>,
+    /// When the room last ended (the last participant left or expired).
+    pub ended_at: Option<DateTime<Utc>>,
+    /// How many are in the room now.
+    pub participants: i32,
+}
+
+impl CallView {
+    /// Cancelled beats everything; someone in the room is a call in progress; a room that
+    /// ended, or a meeting whose time is over, is completed.
+    pub fn of(state: &MeetingState, call: &projections::queries::CallRecord, now: DateTime<Utc>) -> Self {
+        let status = if state.status == MeetingStatus::Cancelled {
+            "cancelled"
+        } else if call.in_progress {
+            "in_progress"
+        } else if call.ended_at.is_some() || now >= state.schedule.ends_at {
+            "completed"
+        } else {
+            "scheduled"
+        };
+        Self { status: status.into(), started_at: call.started_at, ended_at: call.ended_at, participants: call.participants }
+    }
 }
 
 impl MeetingView {
@@ -97,6 +130,13 @@ impl MeetingView {
             return None;
         };
         Some(Self::build(meeting.version(), state, my_role, viewer, public_url))
+    }
+
+    /// The meeting as `viewer` sees it, with its call, from the read model.
+    pub fn of_record(record: &projections::queries::MeetingRecord, viewer: &Actor, public_url: &str) -> Option<Self> {
+        let mut view = Self::of(&record.meeting, viewer, public_url)?;
+        view.call = record.meeting.state().map(|state| CallView::of(state, &record.call, Utc::now()));
+        Some(view)
     }
 
     /// The meeting for an auditor, who sees it without taking part.
@@ -142,6 +182,7 @@ impl MeetingView {
             version,
             my_role,
             my_response: state.attendee(&viewer.email).map(|a| a.response.into()),
+            call: None,
         }
     }
 }

@@ -214,12 +214,17 @@ impl FromRequestParts<AppState> for MeetingChange {
 impl MeetingChange {
     /// Runs the command built for the caller and answers with the meeting as it now is.
     async fn run(self, command: impl FnOnce(Actor) -> MeetingCommand) -> Result<Response> {
+        let (state, user) = (self.state.clone(), self.user.clone());
+        let outcome = self.execute(command).await?;
+        command_response(&state, &user, StatusCode::OK, outcome)
+    }
+
+    async fn execute(self, command: impl FnOnce(Actor) -> MeetingCommand) -> Result<CommandOutcome<Meeting>> {
         let command = command(self.user.actor.clone());
         let name = command.name();
-        let outcome = self.state.meetings.execute(self.id, command, self.meta).await.inspect_err(|_| {
+        Ok(self.state.meetings.execute(self.id, command, self.meta).await.inspect_err(|_| {
             metrics::counter!("veche_commands_total", "outcome" => "refused", "command" => name).increment(1);
-        })?;
-        command_response(&self.state, &self.user, StatusCode::OK, outcome)
+        })?)
     }
 }
 
@@ -299,7 +304,7 @@ pub async fn get_meeting(
 ) -> Result<Response> {
     wait_for_projections(&state, read_after).await?;
     let record = projections::queries::meeting(&state.pool, MeetingId(id)).await?.ok_or(ApiError::NotFound)?;
-    let view = MeetingView::of(&record.meeting, &user.actor, &state.public_url).ok_or(ApiError::NotFound)?;
+    let view = MeetingView::of_record(&record, &user.actor, &state.public_url).ok_or(ApiError::NotFound)?;
     Ok(([(header::ETAG, etag(view.version))], Json(view)).into_response())
 }
 
@@ -405,5 +410,20 @@ pub async fn cancel_meeting(
         .map(Description::parse)
         .transpose()
         .map_err(|e| ApiError::invalid("reason", e))?;
-    change.run(|actor| MeetingCommand::Cancel { actor, reason }).await
+    let (state, user) = (change.state.clone(), change.user.clone());
+    let outcome = change.execute(|actor| MeetingCommand::Cancel { actor, reason }).await?;
+    if let Some(meeting) = outcome.aggregate.state() {
+        close_room(&state, meeting.room_id, &user.actor).await;
+    }
+    command_response(&state, &user, StatusCode::OK, outcome)
+}
+
+/// Closes a cancelled meeting's room: the Room aggregate refuses joins from now on and
+/// everyone connected, on every node, is told and disconnected. Joins are refused for a
+/// cancelled meeting even if this fails, since access checks the meeting's status.
+async fn close_room(state: &AppState, room_id: RoomId, actor: &Actor) {
+    if let Err(error) = state.rooms.close(room_id, actor, chrono::Utc::now()).await {
+        tracing::warn!(%error, %room_id, "could not record the closing of a cancelled meeting's room");
+    }
+    state.hub.close_room(&crate::signaling::hub::room_namespace(room_id));
 }

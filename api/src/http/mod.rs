@@ -80,9 +80,20 @@ pub fn router(state: AppState) -> Router {
         .merge(calendar::router())
         .merge(history::router())
         .merge(ops::router())
+        .merge(crate::signaling::access::router())
+        .merge(crate::signaling::room::router())
         .split_for_parts();
     let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serialises");
-    api.route("/", axum::routing::get(web_client))
+    let rooms = &settings.rooms;
+    let mut api = api.route("/", axum::routing::get(web_client));
+    if rooms.peerjs != crate::settings::PeerJsMode::Off {
+        let path = rooms.peerjs_path();
+        api = api.merge(crate::signaling::peerjs::router(&path));
+        if path != "/" {
+            api = api.merge(crate::signaling::peerjs::info_route(&path));
+        }
+    }
+    api
     .route(
         "/api/openapi.json",
         axum::routing::get(move || async move {

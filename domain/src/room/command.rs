@@ -31,8 +31,10 @@ pub enum RoomCommand {
     },
     /// Leave the room of one's own accord.
     Leave { peer_id: String, at: DateTime<Utc> },
-    /// The participant's lease ran out (its node stopped renewing it).
-    Expire { peer_id: String, at: DateTime<Utc> },
+    /// The participant's lease ran out: the connection held by node `held_by` dropped and
+    /// was not resumed in time, or that node stopped renewing its lease. If the participant
+    /// has since resumed on another node, nothing happens.
+    Expire { peer_id: String, held_by: String, at: DateTime<Utc> },
     /// The meeting was cancelled: the room refuses joins from now on.
     Close { at: DateTime<Utc> },
 }

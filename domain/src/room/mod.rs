@@ -46,6 +46,19 @@ impl Room {
         self.closed
     }
 
+    /// Whether a call is going on (between `RoomOpened` and `RoomEnded`).
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
+    pub fn meeting_id(&self) -> Option<MeetingId> {
+        self.meeting_id
+    }
+
+    pub fn participant(&self, peer_id: &str) -> Option<&Participant> {
+        self.present(peer_id)
+    }
+
     fn present(&self, peer_id: &str) -> Option<&Participant> {
         self.participants.iter().find(|p| p.peer_id == peer_id)
     }
@@ -77,7 +90,11 @@ impl Room {
                 Ok(events)
             }
             RoomCommand::Leave { peer_id, at } => self.departure(peer_id, at, false),
-            RoomCommand::Expire { peer_id, at } => self.departure(peer_id, at, true),
+            RoomCommand::Expire { peer_id, held_by, at } => match self.present(&peer_id) {
+                // Resumed elsewhere since: the lease that ran out is no longer theirs.
+                Some(present) if present.node != held_by => Ok(vec![]),
+                _ => self.departure(peer_id, at, true),
+            },
             RoomCommand::Close { at } => {
                 if self.closed {
                     return Ok(vec![]);

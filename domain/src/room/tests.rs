@@ -88,7 +88,7 @@ fn someone_else_cannot_take_a_present_peer_id() {
 fn the_last_one_to_expire_ends_the_room() {
     RoomTest::with(())
         .given(vec![opened(), joined("ann")])
-        .when(RoomCommand::Expire { peer_id: "peer-ann".into(), at: at(9) })
+        .when(RoomCommand::Expire { peer_id: "peer-ann".into(), held_by: "node-a".into(), at: at(9) })
         .then_expect_events(vec![
             RoomEvent::ParticipantExpired { peer_id: "peer-ann".into(), at: at(9) },
             RoomEvent::RoomEnded { at: at(9) },
@@ -117,4 +117,21 @@ fn leaving_a_room_one_is_not_in_is_refused() {
         .given(vec![opened(), joined("ann")])
         .when(RoomCommand::Leave { peer_id: "peer-zed".into(), at: at(2) })
         .then_expect_error(RoomError::NotInRoom("peer-zed".into()));
+}
+
+#[test]
+fn a_lease_running_out_on_a_node_the_participant_has_left_for_another_expires_nobody() {
+    let resumed_elsewhere = RoomEvent::ParticipantResumed { peer_id: "peer-ann".into(), node: "node-b".into(), at: at(3) };
+    RoomTest::with(())
+        .given(vec![opened(), joined("ann"), resumed_elsewhere])
+        .when(RoomCommand::Expire { peer_id: "peer-ann".into(), held_by: "node-a".into(), at: at(9) })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn expiring_someone_who_is_not_in_the_room_is_refused() {
+    RoomTest::with(())
+        .given(vec![opened(), joined("ann")])
+        .when(RoomCommand::Expire { peer_id: "peer-bob".into(), held_by: "node-a".into(), at: at(9) })
+        .then_expect_error(RoomError::NotInRoom("peer-bob".into()));
 }

@@ -23,6 +23,7 @@ async fn an_expired_or_forged_token_is_refused() {
         exp: chrono::Utc::now().timestamp() - 3600,
         iat: None,
         roles: vec![],
+        room: None,
     });
     let forged = api::auth::JwtKeys::from_secret("another-secret-entirely!").mint(&Claims {
         sub: "ann".into(),
@@ -31,6 +32,7 @@ async fn an_expired_or_forged_token_is_refused() {
         exp: chrono::Utc::now().timestamp() + 3600,
         iat: None,
         roles: vec![],
+        room: None,
     }).unwrap();
     for bad in [expired, forged, "not-a-jwt".to_string()] {
         let response = app.client.post(format!("{}/api/meetings", app.base)).bearer_auth(bad).json(&json!({})).send().await.unwrap();
@@ -105,6 +107,7 @@ async fn an_auditor_reads_the_history_of_any_meeting_but_cannot_change_it() {
         exp: chrono::Utc::now().timestamp() + 600,
         iat: None,
         roles: vec!["auditor".into()],
+        room: None,
     });
     let history = app.client.get(format!("{}/api/meetings/{id}/history", app.base)).bearer_auth(&auditor).send().await.unwrap();
     assert_eq!(history.status(), 200);

@@ -1,0 +1,176 @@
+//! Who may enter a room, and the HTTP routes around entering: room passes and ICE servers.
+//!
+//! A room is entered by the meeting's organizer or an attendee (their JWT), or by whoever
+//! holds a *room pass*: a short-lived JWT with a `room` claim, minted for someone who may
+//! enter (`POST /api/rooms/{id}/pass`), e.g. for a PeerJS client, whose only credential
+//! slot is its `key`. A pass opens its room and nothing else. Anyone else gets 404, so a
+//! stranger cannot tell a room exists.
+
+use crate::auth::{bearer_token, AuthUser, Claims};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::Json;
+use chrono::{DateTime, Duration, Utc};
+use domain::meeting::{Meeting, MeetingStatus};
+use domain::{Actor, MeetingId, RoomId};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Someone allowed into a room.
+#[derive(Debug, Clone)]
+pub struct RoomAccess {
+    pub actor: Actor,
+    pub room_id: RoomId,
+    pub meeting_id: MeetingId,
+    /// The meeting is cancelled: the room refuses joins.
+    pub cancelled: bool,
+}
+
+/// Checks a token (user JWT or room pass) against the room's meeting.
+pub async fn authorize(state: &AppState, room_id: RoomId, token: &str) -> Result<RoomAccess, ApiError> {
+    let claims = state.jwt.verify_caller(token)?;
+    let actor = claims.actor()?;
+    if claims.room.is_some_and(|room| room != room_id.as_uuid()) {
+        return Err(ApiError::RoomNotFound);
+    }
+    let meeting = meeting_of_room(state, room_id).await?.ok_or(ApiError::RoomNotFound)?;
+    let meeting_state = meeting.state().ok_or(ApiError::RoomNotFound)?;
+    // A pass was minted for someone who could enter; it stays good until it expires, even if
+    // they are uninvited meanwhile (it is short-lived for that reason).
+    if claims.room.is_none() && !meeting_state.is_visible_to(&actor) {
+        return Err(ApiError::RoomNotFound);
+    }
+    Ok(RoomAccess {
+        actor,
+        room_id,
+        meeting_id: meeting_state.id,
+        cancelled: meeting_state.status == MeetingStatus::Cancelled,
+    })
+}
+
+async fn meeting_of_room(state: &AppState, room_id: RoomId) -> Result<Option<Meeting>, ApiError> {
+    let row: Option<(serde_json::Value,)> = sqlx::query_as("select state from meeting_view where room_id = $1")
+        .bind(room_id.as_uuid())
+        .fetch_optional(&state.pool)
+        .await?;
+    row.map(|(state,)| serde_json::from_value(state).map_err(|e| ApiError::Internal(e.into()))).transpose()
+}
+
+/// The caller of a room route: the room id from the path, checked against the token.
+pub struct RoomCaller(pub RoomAccess);
+
+impl FromRequestParts<AppState> for RoomCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts).ok_or_else(|| ApiError::Unauthorized("a bearer token is required".into()))?;
+        let room_id = room_id_in_path(parts.uri.path()).ok_or(ApiError::RoomNotFound)?;
+        Ok(Self(authorize(state, room_id, &token).await?))
+    }
+}
+
+/// `/api/rooms/{id}/...` → the id.
+fn room_id_in_path(path: &str) -> Option<RoomId> {
+    path.strip_prefix("/api/rooms/")?.split('/').next()?.parse().ok()
+}
+
+/// How long a room pass is good for: long enough to join, short enough that an uninvited
+/// person's pass soon stops opening the room.
+const PASS_LIFETIME: Duration = Duration::hours(1);
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomPass {
+    /// A token that opens this room only (as `access_token`, or as a PeerJS `key`).
+    pub pass: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Mint a room pass
+///
+/// For clients whose only credential slot is a string that travels in the URL (a PeerJS
+/// client's `key`): a token that opens this room and nothing else.
+#[utoipa::path(post, path = "/api/rooms/{room_id}/pass", tag = "rooms",
+    params(("room_id" = uuid::Uuid, Path, description = "The meeting's room id")),
+    responses(
+        (status = 200, body = RoomPass),
+        (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+async fn mint_pass(State(state): State<AppState>, user: AuthUser, RoomCaller(access): RoomCaller) -> Result<Json<RoomPass>, ApiError> {
+    let now = Utc::now();
+    let expires_at = now + PASS_LIFETIME;
+    let claims = Claims {
+        sub: user.actor.user_id.clone(),
+        email: user.actor.email.to_string(),
+        name: user.actor.name.clone(),
+        exp: expires_at.timestamp(),
+        iat: Some(now.timestamp()),
+        roles: vec![],
+        room: Some(access.room_id.as_uuid()),
+    };
+    let pass = state.jwt.mint(&claims).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(Json(RoomPass { pass, expires_at }))
+}
+
+/// One entry of `RTCConfiguration.iceServers`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IceServers {
+    /// Give this to `new RTCPeerConnection({ iceServers })`.
+    pub ice_servers: Vec<IceServer>,
+    /// When the TURN credentials stop working (absent without TURN).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Ask again by then, and `setConfiguration` the connection, so a long meeting keeps
+    /// its relay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_at: Option<DateTime<Utc>>,
+}
+
+/// ICE servers for a room
+///
+/// STUN and TURN servers as the operator configured them (none by default: no public STUN
+/// server is used unless the operator sets one), with TURN credentials in coturn's
+/// `use-auth-secret` scheme that expire after `VECHE_TURN_TTL_SECS`.
+#[utoipa::path(get, path = "/api/rooms/{room_id}/ice-servers", tag = "rooms",
+    params(("room_id" = uuid::Uuid, Path, description = "The meeting's room id")),
+    responses(
+        (status = 200, body = IceServers),
+        (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+async fn ice_servers(State(state): State<AppState>, RoomCaller(access): RoomCaller) -> Json<IceServers> {
+    let settings = &state.settings.rooms;
+    let mut servers = Vec::new();
+    if !settings.stun_urls.is_empty() {
+        servers.push(IceServer { urls: settings.stun_urls.clone(), username: None, credential: None });
+    }
+    let (mut expires_at, mut refresh_at) = (None, None);
+    if let (false, Some(secret)) = (settings.turn_urls.is_empty(), settings.turn_secret.as_deref()) {
+        let ttl = Duration::seconds(settings.turn_ttl_secs.max(60) as i64);
+        let now = Utc::now();
+        let credential = infrastructure::turn::turn_credential(secret, access.actor.email.as_str(), now + ttl);
+        servers.push(IceServer {
+            urls: settings.turn_urls.clone(),
+            username: Some(credential.username),
+            credential: Some(credential.password),
+        });
+        expires_at = Some(credential.expires_at);
+        refresh_at = Some(now + ttl / 2);
+    }
+    Json(IceServers { ice_servers: servers, expires_at, refresh_at })
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(mint_pass)).routes(routes!(ice_servers))
+}

@@ -1,0 +1,424 @@
+//! The node's hub: which peers this node holds in which room, and how a message reaches a
+//! peer, here or (through the remote relay) on another node.
+//!
+//! A room is a *namespace*: `room:<uuid>` for a meeting's room, `peerjs:<key>` for the
+//! PeerJS endpoint's open mode. Outbound messages are rendered once per recipient in the
+//! recipient's dialect and put on its bounded queue without waiting: a full queue means
+//! a slow consumer, which is disconnected rather than allowed to grow memory.
+
+use axum::extract::ws::Utf8Bytes;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+pub type Namespace = Arc<str>;
+
+pub fn room_namespace(room_id: domain::RoomId) -> Namespace {
+    format!("room:{room_id}").into()
+}
+
+pub fn peerjs_namespace(key: &str) -> Namespace {
+    format!("peerjs:{key}").into()
+}
+
+/// The protocol a connection speaks, which decides how messages to it are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// veche's own protocol (`/api/rooms/{id}/signal`).
+    Veche,
+    /// The PeerJS server protocol (the `peer` npm package's).
+    PeerJs,
+}
+
+/// What the connection task sends to its socket.
+#[derive(Debug)]
+pub enum Outbound {
+    Text(Utf8Bytes),
+    /// Send a close frame with this code and reason, then stop.
+    Close(u16, &'static str),
+}
+
+/// Close codes of the signaling protocols (4000–4999 are the application's).
+pub mod close_code {
+    /// The meeting was cancelled; its room is closed.
+    pub const ROOM_CLOSED: u16 = 4001;
+    /// The queue of messages to this connection overflowed: it reads too slowly.
+    pub const SLOW_CONSUMER: u16 = 4008;
+    /// The room holds as many participants as a mesh allows.
+    pub const ROOM_FULL: u16 = 4009;
+    /// The peer id is someone else's.
+    pub const PEER_ID_TAKEN: u16 = 4010;
+    /// The same participant connected again; this older connection gives way.
+    pub const REPLACED: u16 = 4012;
+    /// No pong came back in time.
+    pub const UNRESPONSIVE: u16 = 4013;
+    /// The node is shutting down; reconnect (to another node) to resume.
+    pub const GOING_AWAY: u16 = 1001;
+    /// The server failed; reconnect.
+    pub const INTERNAL: u16 = 1011;
+}
+
+/// A signaling message kind, in both dialects' spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignalKind {
+    Offer,
+    Answer,
+    Candidate,
+    /// PeerJS: the sender closed its connection to the recipient.
+    Leave,
+    /// PeerJS: a connection attempt to the recipient failed.
+    Expire,
+}
+
+impl SignalKind {
+    pub fn from_peerjs(kind: &str) -> Option<Self> {
+        Some(match kind {
+            "OFFER" => Self::Offer,
+            "ANSWER" => Self::Answer,
+            "CANDIDATE" => Self::Candidate,
+            "LEAVE" => Self::Leave,
+            "EXPIRE" => Self::Expire,
+            _ => return None,
+        })
+    }
+
+    fn peerjs(self) -> &'static str {
+        match self {
+            Self::Offer => "OFFER",
+            Self::Answer => "ANSWER",
+            Self::Candidate => "CANDIDATE",
+            Self::Leave => "LEAVE",
+            Self::Expire => "EXPIRE",
+        }
+    }
+
+    fn veche(self) -> &'static str {
+        match self {
+            Self::Offer => "offer",
+            Self::Answer => "answer",
+            Self::Candidate => "candidate",
+            Self::Leave => "leave",
+            Self::Expire => "expire",
+        }
+    }
+}
+
+/// A signaling message on its way from one peer to another.
+#[derive(Debug, Clone, Copy)]
+pub struct Relayed<'a> {
+    pub kind: SignalKind,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub payload: &'a RawValue,
+}
+
+impl Relayed<'_> {
+    /// The message as the recipient's dialect writes it.
+    pub fn render(&self, dialect: Dialect) -> Utf8Bytes {
+        // Peer ids are checked to be [A-Za-z0-9_-] when connections open, so they need no
+        // escaping; the payload is already JSON.
+        match dialect {
+            Dialect::Veche => format!(
+                r#"{{"type":"signal","kind":"{}","from":"{}","data":{}}}"#,
+                self.kind.veche(),
+                self.from,
+                self.payload.get()
+            ),
+            Dialect::PeerJs => format!(
+                r#"{{"type":"{}","src":"{}","dst":"{}","payload":{}}}"#,
+                self.kind.peerjs(),
+                self.from,
+                self.to,
+                self.payload.get()
+            ),
+        }
+        .into()
+    }
+}
+
+/// Whether a peer id is acceptable: short, and safe in JSON, URLs and NATS subjects.
+pub fn valid_peer_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// One connection as the hub sees it.
+#[derive(Debug, Clone)]
+pub struct PeerHandle {
+    pub connection: u64,
+    pub dialect: Dialect,
+    /// The email of the person behind it (rooms), to tell a reconnect from an impostor.
+    pub owner: Arc<str>,
+    tx: mpsc::Sender<Outbound>,
+    /// Cancelled to disconnect the peer when its queue is full or it is replaced.
+    kill: CancellationToken,
+    close_code: Arc<AtomicU64>,
+}
+
+impl PeerHandle {
+    /// Queues a message without waiting; a full queue disconnects the slow consumer.
+    pub fn push(&self, text: Utf8Bytes) -> bool {
+        match self.tx.try_send(Outbound::Text(text)) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                metrics::counter!("veche_signal_slow_consumers_total").increment(1);
+                self.disconnect(close_code::SLOW_CONSUMER);
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+
+    /// Ends the connection with `code` (the connection task sends the close frame).
+    pub fn disconnect(&self, code: u16) {
+        let _ = self.close_code.compare_exchange(0, code as u64, Ordering::AcqRel, Ordering::Acquire);
+        self.kill.cancel();
+    }
+}
+
+/// The receiving end a connection task owns.
+pub struct PeerInbox {
+    pub rx: mpsc::Receiver<Outbound>,
+    pub kill: CancellationToken,
+    close_code: Arc<AtomicU64>,
+}
+
+impl PeerInbox {
+    /// The code the connection was killed with (0 if it was not).
+    pub fn close_code(&self) -> u16 {
+        self.close_code.load(Ordering::Acquire) as u16
+    }
+}
+
+/// The peers this node holds in one namespace.
+#[derive(Debug)]
+pub struct LocalRoom {
+    pub namespace: Namespace,
+    peers: RwLock<HashMap<Arc<str>, PeerHandle>>,
+}
+
+impl LocalRoom {
+    pub fn get(&self, peer_id: &str) -> Option<PeerHandle> {
+        self.peers.read().expect("hub lock").get(peer_id).cloned()
+    }
+
+    /// Delivers to a peer held here; `false` if there is none.
+    pub fn deliver_local(&self, relayed: &Relayed<'_>) -> bool {
+        let peers = self.peers.read().expect("hub lock");
+        match peers.get(relayed.to) {
+            Some(peer) => {
+                peer.push(relayed.render(peer.dialect));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Sends `text` to every local peer of `dialect` except `except`.
+    pub fn broadcast_local(&self, dialect: Dialect, except: Option<&str>, text: &Utf8Bytes) {
+        for (id, peer) in self.peers.read().expect("hub lock").iter() {
+            if peer.dialect == dialect && Some(id.as_ref()) != except {
+                peer.push(text.clone());
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.peers.read().expect("hub lock").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn disconnect_all(&self, code: u16) {
+        for peer in self.peers.read().expect("hub lock").values() {
+            peer.disconnect(code);
+        }
+    }
+}
+
+/// Carries messages to peers held by other nodes (over NATS core subjects).
+pub trait RemoteRelay: Send + Sync + 'static {
+    /// The node starts holding peers of `namespace`: listen for its messages.
+    fn watch(&self, namespace: &Namespace);
+    /// The node holds no more peers of `namespace`.
+    fn unwatch(&self, namespace: &Namespace);
+    /// A message for a peer not held here.
+    fn relay(&self, namespace: &Namespace, relayed: &Relayed<'_>);
+    /// A presence notice (joined / left) for the veche-dialect peers of other nodes.
+    fn broadcast(&self, namespace: &Namespace, except: Option<&str>, text: &str);
+    /// Room closed: disconnect its peers on every node.
+    fn close_room(&self, namespace: &Namespace);
+}
+
+/// What became of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Local,
+    /// Handed to the remote relay (the recipient may be on another node).
+    Remote,
+    /// No such peer here, and no other node to ask.
+    NoSuchPeer,
+}
+
+pub struct Hub {
+    pub node_id: String,
+    rooms: RwLock<HashMap<Namespace, Arc<LocalRoom>>>,
+    next_connection: AtomicU64,
+    connections: AtomicUsize,
+    queue_capacity: usize,
+    remote: OnceLock<Arc<dyn RemoteRelay>>,
+}
+
+impl Hub {
+    pub fn new(node_id: String, queue_capacity: usize) -> Self {
+        Self {
+            node_id,
+            rooms: RwLock::new(HashMap::new()),
+            next_connection: AtomicU64::new(1),
+            connections: AtomicUsize::new(0),
+            queue_capacity: queue_capacity.max(1),
+            remote: OnceLock::new(),
+        }
+    }
+
+    /// Connects this hub to the other nodes' hubs (once).
+    pub fn set_remote(&self, remote: Arc<dyn RemoteRelay>) {
+        let _ = self.remote.set(remote);
+    }
+
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::Relaxed)
+    }
+
+    /// A fresh handle and inbox for a new connection (not yet in any room).
+    pub fn open_connection(&self, dialect: Dialect, owner: Arc<str>) -> (PeerHandle, PeerInbox) {
+        let (tx, rx) = mpsc::channel(self.queue_capacity);
+        let kill = CancellationToken::new();
+        let close_code = Arc::new(AtomicU64::new(0));
+        let connection = self.next_connection.fetch_add(1, Ordering::Relaxed);
+        self.connections.fetch_add(1, Ordering::Relaxed);
+        metrics::gauge!("veche_signal_connections").increment(1.0);
+        (
+            PeerHandle { connection, dialect, owner, tx, kill: kill.clone(), close_code: close_code.clone() },
+            PeerInbox { rx, kill, close_code },
+        )
+    }
+
+    /// Called once when a connection ends, whatever happened to it.
+    pub fn connection_closed(&self) {
+        self.connections.fetch_sub(1, Ordering::Relaxed);
+        metrics::gauge!("veche_signal_connections").decrement(1.0);
+    }
+
+    /// Puts a peer in a namespace. A connection already holding that peer id is returned
+    /// (the caller decides: resume replaces it, an impostor is refused before this).
+    pub fn attach(&self, namespace: &Namespace, peer_id: &str, handle: PeerHandle) -> (Arc<LocalRoom>, Option<PeerHandle>) {
+        let (room, first) = {
+            let mut rooms = self.rooms.write().expect("hub lock");
+            let mut first = false;
+            let room = rooms
+                .entry(namespace.clone())
+                .or_insert_with(|| {
+                    first = true;
+                    Arc::new(LocalRoom { namespace: namespace.clone(), peers: RwLock::new(HashMap::new()) })
+                })
+                .clone();
+            let replaced = room.peers.write().expect("hub lock").insert(peer_id.into(), handle);
+            (room, (first, replaced))
+        };
+        let (first, replaced) = first;
+        if first {
+            if let Some(remote) = self.remote.get() {
+                remote.watch(namespace);
+            }
+        }
+        (room, replaced)
+    }
+
+    /// Takes a connection out of its namespace, unless a newer connection has taken its
+    /// peer id since. Returns whether it was removed.
+    pub fn detach(&self, room: &LocalRoom, peer_id: &str, connection: u64) -> bool {
+        let mut rooms = self.rooms.write().expect("hub lock");
+        let mut peers = room.peers.write().expect("hub lock");
+        let removed = match peers.get(peer_id) {
+            Some(current) if current.connection == connection => {
+                peers.remove(peer_id);
+                true
+            }
+            _ => false,
+        };
+        if peers.is_empty() {
+            rooms.remove(&room.namespace);
+            drop(peers);
+            drop(rooms);
+            if let Some(remote) = self.remote.get() {
+                remote.unwatch(&room.namespace);
+            }
+        }
+        removed
+    }
+
+    pub fn room(&self, namespace: &str) -> Option<Arc<LocalRoom>> {
+        self.rooms.read().expect("hub lock").get(namespace).cloned()
+    }
+
+    /// Whether this node holds `peer_id` in `namespace`.
+    pub fn holds(&self, namespace: &str, peer_id: &str) -> bool {
+        self.room(namespace).is_some_and(|room| room.get(peer_id).is_some())
+    }
+
+    /// Sends a signaling message to its recipient, here or through the other nodes.
+    pub fn relay(&self, room: &LocalRoom, relayed: &Relayed<'_>) -> Delivery {
+        if room.deliver_local(relayed) {
+            metrics::counter!("veche_signal_relayed_total", "via" => "local").increment(1);
+            return Delivery::Local;
+        }
+        match self.remote.get() {
+            Some(remote) => {
+                remote.relay(&room.namespace, relayed);
+                metrics::counter!("veche_signal_relayed_total", "via" => "remote").increment(1);
+                Delivery::Remote
+            }
+            None => Delivery::NoSuchPeer,
+        }
+    }
+
+    /// Tells every veche-dialect peer of the namespace, on every node, except `except`.
+    pub fn broadcast(&self, namespace: &Namespace, except: Option<&str>, text: Utf8Bytes) {
+        if let Some(room) = self.room(namespace) {
+            room.broadcast_local(Dialect::Veche, except, &text);
+        }
+        if let Some(remote) = self.remote.get() {
+            remote.broadcast(namespace, except, text.as_str());
+        }
+    }
+
+    /// Disconnects every peer of a closed room, on every node.
+    pub fn close_room(&self, namespace: &Namespace) {
+        self.close_local_room(namespace);
+        if let Some(remote) = self.remote.get() {
+            remote.close_room(namespace);
+        }
+    }
+
+    /// Disconnects this node's peers of a closed room (the remote relay calls this).
+    pub fn close_local_room(&self, namespace: &str) {
+        if let Some(room) = self.room(namespace) {
+            room.broadcast_local(Dialect::Veche, None, &Utf8Bytes::from_static(r#"{"type":"room-closed"}"#));
+            room.disconnect_all(close_code::ROOM_CLOSED);
+        }
+    }
+
+    /// Disconnects everyone (shutdown): they reconnect elsewhere and resume.
+    pub fn disconnect_all(&self, code: u16) {
+        for room in self.rooms.read().expect("hub lock").values() {
+            room.disconnect_all(code);
+        }
+    }
+}

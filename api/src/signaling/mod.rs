@@ -1,0 +1,81 @@
+//! The signaling hub: WebSocket endpoints through which the participants of a meeting's
+//! room find each other and exchange WebRTC offers, answers and ICE candidates.
+//!
+//! Signaling messages are ephemeral and never stored; presence is (joins, leaves and
+//! expiries are commands on the `Room` aggregate). Every node serves every room: peers on
+//! different nodes reach each other through NATS core subjects (the remote relay).
+//!
+//! # veche's protocol: `GET /api/rooms/{room_id}/signal?access_token=<jwt>[&peer_id=<id>]`
+//!
+//! JSON text frames. The server sends first:
+//!
+//! | message | when |
+//! |---|---|
+//! | `{"type":"welcome","peer_id","room_id","meeting_id","resumed","capacity","participants":[{"peer_id","name","email"}]}` | on entering; `participants` are the others |
+//! | `{"type":"joined","peer":{"peer_id","name","email"},"resumed"}` | someone entered (or came back) |
+//! | `{"type":"left","peer_id","reason":"left"\|"expired"}` | someone left, or dropped and did not come back in time |
+//! | `{"type":"signal","kind":"offer"\|"answer"\|"candidate","from","data"}` | a message addressed to you |
+//! | `{"type":"room-closed"}` | the meeting was cancelled; the connection closes with 4001 |
+//! | `{"type":"pong"}` | answer to `ping` |
+//! | `{"type":"error","code","message"}` | the previous message was refused (codes: `malformed-message`, `unknown-type`, `no-such-peer`, `rate-limited`; on entering: `room-full`, `room-closed`, `peer-id-taken`, `internal`) |
+//!
+//! The client sends `{"type":"signal","to":"<peer_id>","kind":"offer"|"answer"|"candidate","data":{...}}`
+//! (relayed only to that participant of this room), `{"type":"leave"}`, `{"type":"ping"}`.
+//!
+//! Reconnecting with the same `peer_id` within the grace period (`VECHE_SIGNAL_RECONNECT_GRACE_SECS`)
+//! resumes the place (`welcome.resumed = true`; the others get `joined` with `resumed`) and
+//! closes the older connection with 4012.
+//!
+//! Close codes: 4001 room closed, 4008 slow consumer (its queue overflowed), 4009 room full,
+//! 4010 peer id taken, 4012 replaced by a newer connection, 4013 no pong in time, 1001 node
+//! shutting down (reconnect to resume), 1009 message too big, 1011 server error.
+//!
+//! Limits (`VECHE_SIGNAL_*`): message size, messages per second, outbound queue length,
+//! connections per node; ping every 20 s.
+//!
+//! # PeerJS: see [`peerjs`].
+
+pub mod access;
+pub mod connection;
+pub mod hub;
+pub mod peerjs;
+pub mod presence;
+pub mod room;
+
+use crate::state::AppState;
+use std::time::Duration;
+
+/// The hub's settings, from `VECHE_SIGNAL_*` and `VECHE_PEERJS_*`.
+#[derive(Debug, Clone)]
+pub struct SignalSettings {
+    pub limits: connection::ConnectionLimits,
+    pub max_message_bytes: usize,
+    pub max_connections: usize,
+    pub reconnect_grace: Duration,
+    pub peerjs: crate::settings::PeerJsMode,
+    pub peerjs_key: String,
+}
+
+/// Renews this node's lease and expires the participants of dead nodes, until shutdown.
+pub async fn run_presence_keeper(
+    state: AppState,
+    lease: infrastructure::presence::NodeLease,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
+    let mut tick = tokio::time::interval(lease.renew_every());
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        if let Err(error) = lease.renew().await {
+            tracing::warn!(%error, "could not renew the node lease");
+            continue;
+        }
+        match presence::sweep_orphans(&state).await {
+            Ok(0) => {}
+            Ok(expired) => tracing::info!(expired, "expired participants of nodes that are gone"),
+            Err(error) => tracing::warn!(%error, "could not look for orphaned participants"),
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The PeerJS server protocol (the `peer` npm package's), so that a frontend written with
+//! the PeerJS client library connects to veche unchanged:
+//!
+//! - `GET <path><key>/id` → a fresh peer id (text/plain); `GET <path>` → server info.
+//! - WebSocket `<path>peerjs?key=&id=&token=`: the server sends `{"type":"OPEN"}`; the
+//!   client sends `HEARTBEAT`, and `OFFER` / `ANSWER` / `CANDIDATE` / `LEAVE` / `EXPIRE` with
+//!   `dst` and `payload`, which the recipient gets with `src` added. An id held by another
+//!   client (another `token`) gets `ID-TAKEN`; bad parameters get `ERROR`; a message to an
+//!   unknown peer gets `EXPIRE` back.
+//!
+//! Two ways in (`VECHE_PEERJS`):
+//! - `rooms` (default): the `key` is a room pass (`POST /api/rooms/{id}/pass`). The peer is
+//!   a participant of that meeting's room under the same rules as veche's own protocol
+//!   (Join / Leave / Expire on the Room aggregate, capacity, closed rooms), and reaches only
+//!   peers of that room.
+//! - `open`: additionally, the configured `VECHE_PEERJS_KEY` (default `peerjs`) is accepted
+//!   as the stock server does: no account, one namespace per key, nothing recorded. For
+//!   drop-in use behind a trusted network, and for the benchmark against the stock server.
+
+use super::access;
+use super::connection::{self, Flow, Session};
+use super::hub::{close_code, peerjs_namespace, valid_peer_id, Delivery, Dialect, Hub, LocalRoom, Relayed, SignalKind};
+use super::presence;
+use crate::settings::PeerJsMode;
+use crate::state::AppState;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::sync::Arc;
+
+#[derive(Debug, Deserialize)]
+struct ConnectQuery {
+    key: Option<String>,
+    id: Option<String>,
+    token: Option<String>,
+}
+
+/// The routes under the configured path (which starts and ends with `/`).
+pub fn router(path: &str) -> Router<AppState> {
+    Router::new()
+        .route(&format!("{path}peerjs"), get(connect))
+        .route(&format!("{path}{{key}}/id"), get(new_id))
+        .route(&format!("{path}{{key}}/peers"), get(peers))
+}
+
+/// Info at the root, as the stock server gives it (only where the path is not `/`, which is
+/// the web client's).
+pub fn info_route(path: &str) -> Router<AppState> {
+    Router::new().route(
+        path,
+        get(|| async {
+            axum::Json(serde_json::json!({
+                "name": "veche",
+                "description": "veche's PeerJS-compatible signaling endpoint",
+                "website": "https://peerjs.com/"
+            }))
+        }),
+    )
+}
+
+async fn new_id() -> impl IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain")], uuid::Uuid::new_v4().to_string())
+}
+
+async fn peers() -> Response {
+    // Discovery would list who is connected; the stock server refuses it by default too.
+    (axum::http::StatusCode::UNAUTHORIZED, "peer discovery is disabled").into_response()
+}
+
+fn server_message(kind: &str, msg: &str) -> Utf8Bytes {
+    serde_json::json!({ "type": kind, "payload": { "msg": msg } }).to_string().into()
+}
+
+/// Who the connecting client is, once its parameters are checked.
+enum Entry {
+    Open { namespace: super::hub::Namespace },
+    Room(access::RoomAccess),
+}
+
+async fn connect(State(state): State<AppState>, Query(query): Query<ConnectQuery>, upgrade: WebSocketUpgrade) -> Response {
+    let upgrade = match super::room::admit(&state, upgrade) {
+        Ok(upgrade) => upgrade,
+        Err(error) => return error.into_response(),
+    };
+    upgrade.on_upgrade(move |socket| async move {
+        serve(socket, state.clone(), query).await;
+    })
+}
+
+async fn serve(socket: WebSocket, state: AppState, query: ConnectQuery) {
+    let (Some(key), Some(id), Some(token)) = (query.key, query.id, query.token) else {
+        return reject(socket, "ERROR", "No id, token, or key supplied to websocket server").await;
+    };
+    if !valid_peer_id(&id) || token.is_empty() || token.len() > 128 {
+        return reject(socket, "ERROR", "Invalid id or token: 1 to 64 letters, digits, '-' or '_'").await;
+    }
+    let entry = if state.signal.peerjs == PeerJsMode::Open && key == state.signal.peerjs_key {
+        Entry::Open { namespace: peerjs_namespace(&key) }
+    } else {
+        match room_of_pass(&state, &key).await {
+            Some(access) => Entry::Room(access),
+            None => return reject(socket, "ERROR", "Invalid key provided").await,
+        }
+    };
+    match entry {
+        Entry::Open { namespace } => serve_open(socket, state, namespace, id, token).await,
+        Entry::Room(access) => serve_room(socket, state, access, id).await,
+    }
+}
+
+/// A key that is a room pass (or a user token with a `room` claim) → the room's access.
+async fn room_of_pass(state: &AppState, key: &str) -> Option<access::RoomAccess> {
+    let claims = state.jwt.verify(key).ok()?;
+    let room = domain::RoomId(claims.room?);
+    access::authorize(state, room, key).await.ok()
+}
+
+async fn reject(mut socket: WebSocket, kind: &str, msg: &str) {
+    let _ = socket.send(Message::Text(server_message(kind, msg))).await;
+    let _ = socket.send(Message::Close(Some(CloseFrame { code: 1008, reason: Utf8Bytes::from_static("refused") }))).await;
+}
+
+/// Stock-server behaviour: one namespace per key, the `token` tells a reconnect of the same
+/// client (which takes the id over) from another client (`ID-TAKEN`).
+async fn serve_open(socket: WebSocket, state: AppState, namespace: super::hub::Namespace, id: String, token: String) {
+    if let Some(existing) = state.hub.room(&namespace).and_then(|room| room.get(&id)) {
+        if existing.owner.as_ref() != token {
+            return reject(socket, "ID-TAKEN", "ID is taken").await;
+        }
+    }
+    let (handle, mut inbox) = state.hub.open_connection(Dialect::PeerJs, token.as_str().into());
+    let connection = handle.connection;
+    handle.push(Utf8Bytes::from_static(r#"{"type":"OPEN"}"#));
+    let (room, replaced) = state.hub.attach(&namespace, &id, handle);
+    if let Some(older) = replaced {
+        older.disconnect(close_code::REPLACED);
+    }
+    let mut session = PeerJsSession { hub: state.hub.clone(), room: room.clone(), peer_id: id.clone() };
+    connection::run(socket, &mut inbox, &mut session, &state.signal.limits).await;
+    state.hub.detach(&room, &id, connection);
+    state.hub.connection_closed();
+}
+
+/// A room pass as the key: a participant of the meeting's room like any other.
+async fn serve_room(socket: WebSocket, state: AppState, access: access::RoomAccess, id: String) {
+    let (handle, mut inbox) = state.hub.open_connection(Dialect::PeerJs, access.actor.email.as_str().into());
+    let connection = handle.connection;
+    let greeting = |_: &[presence::PeerInfo], _: bool| Utf8Bytes::from_static(r#"{"type":"OPEN"}"#);
+    match presence::enter(&state, &access, &id, handle, greeting).await {
+        Err(presence::Refusal::PeerIdTaken) => reject(socket, "ID-TAKEN", "ID is taken").await,
+        Err(refusal) => reject(socket, "ERROR", &refusal.describe().1).await,
+        Ok(entered) => {
+            let mut session = PeerJsSession { hub: state.hub.clone(), room: entered.room.clone(), peer_id: id };
+            let ending = connection::run(socket, &mut inbox, &mut session, &state.signal.limits).await;
+            presence::depart(&state, &access, &entered, connection, ending).await;
+        }
+    }
+    state.hub.connection_closed();
+}
+
+#[derive(Deserialize)]
+struct Incoming<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    dst: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    payload: Option<&'a RawValue>,
+}
+
+struct PeerJsSession {
+    hub: Arc<Hub>,
+    room: Arc<LocalRoom>,
+    peer_id: String,
+}
+
+const NO_PAYLOAD: &str = "null";
+
+impl Session for PeerJsSession {
+    fn on_text(&mut self, text: &str) -> Flow {
+        let Ok(incoming) = serde_json::from_str::<Incoming<'_>>(text) else {
+            return Flow::Reply(server_message("ERROR", "Invalid message"));
+        };
+        if incoming.kind == "HEARTBEAT" {
+            return Flow::Continue;
+        }
+        let Some(kind) = SignalKind::from_peerjs(&incoming.kind) else {
+            return Flow::Reply(server_message("ERROR", &format!("Message unrecognized: {}", incoming.kind)));
+        };
+        let Some(dst) = incoming.dst.filter(|dst| valid_peer_id(dst)) else {
+            return Flow::Reply(server_message("ERROR", "Message has no valid dst"));
+        };
+        let null = RawValue::from_string(NO_PAYLOAD.into()).expect("null is JSON");
+        let payload = incoming.payload.unwrap_or(&null);
+        let relayed = Relayed { kind, from: &self.peer_id, to: &dst, payload };
+        match self.hub.relay(&self.room, &relayed) {
+            Delivery::Local | Delivery::Remote => Flow::Continue,
+            // The stock server answers an unreachable peer with EXPIRE from that peer, which
+            // the client library reports as "peer-unavailable"; LEAVE and EXPIRE are not
+            // answered.
+            Delivery::NoSuchPeer if matches!(kind, SignalKind::Leave | SignalKind::Expire) => Flow::Continue,
+            Delivery::NoSuchPeer => Flow::Reply(
+                serde_json::json!({ "type": "EXPIRE", "src": dst, "dst": self.peer_id }).to_string().into(),
+            ),
+        }
+    }
+
+    fn rate_limited(&self) -> Utf8Bytes {
+        server_message("ERROR", "Rate limit exceeded; message dropped")
+    }
+
+    fn binary_refused(&self) -> Utf8Bytes {
+        server_message("ERROR", "Invalid message")
+    }
+}

@@ -1,0 +1,200 @@
+//! Presence in a meeting's room, for both dialects: entering is a `Join` command on the
+//! Room aggregate (so the room's lifecycle is in the event log), leaving is `Leave`, and a
+//! connection that drops is given a grace period to come back before it is `Expire`d.
+
+use super::access::RoomAccess;
+use super::hub::{close_code, room_namespace, LocalRoom, Namespace, PeerHandle};
+use super::connection::Ending;
+use crate::state::AppState;
+use application::executor::CommandError;
+use axum::extract::ws::Utf8Bytes;
+use chrono::Utc;
+use domain::room::{Participant, RoomError};
+use domain::{Actor, RoomId};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// A participant as the others see them.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerInfo {
+    pub peer_id: String,
+    pub name: String,
+    pub email: String,
+}
+
+impl From<&Participant> for PeerInfo {
+    fn from(p: &Participant) -> Self {
+        Self { peer_id: p.peer_id.clone(), name: p.display_name.clone(), email: p.email.to_string() }
+    }
+}
+
+/// A connection that is in the room.
+pub struct Entered {
+    pub room: Arc<LocalRoom>,
+    pub peer_id: String,
+    pub resumed: bool,
+    /// Everyone else in the room, on any node.
+    pub others: Vec<PeerInfo>,
+    pub capacity: usize,
+}
+
+/// Why a connection was not let in; each has its close code.
+#[derive(Debug)]
+pub enum Refusal {
+    Closed,
+    Full { capacity: usize },
+    PeerIdTaken,
+    Failed,
+}
+
+impl Refusal {
+    pub fn close_code(&self) -> u16 {
+        match self {
+            Self::Closed => close_code::ROOM_CLOSED,
+            Self::Full { .. } => close_code::ROOM_FULL,
+            Self::PeerIdTaken => close_code::PEER_ID_TAKEN,
+            Self::Failed => close_code::INTERNAL,
+        }
+    }
+
+    /// A stable code and a sentence for the client.
+    pub fn describe(&self) -> (&'static str, String) {
+        match self {
+            Self::Closed => ("room-closed", "the meeting was cancelled; its room is closed".into()),
+            Self::Full { capacity } => {
+                ("room-full", format!("the room is full: a mesh call holds at most {capacity} participants"))
+            }
+            Self::PeerIdTaken => ("peer-id-taken", "this peer id belongs to someone else in the room".into()),
+            Self::Failed => ("internal", "the server could not record the join; try again".into()),
+        }
+    }
+}
+
+/// Records the join and puts the connection in the hub. A reconnect of the same person
+/// with the same peer id resumes their place and replaces their older connection.
+/// `greeting` is the first message the connection gets (given everyone else and whether
+/// this is a resumption); it is queued before the connection can receive anything else.
+pub async fn enter(
+    state: &AppState,
+    access: &RoomAccess,
+    peer_id: &str,
+    handle: PeerHandle,
+    greeting: impl FnOnce(&[PeerInfo], bool) -> Utf8Bytes,
+) -> Result<Entered, Refusal> {
+    if access.cancelled {
+        return Err(Refusal::Closed);
+    }
+    let participant = Participant {
+        peer_id: peer_id.to_string(),
+        email: access.actor.email.clone(),
+        display_name: access.actor.name.clone(),
+        node: state.hub.node_id.clone(),
+    };
+    let outcome = state
+        .rooms
+        .join(access.room_id, access.meeting_id, participant, &access.actor, Utc::now())
+        .await
+        .map_err(|error| match error {
+            CommandError::Rejected(RoomError::Closed) => Refusal::Closed,
+            CommandError::Rejected(RoomError::Full { capacity }) => Refusal::Full { capacity },
+            CommandError::Rejected(RoomError::PeerIdTaken(_)) => Refusal::PeerIdTaken,
+            other => {
+                tracing::error!(error = %other, room = %access.room_id, "join failed");
+                Refusal::Failed
+            }
+        })?;
+    let resumed = outcome.event_types.iter().any(|t| t == "ParticipantResumed");
+    let others: Vec<PeerInfo> = outcome
+        .aggregate
+        .participants()
+        .iter()
+        .filter(|p| p.peer_id != peer_id)
+        .map(PeerInfo::from)
+        .collect();
+    handle.push(greeting(&others, resumed));
+    let namespace = room_namespace(access.room_id);
+    let (room, replaced) = state.hub.attach(&namespace, peer_id, handle);
+    if let Some(older) = replaced {
+        older.disconnect(close_code::REPLACED);
+    }
+    let me = PeerInfo { peer_id: peer_id.to_string(), name: access.actor.name.clone(), email: access.actor.email.to_string() };
+    state.hub.broadcast(&namespace, Some(peer_id), presence_joined(&me, resumed));
+    Ok(Entered { room, peer_id: peer_id.to_string(), resumed, others, capacity: state.rooms.capacity() })
+}
+
+fn presence_joined(peer: &PeerInfo, resumed: bool) -> Utf8Bytes {
+    serde_json::json!({ "type": "joined", "peer": peer, "resumed": resumed }).to_string().into()
+}
+
+fn presence_left(peer_id: &str, reason: &str) -> Utf8Bytes {
+    serde_json::json!({ "type": "left", "peer_id": peer_id, "reason": reason }).to_string().into()
+}
+
+/// Takes the connection out of the hub and records why it went: a goodbye is `Leave`; a
+/// drop gets `grace` to reconnect before `Expire`; a replaced connection records nothing
+/// (its successor holds the place).
+pub async fn depart(state: &AppState, access: &RoomAccess, entered: &Entered, connection: u64, ending: Ending) {
+    let still_ours = state.hub.detach(&entered.room, &entered.peer_id, connection);
+    if !still_ours {
+        return;
+    }
+    let namespace = entered.room.namespace.clone();
+    match ending {
+        Ending::Left | Ending::Ended(close_code::ROOM_CLOSED) => {
+            let left = state.rooms.leave(access.room_id, entered.peer_id.clone(), &access.actor, Utc::now()).await;
+            if left.is_ok_and(|outcome| outcome.events > 0) {
+                state.hub.broadcast(&namespace, None, presence_left(&entered.peer_id, "left"));
+            }
+        }
+        Ending::Dropped | Ending::Ended(_) => {
+            let state = state.clone();
+            let (room_id, peer_id) = (access.room_id, entered.peer_id.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(state.signal.reconnect_grace).await;
+                expire_unless_back(&state, namespace, room_id, peer_id).await;
+            });
+        }
+    }
+}
+
+/// Expires a peer that did not come back to this node within the grace period (if they
+/// came back to another node, the aggregate knows and records nothing).
+async fn expire_unless_back(state: &AppState, namespace: Namespace, room_id: RoomId, peer_id: String) {
+    if state.hub.holds(&namespace, &peer_id) {
+        return;
+    }
+    let node = state.hub.node_id.clone();
+    match state.rooms.expire(room_id, peer_id.clone(), node, &system_actor(state), Utc::now()).await {
+        Ok(outcome) if outcome.events > 0 => state.hub.broadcast(&namespace, None, presence_left(&peer_id, "expired")),
+        Ok(_) | Err(CommandError::Rejected(RoomError::NotInRoom(_))) => {}
+        Err(error) => tracing::warn!(%error, %room_id, peer_id, "could not expire a dropped participant"),
+    }
+}
+
+/// The actor recorded for what a node does by itself (expiries).
+pub fn system_actor(state: &AppState) -> Actor {
+    Actor {
+        user_id: format!("node:{}", state.hub.node_id),
+        email: domain::values::EmailAddress::parse("system@veche.invalid").expect("a valid address"),
+        name: "veche".into(),
+    }
+}
+
+/// Expires participants held by nodes whose lease ran out; every node runs this.
+pub async fn sweep_orphans(state: &AppState) -> Result<usize, sqlx::Error> {
+    let orphans = infrastructure::presence::orphaned_participants(&state.pool, 500).await?;
+    let actor = system_actor(state);
+    let mut expired = 0;
+    for orphan in orphans {
+        let namespace = room_namespace(orphan.room_id);
+        match state.rooms.expire(orphan.room_id, orphan.peer_id.clone(), orphan.node, &actor, Utc::now()).await {
+            Ok(outcome) if outcome.events > 0 => {
+                expired += 1;
+                state.hub.broadcast(&namespace, None, presence_left(&orphan.peer_id, "expired"));
+            }
+            Ok(_) | Err(CommandError::Rejected(RoomError::NotInRoom(_))) => {}
+            Err(error) => tracing::warn!(%error, room = %orphan.room_id, "could not expire an orphaned participant"),
+        }
+    }
+    Ok(expired)
+}

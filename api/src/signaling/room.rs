@@ -1,0 +1,187 @@
+//! veche's own signaling protocol: `GET /api/rooms/{room_id}/signal` (WebSocket).
+//! The messages are documented in `mod.rs`.
+
+use super::access::RoomCaller;
+use super::connection::{self, Flow, Session};
+use super::hub::{valid_peer_id, Delivery, Dialect, Hub, LocalRoom, Relayed, SignalKind};
+use super::presence;
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::ws::{Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::sync::Arc;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SignalQuery {
+    /// The bearer token (user JWT or room pass); browsers cannot set headers on WebSockets.
+    #[allow(dead_code)]
+    access_token: Option<String>,
+    /// The peer id to use: give the one from `welcome` again when reconnecting, to resume
+    /// your place. A new one is made up when absent.
+    peer_id: Option<String>,
+}
+
+/// Open a room's signaling WebSocket
+///
+/// Upgrades to a WebSocket speaking veche's signaling protocol (see the repository's
+/// `api/src/signaling/mod.rs`: welcome, joined, left, signal, error, room-closed; close
+/// codes 4001–4013). Open to the meeting's organizer and attendees, and room-pass holders.
+#[utoipa::path(get, path = "/api/rooms/{room_id}/signal", tag = "rooms",
+    params(("room_id" = uuid::Uuid, Path, description = "The meeting's room id"), SignalQuery),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 503, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+async fn signal(
+    State(state): State<AppState>,
+    RoomCaller(access): RoomCaller,
+    Query(query): Query<SignalQuery>,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let peer_id = match query.peer_id {
+        Some(id) if valid_peer_id(&id) => id,
+        Some(_) => {
+            return Err(ApiError::Malformed("peer_id: 1 to 64 letters, digits, '-' or '_'".into()));
+        }
+        None => uuid::Uuid::new_v4().simple().to_string(),
+    };
+    let upgrade = admit(&state, upgrade)?;
+    Ok(upgrade.on_upgrade(move |socket| async move {
+        let (handle, mut inbox) = state.hub.open_connection(Dialect::Veche, access.actor.email.as_str().into());
+        let connection = handle.connection;
+        let capacity = state.rooms.capacity();
+        let greeting = |others: &[presence::PeerInfo], resumed: bool| welcome(&peer_id, others, resumed, capacity, &access);
+        match presence::enter(&state, &access, &peer_id, handle, greeting).await {
+            Err(refusal) => refuse(socket, &refusal).await,
+            Ok(entered) => {
+                let mut session = VecheSession { hub: state.hub.clone(), room: entered.room.clone(), peer_id: entered.peer_id.clone() };
+                let ending = connection::run(socket, &mut inbox, &mut session, &state.signal.limits).await;
+                presence::depart(&state, &access, &entered, connection, ending).await;
+            }
+        }
+        state.hub.connection_closed();
+    }))
+}
+
+/// Applies the node's connection cap and the frame limits to an upgrade.
+pub fn admit(state: &AppState, upgrade: WebSocketUpgrade) -> Result<WebSocketUpgrade, ApiError> {
+    let signal = &state.signal;
+    if state.hub.connections() >= signal.max_connections {
+        return Err(ApiError::Unavailable(format!(
+            "this node holds its maximum of {} signaling connections; try another node or later",
+            signal.max_connections
+        )));
+    }
+    Ok(upgrade
+        .max_message_size(signal.max_message_bytes)
+        .max_frame_size(signal.max_message_bytes)
+        // Small buffers keep an idle connection cheap; they grow while a message needs it.
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(signal.max_message_bytes * 4))
+}
+
+/// Tells a refused client why, then closes with the refusal's code.
+async fn refuse(mut socket: WebSocket, refusal: &presence::Refusal) {
+    use axum::extract::ws::{CloseFrame, Message};
+    let (code, message) = refusal.describe();
+    let _ = socket.send(Message::Text(error_message(code, &message))).await;
+    let close_code = refusal.close_code();
+    let reason = Utf8Bytes::from_static(connection::reason(close_code));
+    let _ = socket.send(Message::Close(Some(CloseFrame { code: close_code, reason }))).await;
+}
+
+fn welcome(
+    peer_id: &str,
+    others: &[presence::PeerInfo],
+    resumed: bool,
+    capacity: usize,
+    access: &super::access::RoomAccess,
+) -> Utf8Bytes {
+    serde_json::json!({
+        "type": "welcome",
+        "peer_id": peer_id,
+        "room_id": access.room_id,
+        "meeting_id": access.meeting_id,
+        "resumed": resumed,
+        "capacity": capacity,
+        "participants": others,
+    })
+    .to_string()
+    .into()
+}
+
+pub fn error_message(code: &str, message: &str) -> Utf8Bytes {
+    serde_json::json!({ "type": "error", "code": code, "message": message }).to_string().into()
+}
+
+/// A message from a veche client.
+#[derive(Deserialize)]
+struct Incoming<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    to: Option<Cow<'a, str>>,
+    #[serde(default, rename = "kind")]
+    signal: Option<SignalKind>,
+    #[serde(default, borrow)]
+    data: Option<&'a RawValue>,
+}
+
+struct VecheSession {
+    hub: Arc<Hub>,
+    room: Arc<LocalRoom>,
+    peer_id: String,
+}
+
+impl Session for VecheSession {
+    fn on_text(&mut self, text: &str) -> Flow {
+        let incoming: Incoming<'_> = match serde_json::from_str(text) {
+            Ok(incoming) => incoming,
+            Err(e) => return Flow::Reply(error_message("malformed-message", &format!("not a veche message: {e}"))),
+        };
+        match incoming.kind.as_ref() {
+            "signal" => {
+                let (Some(to), Some(signal), Some(data)) = (incoming.to, incoming.signal, incoming.data) else {
+                    return Flow::Reply(error_message("malformed-message", "a signal needs `to`, `kind` and `data`"));
+                };
+                if !matches!(signal, SignalKind::Offer | SignalKind::Answer | SignalKind::Candidate) {
+                    return Flow::Reply(error_message("malformed-message", "`kind` is offer, answer or candidate"));
+                }
+                if !valid_peer_id(&to) || to == self.peer_id.as_str() {
+                    return Flow::Reply(error_message("no-such-peer", "`to` must be another participant's peer id"));
+                }
+                let relayed = Relayed { kind: signal, from: &self.peer_id, to: &to, payload: data };
+                match self.hub.relay(&self.room, &relayed) {
+                    Delivery::Local | Delivery::Remote => Flow::Continue,
+                    Delivery::NoSuchPeer => {
+                        Flow::Reply(error_message("no-such-peer", &format!("no participant {to} in this room")))
+                    }
+                }
+            }
+            "leave" => Flow::Leave,
+            "ping" => Flow::Reply(Utf8Bytes::from_static(r#"{"type":"pong"}"#)),
+            other => Flow::Reply(error_message("unknown-type", &format!("unknown message type `{other}`"))),
+        }
+    }
+
+    fn rate_limited(&self) -> Utf8Bytes {
+        error_message("rate-limited", "too many messages; this one was dropped")
+    }
+
+    fn binary_refused(&self) -> Utf8Bytes {
+        error_message("malformed-message", "messages are JSON text frames")
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(signal))
+}

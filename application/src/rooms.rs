@@ -1,0 +1,86 @@
+//! Room use cases: presence in a meeting's video room as commands on the `Room` aggregate.
+//!
+//! Who may enter is decided before these are called (the caller checks the meeting); the
+//! aggregate decides capacity, resumption after a reconnect and closure. The signaling
+//! messages themselves never come here: they are ephemeral and never stored.
+
+use crate::executor::{CommandError, CommandOutcome, Executor};
+use crate::meetings::{actor_metadata, CommandMeta};
+use crate::ports::EventLog;
+use chrono::{DateTime, Utc};
+use cqrs_es::EventStore;
+use domain::room::{Participant, Room, RoomCommand, RoomError};
+use domain::{Actor, MeetingId, RoomId};
+
+pub type RoomResult = Result<CommandOutcome<Room>, CommandError<RoomError>>;
+
+pub struct Rooms<ES, L> {
+    executor: Executor<ES, L>,
+    /// The most peers a full mesh holds (`VECHE_ROOM_CAPACITY`).
+    capacity: usize,
+}
+
+impl<ES, L> Rooms<ES, L>
+where
+    ES: EventStore<Room>,
+    L: EventLog,
+{
+    pub fn new(executor: Executor<ES, L>, capacity: usize) -> Self {
+        Self { executor, capacity: capacity.max(1) }
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Enters the room, or resumes one's place after a reconnect within the lease.
+    pub async fn join(
+        &self,
+        room_id: RoomId,
+        meeting_id: MeetingId,
+        participant: Participant,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> RoomResult {
+        let command = RoomCommand::Join { room_id, meeting_id, participant, capacity: self.capacity, at };
+        self.run(room_id, command, actor, "Join").await
+    }
+
+    pub async fn leave(&self, room_id: RoomId, peer_id: String, actor: &Actor, at: DateTime<Utc>) -> RoomResult {
+        self.run(room_id, RoomCommand::Leave { peer_id, at }, actor, "Leave").await
+    }
+
+    /// Expires a participant whose connection on node `held_by` went away without leaving
+    /// (unless they have resumed on another node since).
+    pub async fn expire(
+        &self,
+        room_id: RoomId,
+        peer_id: String,
+        held_by: String,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> RoomResult {
+        self.run(room_id, RoomCommand::Expire { peer_id, held_by, at }, actor, "Expire").await
+    }
+
+    /// Closes the room of a cancelled meeting: everyone is let out, joins are refused.
+    pub async fn close(&self, room_id: RoomId, actor: &Actor, at: DateTime<Utc>) -> RoomResult {
+        self.run(room_id, RoomCommand::Close { at }, actor, "Close").await
+    }
+
+    /// The room as its events say it is now.
+    pub async fn load(&self, room_id: RoomId) -> Result<Room, CommandError<RoomError>> {
+        let mut context = self
+            .executor
+            .store()
+            .load_aggregate(&room_id.to_string())
+            .await
+            .map_err(|e| CommandError::Store(Box::new(e)))?;
+        Ok(cqrs_es::AggregateContext::aggregate(&mut context).clone())
+    }
+
+    async fn run(&self, room_id: RoomId, command: RoomCommand, actor: &Actor, name: &str) -> RoomResult {
+        let metadata = actor_metadata(actor, name, &CommandMeta::default());
+        self.executor.execute::<Room>(&room_id.to_string(), command, None, metadata).await
+    }
+}
