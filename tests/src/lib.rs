@@ -8,6 +8,7 @@
 //!   database per test cloned from a migrated template.
 //! - [`app`]: `spawn_app()`: veche on port 0 over a fresh database, with typed helpers
 //!   for tokens and requests.
+//! - [`signal`]: a WebSocket client for the signaling hub (veche's protocol and PeerJS).
 //! - `tests/api`: the HTTP API, as a client sees it.
 //! - `tests/store`: the event store, the global log and the projector.
 //! - `src/bin/bench.rs`: the benchmark (`cargo run --release -p veche-tests --bin bench`).
@@ -15,3 +16,4 @@
 
 pub mod app;
 pub mod cluster;
+pub mod signal;

@@ -37,7 +37,16 @@ pub async fn authorize(state: &AppState, room_id: RoomId, token: &str) -> Result
     if claims.room.is_some_and(|room| room != room_id.as_uuid()) {
         return Err(ApiError::RoomNotFound);
     }
-    let meeting = meeting_of_room(state, room_id).await?.ok_or(ApiError::RoomNotFound)?;
+    let meeting = match meeting_of_room(state, room_id).await? {
+        Some(meeting) => meeting,
+        // A link followed right after scheduling may beat the projector: wait (bounded)
+        // for it to reach what is in the log now, then look once more.
+        None => {
+            let head = projections::global_log::head(&state.pool).await?;
+            state.progress.wait_for(head, state.read_wait).await;
+            meeting_of_room(state, room_id).await?.ok_or(ApiError::RoomNotFound)?
+        }
+    };
     let meeting_state = meeting.state().ok_or(ApiError::RoomNotFound)?;
     // A pass was minted for someone who could enter; it stays good until it expires, even if
     // they are uninvited meanwhile (it is short-lived for that reason).

@@ -6,3 +6,5 @@ mod errors;
 mod history;
 mod meetings;
 mod operations;
+mod peerjs;
+mod rooms;

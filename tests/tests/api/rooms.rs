@@ -1,0 +1,401 @@
+//! Video rooms through veche's signaling protocol: who may enter, presence in the log,
+//! relaying, limits, reconnects, cancellation.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::time::Duration;
+use veche_tests::app::{spawn_app, spawn_app_with, user, TestApp, User};
+use veche_tests::signal::SignalClient;
+
+/// A meeting of `organizer` with `attendees`; returns (meeting id, room id).
+async fn meeting(app: &TestApp, organizer: &User, attendees: &[&User]) -> (String, String) {
+    let result = app.schedule(organizer, attendees, json!({})).await;
+    let meeting = &result["meeting"];
+    (meeting["id"].as_str().unwrap().to_string(), meeting["room_id"].as_str().unwrap().to_string())
+}
+
+async fn enter(app: &TestApp, room: &str, who: &User) -> (SignalClient, Value) {
+    let mut client = SignalClient::join(&app.base, room, &who.token, None).await.expect("the room opens");
+    let welcome = client.next_of_type("welcome").await;
+    (client, welcome)
+}
+
+/// The types of the room's events, in order.
+async fn room_events(app: &TestApp, room: &str) -> Vec<String> {
+    projections::global_log::stream_of(&app.pool, "Room", room, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect()
+}
+
+/// Waits until the room's events are `expected` (commands after a close are asynchronous).
+async fn await_room_events(app: &TestApp, room: &str, expected: &[&str]) {
+    for _ in 0..100 {
+        if room_events(app, room).await == expected {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(room_events(app, room).await, expected);
+}
+
+fn candidate(seq: u32) -> Value {
+    json!({ "candidate": "candidate:1 1 udp 2122260223 192.168.1.23 58461 typ host", "sdpMid": "0", "seq": seq })
+}
+
+#[tokio::test]
+async fn the_organizer_and_an_attendee_enter_the_room_and_see_each_other() {
+    let app = spawn_app().await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let (meeting_id, room) = meeting(&app, &ann, &[&bob]).await;
+
+    let (mut ann_client, ann_welcome) = enter(&app, &room, &ann).await;
+    assert_eq!(ann_welcome["participants"], json!([]));
+    assert_eq!(ann_welcome["meeting_id"], meeting_id.as_str());
+    assert_eq!(ann_welcome["capacity"], 8);
+    assert_eq!(ann_welcome["resumed"], false);
+
+    let (_bob_client, bob_welcome) = enter(&app, &room, &bob).await;
+    let ann_peer = ann_welcome["peer_id"].as_str().unwrap();
+    assert_eq!(bob_welcome["participants"], json!([{ "peer_id": ann_peer, "name": "ann", "email": "ann@example.org" }]));
+
+    let joined = ann_client.next_of_type("joined").await;
+    assert_eq!(joined["peer"]["peer_id"], bob_welcome["peer_id"]);
+    assert_eq!(joined["peer"]["email"], "bob@example.org");
+    assert_eq!(room_events(&app, &room).await, ["RoomOpened", "ParticipantJoined", "ParticipantJoined"]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_signal_reaches_only_the_participant_it_is_addressed_to() {
+    let app = spawn_app().await;
+    let (ann, bob, cara) = (user("ann"), user("bob"), user("cara"));
+    let (_, room) = meeting(&app, &ann, &[&bob, &cara]).await;
+    let (mut ann_client, _) = enter(&app, &room, &ann).await;
+    let (mut bob_client, bob_welcome) = enter(&app, &room, &bob).await;
+    let (mut cara_client, _) = enter(&app, &room, &cara).await;
+    let bob_peer = bob_welcome["peer_id"].as_str().unwrap();
+    let ann_peer = bob_welcome["participants"][0]["peer_id"].as_str().unwrap();
+
+    let offer = json!({ "type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n" });
+    ann_client.send_json(json!({ "type": "signal", "to": bob_peer, "kind": "offer", "data": offer })).await;
+
+    let received = bob_client.next_of_type("signal").await;
+    assert_eq!(received, json!({ "type": "signal", "kind": "offer", "from": ann_peer, "data": offer }));
+    let cara_saw = cara_client.next_within(Duration::from_millis(300)).await;
+    assert!(cara_saw.as_ref().is_none_or(|m| m["type"] != "signal"), "cara got someone else's signal: {cara_saw:?}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_stranger_cannot_tell_the_room_exists_and_no_token_is_401() {
+    let app = spawn_app().await;
+    let (ann, bob, mallory) = (user("ann"), user("bob"), user("mallory"));
+    let (_, room) = meeting(&app, &ann, &[&bob]).await;
+
+    let refused = SignalClient::join(&app.base, &room, &mallory.token, None).await.err().expect("refused");
+    assert_eq!(refused.status, 404);
+    assert!(refused.body.contains("urn:veche:problem:room-not-found"), "{}", refused.body);
+    let unknown = uuid::Uuid::new_v4().to_string();
+    assert_eq!(SignalClient::join(&app.base, &unknown, &ann.token, None).await.err().unwrap().status, 404);
+    let anonymous = SignalClient::connect(&app.base, &format!("/api/rooms/{room}/signal")).await.err().unwrap();
+    assert_eq!(anonymous.status, 401);
+    let bad_peer = SignalClient::join(&app.base, &room, &ann.token, Some("not%20ok")).await.err().unwrap();
+    assert_eq!(bad_peer.status, 400);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_participant_after_the_capacity_is_refused_with_a_clear_message() {
+    let app = spawn_app_with(|s| s.rooms.room_capacity = 2).await;
+    let (ann, bob, cara) = (user("ann"), user("bob"), user("cara"));
+    let (_, room) = meeting(&app, &ann, &[&bob, &cara]).await;
+    let (_ann_client, _) = enter(&app, &room, &ann).await;
+    let (_bob_client, _) = enter(&app, &room, &bob).await;
+
+    let mut cara_client = SignalClient::join(&app.base, &room, &cara.token, None).await.unwrap();
+    let (code, before) = cara_client.closed().await;
+    assert_eq!(code, 4009);
+    assert_eq!(before[0]["type"], "error");
+    assert_eq!(before[0]["code"], "room-full");
+    assert!(before[0]["message"].as_str().unwrap().contains("at most 2"));
+    assert_eq!(room_events(&app, &room).await, ["RoomOpened", "ParticipantJoined", "ParticipantJoined"]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_participant_who_reconnects_with_the_same_peer_id_resumes_their_place() {
+    let app = spawn_app().await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let (_, room) = meeting(&app, &ann, &[&bob]).await;
+    let (mut ann_client, _) = enter(&app, &room, &ann).await;
+    let mut bob_client = SignalClient::join(&app.base, &room, &bob.token, Some("bob-laptop")).await.unwrap();
+    bob_client.next_of_type("welcome").await;
+    ann_client.next_of_type("joined").await;
+
+    bob_client.drop_connection();
+    let mut bob_again = SignalClient::join(&app.base, &room, &bob.token, Some("bob-laptop")).await.unwrap();
+    let welcome = bob_again.next_of_type("welcome").await;
+    assert_eq!(welcome["resumed"], true);
+    assert_eq!(welcome["participants"].as_array().unwrap().len(), 1);
+    let joined = ann_client.next_of_type("joined").await;
+    assert_eq!(joined["resumed"], true);
+    assert_eq!(joined["peer"]["peer_id"], "bob-laptop");
+    assert_eq!(room_events(&app, &room).await, ["RoomOpened", "ParticipantJoined", "ParticipantJoined", "ParticipantResumed"]);
+
+    // Someone else presenting bob's peer id is not bob.
+    let mut ann_as_bob = SignalClient::join(&app.base, &room, &ann.token, Some("bob-laptop")).await.unwrap();
+    let (code, before) = ann_as_bob.closed().await;
+    assert_eq!((code, before[0]["code"].as_str()), (4010, Some("peer-id-taken")));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn leaving_is_recorded_the_others_are_told_and_the_last_one_out_ends_the_room() {
+    let app = spawn_app().await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let (_, room) = meeting(&app, &ann, &[&bob]).await;
+    let (mut ann_client, _) = enter(&app, &room, &ann).await;
+    let (bob_client, bob_welcome) = enter(&app, &room, &bob).await;
+    ann_client.next_of_type("joined").await;
+
+    bob_client.leave().await;
+    let left = ann_client.next_of_type("left").await;
+    assert_eq!(left, json!({ "type": "left", "peer_id": bob_welcome["peer_id"], "reason": "left" }));
+    ann_client.send_json(json!({ "type": "leave" })).await;
+    await_room_events(
+        &app,
+        &room,
+        &["RoomOpened", "ParticipantJoined", "ParticipantJoined", "ParticipantLeft", "ParticipantLeft", "RoomEnded"],
+    )
+    .await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_dropped_participant_who_does_not_come_back_in_time_expires() {
+    let app = spawn_app_with(|s| s.rooms.reconnect_grace_secs = 1).await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let (_, room) = meeting(&app, &ann, &[&bob]).await;
+    let (mut ann_client, _) = enter(&app, &room, &ann).await;
+    let (bob_client, bob_welcome) = enter(&app, &room, &bob).await;
+    ann_client.next_of_type("joined").await;
+
+    bob_client.drop_connection();
+    let left = ann_client.next_of_type("left").await;
+    assert_eq!(left["peer_id"], bob_welcome["peer_id"]);
+    assert_eq!(left["reason"], "expired");
+    assert_eq!(room_events(&app, &room).await.last().unwrap(), "ParticipantExpired");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn cancelling_the_meeting_closes_its_room_for_those_inside_and_those_coming() {
+    let app = spawn_app().await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let (meeting_id, room) = meeting(&app, &ann, &[&bob]).await;
+    let (mut bob_client, _) = enter(&app, &room, &bob).await;
+
+    let response = app.request(Method::POST, &format!("/api/meetings/{meeting_id}/cancel"), &ann).send().await.unwrap();
+    let (status, cancelled) = TestApp::json(response).await;
+    assert_eq!(status, 200);
+    let (code, before) = bob_client.closed().await;
+    assert_eq!(code, 4001);
+    assert!(before.iter().any(|m| m["type"] == "room-closed"), "{before:?}");
+
+    let position = cancelled["position"].as_i64().unwrap();
+    app.request(Method::GET, &format!("/api/meetings/{meeting_id}?after_position={position}"), &ann).send().await.unwrap();
+    let mut late = SignalClient::join(&app.base, &room, &bob.token, None).await.unwrap();
+    let (code, before) = late.closed().await;
+    assert_eq!((code, before[0]["code"].as_str()), (4001, Some("room-closed")));
+    let events = room_events(&app, &room).await;
+    assert_eq!(&events[events.len() - 3..], ["ParticipantLeft", "RoomEnded", "RoomClosed"]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_messages_get_an_error_and_the_connection_stays_open() {
+    let app = spawn_app().await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let (_, room) = meeting(&app, &ann, &[&bob]).await;
+    let (mut client, welcome) = enter(&app, &room, &ann).await;
+    let me = welcome["peer_id"].as_str().unwrap().to_string();
+
+    client.send_text("{not json".into()).await;
+    assert_eq!(client.next_json().await["code"], "malformed-message");
+    client.send_json(json!({ "type": "dance" })).await;
+    assert_eq!(client.next_json().await["code"], "unknown-type");
+    client.send_json(json!({ "type": "signal", "to": "nobody", "kind": "offer", "data": {} })).await;
+    assert_eq!(client.next_json().await["code"], "no-such-peer");
+    client.send_json(json!({ "type": "signal", "to": me, "kind": "offer", "data": {} })).await;
+    assert_eq!(client.next_json().await["code"], "no-such-peer");
+    client.send_json(json!({ "type": "signal", "to": "x", "kind": "bye", "data": {} })).await;
+    assert_eq!(client.next_json().await["code"], "malformed-message");
+    client.send_json(json!({ "type": "ping" })).await;
+    assert_eq!(client.next_json().await, json!({ "type": "pong" }));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_message_over_the_size_limit_closes_the_connection_with_1009() {
+    let app = spawn_app_with(|s| s.rooms.signal_max_message_bytes = 2048).await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let (_, room) = meeting(&app, &ann, &[&bob]).await;
+    let (mut client, _) = enter(&app, &room, &ann).await;
+    client.send_json(json!({ "type": "ping", "padding": "x".repeat(4096) })).await;
+    let (code, _) = client.closed().await;
+    assert!(code == 1009 || code == 1006, "closed with {code}");
+    // The hub lives on: the same person enters again.
+    let (_again, welcome) = enter(&app, &room, &ann).await;
+    assert_eq!(welcome["type"], "welcome");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn messages_over_the_rate_limit_are_refused_and_dropped() {
+    let app = spawn_app_with(|s| s.rooms.signal_rate = 5).await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let (_, room) = meeting(&app, &ann, &[&bob]).await;
+    let (mut ann_client, _) = enter(&app, &room, &ann).await;
+    let (mut bob_client, bob_welcome) = enter(&app, &room, &bob).await;
+    let bob_peer = bob_welcome["peer_id"].as_str().unwrap().to_string();
+    ann_client.next_of_type("joined").await;
+
+    for seq in 0..40 {
+        ann_client.send_json(json!({ "type": "signal", "to": bob_peer, "kind": "candidate", "data": candidate(seq) })).await;
+    }
+    let refusal = ann_client.next_of_type("error").await;
+    assert_eq!(refusal["code"], "rate-limited");
+    let mut relayed = 0;
+    while let Some(message) = bob_client.next_within(Duration::from_millis(500)).await {
+        relayed += (message["type"] == "signal") as u32;
+    }
+    // A burst of twice the rate passes, plus what refills while sending; never all 40.
+    assert!((10..40).contains(&relayed), "{relayed} of 40 relayed");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_participant_that_does_not_read_is_disconnected_rather_than_queued_for() {
+    let app = spawn_app_with(|s| {
+        s.rooms.signal_queue = 2;
+        s.rooms.signal_rate = 100_000;
+    })
+    .await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let (_, room) = meeting(&app, &ann, &[&bob]).await;
+    let (mut ann_client, _) = enter(&app, &room, &ann).await;
+    let (mut bob_client, bob_welcome) = enter(&app, &room, &bob).await;
+    let bob_peer = bob_welcome["peer_id"].as_str().unwrap().to_string();
+    ann_client.next_of_type("joined").await;
+
+    // Bob reads nothing while ann sends far more than socket buffers and his queue hold.
+    let sdp = "a".repeat(60_000);
+    for seq in 0..400 {
+        ann_client.send_json(json!({ "type": "signal", "to": bob_peer, "kind": "offer", "data": { "sdp": sdp, "seq": seq } })).await;
+    }
+    let (code, before) = bob_client.closed().await;
+    assert_eq!(code, 4008, "closed with {code} after {} messages", before.len());
+    assert!(before.len() < 400);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_calendar_shows_the_call_in_progress_and_then_completed() {
+    let app = spawn_app().await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let (meeting_id, room) = meeting(&app, &ann, &[&bob]).await;
+    let call = |app: &TestApp| {
+        let request = app.request(Method::GET, &format!("/api/meetings/{meeting_id}"), &bob);
+        async move {
+            let body: Value = request.send().await.unwrap().json().await.unwrap();
+            body["call"].clone()
+        }
+    };
+    // Projections follow the log within milliseconds; poll briefly for each state.
+    async fn until(mut probe: impl AsyncFnMut() -> Value, status: &str) -> Value {
+        for _ in 0..100 {
+            let call = probe().await;
+            if call["status"] == status {
+                return call;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the call never became {status}: {}", probe().await);
+    }
+    until(async || call(&app).await, "scheduled").await;
+    let (ann_client, _) = enter(&app, &room, &ann).await;
+    let during = until(async || call(&app).await, "in_progress").await;
+    assert_eq!(during["participants"], 1);
+    assert!(during["started_at"].is_string());
+    ann_client.leave().await;
+    let after = until(async || call(&app).await, "completed").await;
+    assert!(after["ended_at"].is_string());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn ice_servers_carry_turn_credentials_in_coturns_shared_secret_scheme() {
+    let app = spawn_app_with(|s| {
+        s.rooms.turn_urls = vec!["turn:127.0.0.1:3478?transport=udp".into()];
+        s.rooms.turn_secret = Some("turn-shared-secret".into());
+        s.rooms.turn_ttl_secs = 3600;
+    })
+    .await;
+    let (ann, bob, mallory) = (user("ann"), user("bob"), user("mallory"));
+    let (_, room) = meeting(&app, &ann, &[&bob]).await;
+
+    let response = app.request(Method::GET, &format!("/api/rooms/{room}/ice-servers"), &bob).send().await.unwrap();
+    let (status, body) = TestApp::json(response).await;
+    assert_eq!(status, 200);
+    let servers = body["ice_servers"].as_array().unwrap();
+    assert_eq!(servers.len(), 1, "no STUN server unless the operator sets one: {body}");
+    let username = servers[0]["username"].as_str().unwrap();
+    let (expiry, who) = username.split_once(':').unwrap();
+    assert_eq!(who, "bob@example.org");
+    let expiry: i64 = expiry.parse().unwrap();
+    let now = chrono::Utc::now().timestamp();
+    assert!((now + 3500..=now + 3600).contains(&expiry));
+    let expected = infrastructure::turn::turn_credential("turn-shared-secret", "bob@example.org", chrono::DateTime::from_timestamp(expiry, 0).unwrap());
+    assert_eq!(servers[0]["credential"], expected.password);
+    assert!(body["refresh_at"].as_str().unwrap() < body["expires_at"].as_str().unwrap());
+
+    let stranger = app.request(Method::GET, &format!("/api/rooms/{room}/ice-servers"), &mallory).send().await.unwrap();
+    assert_eq!(stranger.status(), 404);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn without_turn_or_stun_configured_no_ice_server_is_given() {
+    let app = spawn_app().await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let (_, room) = meeting(&app, &ann, &[&bob]).await;
+    let response = app.request(Method::GET, &format!("/api/rooms/{room}/ice-servers"), &ann).send().await.unwrap();
+    let (status, body) = TestApp::json(response).await;
+    assert_eq!((status, body), (200, json!({ "ice_servers": [] })));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_room_pass_opens_its_room_and_nothing_else() {
+    let app = spawn_app().await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let (_, room) = meeting(&app, &ann, &[&bob]).await;
+    let (_, other_room) = meeting(&app, &ann, &[&bob]).await;
+
+    let response = app.request(Method::POST, &format!("/api/rooms/{room}/pass"), &bob).send().await.unwrap();
+    let (status, body) = TestApp::json(response).await;
+    assert_eq!(status, 200);
+    let pass = body["pass"].as_str().unwrap();
+
+    let mut client = SignalClient::join(&app.base, &room, pass, None).await.expect("the pass opens its room");
+    assert_eq!(client.next_of_type("welcome").await["type"], "welcome");
+    assert_eq!(SignalClient::join(&app.base, &other_room, pass, None).await.err().unwrap().status, 404);
+    let api = app.client.get(format!("{}/api/calendar?from=2026-12-01T00:00:00Z&to=2026-12-02T00:00:00Z", app.base));
+    assert_eq!(api.bearer_auth(pass).send().await.unwrap().status(), 401);
+    let chained = app.client.post(format!("{}/api/rooms/{room}/pass", app.base)).bearer_auth(pass).send().await.unwrap();
+    assert_eq!(chained.status(), 401, "a pass does not mint passes");
+    app.stop().await;
+}
