@@ -1,7 +1,7 @@
 //! The `veche` command line.
 
 use crate::auth::Claims;
-use crate::http::history::{replay, HistoryEntry};
+use crate::http::history::{call_history, replay, HistoryEntry};
 use crate::server::{self, open_database};
 use crate::settings::Settings;
 use anyhow::Context;
@@ -166,6 +166,21 @@ async fn rebuild(name: Option<String>, settings: Settings) -> anyhow::Result<()>
     close(database).await
 }
 
+fn print_entries(entries: &[HistoryEntry]) {
+    println!("{:<4} {:<10} {:<25} {:<24} {:<30} CHANGES", "SEQ", "POSITION", "RECORDED AT", "EVENT", "BY");
+    for entry in entries {
+        println!(
+            "{:<4} {:<10} {:<25} {:<24} {:<30} {}",
+            entry.sequence,
+            entry.position,
+            entry.recorded_at.format("%Y-%m-%d %H:%M:%S%.3fZ"),
+            entry.event_type,
+            entry.actor.email.as_deref().unwrap_or("-"),
+            entry.changes
+        );
+    }
+}
+
 async fn history(
     meeting_id: uuid::Uuid,
     as_of: Option<DateTime<Utc>>,
@@ -181,23 +196,17 @@ async fn history(
     }
     let meeting = replay(&events).context("replaying the meeting")?;
     let entries: Vec<HistoryEntry> = events.iter().map(HistoryEntry::from_recorded).collect();
+    let call = call_history(&database.pool, &meeting, as_of).await?;
     if json {
         let state = meeting.state();
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({
-            "meeting_id": meeting_id, "as_of": as_of, "events": entries, "state": state,
+            "meeting_id": meeting_id, "as_of": as_of, "events": entries, "state": state, "call": call,
         }))?);
     } else {
-        println!("{:<4} {:<10} {:<25} {:<24} {:<30} CHANGES", "SEQ", "POSITION", "RECORDED AT", "EVENT", "BY");
-        for entry in &entries {
-            println!(
-                "{:<4} {:<10} {:<25} {:<24} {:<30} {}",
-                entry.sequence,
-                entry.position,
-                entry.recorded_at.format("%Y-%m-%d %H:%M:%S%.3fZ"),
-                entry.event_type,
-                entry.actor.email.as_deref().unwrap_or("-"),
-                entry.changes
-            );
+        print_entries(&entries);
+        if !call.is_empty() {
+            println!("\ncall (the meeting's room):");
+            print_entries(&call);
         }
         if let Some(state) = meeting.state() {
             println!(

@@ -61,6 +61,9 @@ pub struct HistoryView {
     pub events: Vec<HistoryEntry>,
     /// The meeting after the last listed event (`null` if it did not exist yet).
     pub state: Option<MeetingView>,
+    /// The events of the meeting's room: who was in the call and when (joined, resumed,
+    /// left, expired; room opened, ended, closed). `sequence` counts within the room.
+    pub call: Vec<HistoryEntry>,
 }
 
 impl HistoryEntry {
@@ -86,6 +89,17 @@ impl HistoryEntry {
             changes,
         }
     }
+}
+
+/// The events of a meeting's room up to `as_of`, as history entries.
+pub async fn call_history(
+    pool: &sqlx::PgPool,
+    meeting: &Meeting,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Vec<HistoryEntry>, sqlx::Error> {
+    let Some(state) = meeting.state() else { return Ok(vec![]) };
+    let events = projections::global_log::stream_of(pool, domain::room::Room::TYPE, &state.room_id.to_string(), as_of).await?;
+    Ok(events.iter().map(HistoryEntry::from_recorded).collect())
 }
 
 /// Replays events into the meeting they describe.
@@ -126,6 +140,7 @@ pub async fn get_history(
         None => all,
     };
     let then = replay(&shown).map_err(|e| ApiError::Internal(e.into()))?;
+    let call = call_history(&state.pool, &now, query.as_of).await?;
     let state_view = MeetingView::of(&then, &user.actor, &state.public_url)
         .or_else(|| MeetingView::for_auditor(&then, &state.public_url, &user.actor));
     Ok(Json(HistoryView {
@@ -133,5 +148,6 @@ pub async fn get_history(
         as_of: query.as_of,
         events: shown.iter().map(HistoryEntry::from_recorded).collect(),
         state: state_view,
+        call,
     }))
 }

@@ -399,3 +399,50 @@ async fn a_room_pass_opens_its_room_and_nothing_else() {
     assert_eq!(chained.status(), 401, "a pass does not mint passes");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_meetings_history_shows_who_was_in_the_call_and_when() {
+    let app = spawn_app().await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let (meeting_id, room) = meeting(&app, &ann, &[&bob]).await;
+    let (ann_client, _) = enter(&app, &room, &ann).await;
+    let (bob_client, _) = enter(&app, &room, &bob).await;
+    bob_client.leave().await;
+    ann_client.leave().await;
+    await_room_events(
+        &app,
+        &room,
+        &["RoomOpened", "ParticipantJoined", "ParticipantJoined", "ParticipantLeft", "ParticipantLeft", "RoomEnded"],
+    )
+    .await;
+
+    let response = app.request(Method::GET, &format!("/api/meetings/{meeting_id}/history"), &ann).send().await.unwrap();
+    let (status, history) = TestApp::json(response).await;
+    assert_eq!(status, 200);
+    let call = history["call"].as_array().unwrap();
+    let who: Vec<(&str, &str)> =
+        call.iter().map(|e| (e["event_type"].as_str().unwrap(), e["actor"]["email"].as_str().unwrap())).collect();
+    assert_eq!(
+        who,
+        [
+            ("RoomOpened", "ann@example.org"),
+            ("ParticipantJoined", "ann@example.org"),
+            ("ParticipantJoined", "bob@example.org"),
+            ("ParticipantLeft", "bob@example.org"),
+            ("ParticipantLeft", "ann@example.org"),
+            ("RoomEnded", "ann@example.org"),
+        ]
+    );
+    assert_eq!(call[2]["changes"]["participant"]["display_name"], "bob");
+    assert!(call.windows(2).all(|w| w[0]["recorded_at"].as_str() <= w[1]["recorded_at"].as_str()));
+
+    // As of before anyone entered, the call had no events.
+    let before = history["events"][0]["recorded_at"].as_str().unwrap();
+    let past = app
+        .request(Method::GET, &format!("/api/meetings/{meeting_id}/history?as_of={}", before.replace('+', "%2B")), &ann)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(TestApp::json(past).await.1["call"], json!([]));
+    app.stop().await;
+}
