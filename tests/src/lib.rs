@@ -8,6 +8,7 @@
 //!   database per test cloned from a migrated template.
 //! - [`app`]: `spawn_app()`: veche on port 0 over a fresh database, with typed helpers
 //!   for tokens and requests.
+//! - [`coturn`]: a real TURN server (coturn, `use-auth-secret`) for the TURN tests.
 //! - [`signal`]: a WebSocket client for the signaling hub (veche's protocol and PeerJS).
 //! - `tests/api`: the HTTP API, as a client sees it.
 //! - `tests/store`: the event store, the global log and the projector.
@@ -16,4 +17,5 @@
 
 pub mod app;
 pub mod cluster;
+pub mod coturn;
 pub mod signal;
