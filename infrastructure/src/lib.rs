@@ -17,4 +17,5 @@ pub mod database;
 pub mod embedded_postgres;
 pub mod event_store;
 pub mod presence;
+pub mod signal_bus;
 pub mod turn;

@@ -248,6 +248,8 @@ pub trait RemoteRelay: Send + Sync + 'static {
     fn watch(&self, namespace: &Namespace);
     /// The node holds no more peers of `namespace`.
     fn unwatch(&self, namespace: &Namespace);
+    /// Resolves once messages for `namespace` from other nodes are being received.
+    fn ready<'a>(&'a self, namespace: &'a Namespace) -> futures::future::BoxFuture<'a, ()>;
     /// A message for a peer not held here.
     fn relay(&self, namespace: &Namespace, relayed: &Relayed<'_>);
     /// A presence notice (joined / left) for the veche-dialect peers of other nodes.
@@ -319,26 +321,28 @@ impl Hub {
     /// Puts a peer in a namespace. A connection already holding that peer id is returned
     /// (the caller decides: resume replaces it, an impostor is refused before this).
     pub fn attach(&self, namespace: &Namespace, peer_id: &str, handle: PeerHandle) -> (Arc<LocalRoom>, Option<PeerHandle>) {
-        let (room, first) = {
-            let mut rooms = self.rooms.write().expect("hub lock");
-            let mut first = false;
-            let room = rooms
-                .entry(namespace.clone())
-                .or_insert_with(|| {
-                    first = true;
-                    Arc::new(LocalRoom { namespace: namespace.clone(), peers: RwLock::new(HashMap::new()) })
-                })
-                .clone();
-            let replaced = room.peers.write().expect("hub lock").insert(peer_id.into(), handle);
-            (room, (first, replaced))
-        };
-        let (first, replaced) = first;
-        if first {
-            if let Some(remote) = self.remote.get() {
-                remote.watch(namespace);
-            }
-        }
+        let mut rooms = self.rooms.write().expect("hub lock");
+        let room = rooms
+            .entry(namespace.clone())
+            .or_insert_with(|| {
+                // Under the lock, so that watching and unwatching a namespace keep the
+                // order of the first attach and the last detach.
+                if let Some(remote) = self.remote.get() {
+                    remote.watch(namespace);
+                }
+                Arc::new(LocalRoom { namespace: namespace.clone(), peers: RwLock::new(HashMap::new()) })
+            })
+            .clone();
+        let replaced = room.peers.write().expect("hub lock").insert(peer_id.into(), handle);
         (room, replaced)
+    }
+
+    /// Waits (briefly, bounded) until the other nodes' messages for `namespace` reach this
+    /// node; immediate without other nodes.
+    pub async fn remote_ready(&self, namespace: &Namespace) {
+        if let Some(remote) = self.remote.get() {
+            remote.ready(namespace).await;
+        }
     }
 
     /// Takes a connection out of its namespace, unless a newer connection has taken its
@@ -353,10 +357,7 @@ impl Hub {
             }
             _ => false,
         };
-        if peers.is_empty() {
-            rooms.remove(&room.namespace);
-            drop(peers);
-            drop(rooms);
+        if peers.is_empty() && rooms.remove(&room.namespace).is_some() {
             if let Some(remote) = self.remote.get() {
                 remote.unwatch(&room.namespace);
             }

@@ -40,6 +40,7 @@ pub mod connection;
 pub mod hub;
 pub mod peerjs;
 pub mod presence;
+pub mod remote;
 pub mod room;
 
 use crate::state::AppState;

@@ -88,7 +88,7 @@ async fn connect(State(state): State<AppState>, Query(query): Query<ConnectQuery
         Err(error) => return error.into_response(),
     };
     upgrade.on_upgrade(move |socket| async move {
-        serve(socket, state.clone(), query).await;
+        serve(socket, state, query).await;
     })
 }
 
@@ -102,7 +102,7 @@ async fn serve(socket: WebSocket, state: AppState, query: ConnectQuery) {
     let entry = if state.signal.peerjs == PeerJsMode::Open && key == state.signal.peerjs_key {
         Entry::Open { namespace: peerjs_namespace(&key) }
     } else {
-        match room_of_pass(&state, &key).await {
+        match Box::pin(room_of_pass(&state, &key)).await {
             Some(access) => Entry::Room(access),
             None => return reject(socket, "ERROR", "Invalid key provided").await,
         }
@@ -140,6 +140,7 @@ async fn serve_open(socket: WebSocket, state: AppState, namespace: super::hub::N
     if let Some(older) = replaced {
         older.disconnect(close_code::REPLACED);
     }
+    state.hub.remote_ready(&namespace).await;
     let mut session = PeerJsSession { hub: state.hub.clone(), room: room.clone(), peer_id: id.clone() };
     connection::run(socket, &mut inbox, &mut session, &state.signal.limits).await;
     state.hub.detach(&room, &id, connection);
@@ -151,13 +152,14 @@ async fn serve_room(socket: WebSocket, state: AppState, access: access::RoomAcce
     let (handle, mut inbox) = state.hub.open_connection(Dialect::PeerJs, access.actor.email.as_str().into());
     let connection = handle.connection;
     let greeting = |_: &[presence::PeerInfo], _: bool| Utf8Bytes::from_static(r#"{"type":"OPEN"}"#);
-    match presence::enter(&state, &access, &id, handle, greeting).await {
+    // Boxed: see the veche endpoint; the join's futures must not size every connection.
+    match Box::pin(presence::enter(&state, &access, &id, handle, greeting)).await {
         Err(presence::Refusal::PeerIdTaken) => reject(socket, "ID-TAKEN", "ID is taken").await,
         Err(refusal) => reject(socket, "ERROR", &refusal.describe().1).await,
         Ok(entered) => {
             let mut session = PeerJsSession { hub: state.hub.clone(), room: entered.room.clone(), peer_id: id };
             let ending = connection::run(socket, &mut inbox, &mut session, &state.signal.limits).await;
-            presence::depart(&state, &access, &entered, connection, ending).await;
+            Box::pin(presence::depart(&state, &access, &entered, connection, ending)).await;
         }
     }
     state.hub.connection_closed();

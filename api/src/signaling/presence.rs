@@ -117,6 +117,7 @@ pub async fn enter(
     if let Some(older) = replaced {
         older.disconnect(close_code::REPLACED);
     }
+    state.hub.remote_ready(&namespace).await;
     let me = PeerInfo { peer_id: peer_id.to_string(), name: access.actor.name.clone(), email: access.actor.email.to_string() };
     state.hub.broadcast(&namespace, Some(peer_id), presence_joined(&me, resumed));
     Ok(Entered { room, peer_id: peer_id.to_string(), resumed, others, capacity: state.rooms.capacity() })

@@ -59,12 +59,14 @@ async fn signal(
         let connection = handle.connection;
         let capacity = state.rooms.capacity();
         let greeting = |others: &[presence::PeerInfo], resumed: bool| welcome(&peer_id, others, resumed, capacity, &access);
-        match presence::enter(&state, &access, &peer_id, handle, greeting).await {
+        // Boxed: the join's database futures are large, and the connection's task would
+        // otherwise carry their size for its whole life.
+        match Box::pin(presence::enter(&state, &access, &peer_id, handle, greeting)).await {
             Err(refusal) => refuse(socket, &refusal).await,
             Ok(entered) => {
                 let mut session = VecheSession { hub: state.hub.clone(), room: entered.room.clone(), peer_id: entered.peer_id.clone() };
                 let ending = connection::run(socket, &mut inbox, &mut session, &state.signal.limits).await;
-                presence::depart(&state, &access, &entered, connection, ending).await;
+                Box::pin(presence::depart(&state, &access, &entered, connection, ending)).await;
             }
         }
         state.hub.connection_closed();
@@ -83,9 +85,11 @@ pub fn admit(state: &AppState, upgrade: WebSocketUpgrade) -> Result<WebSocketUpg
     Ok(upgrade
         .max_message_size(signal.max_message_bytes)
         .max_frame_size(signal.max_message_bytes)
-        // Small buffers keep an idle connection cheap; they grow while a message needs it.
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(0)
+        // A small read buffer keeps an idle connection cheap; it grows to a message's size
+        // while one arrives. Writes gather up to 16 KiB so that a batch of queued messages
+        // leaves in one system call (the buffer is only allocated once something is sent).
+        .read_buffer_size(1024)
+        .write_buffer_size(16 * 1024)
         .max_write_buffer_size(signal.max_message_bytes * 4))
 }
 
