@@ -32,6 +32,8 @@ use projections::follow::{Leadership, LogFollower, Woken};
 use projections::global_log::{self, RecordedEvent};
 use projections::wake::LogWake;
 use sqlx::PgPool;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -69,6 +71,8 @@ pub struct Publisher {
     public_url: String,
     batch_size: i64,
     wake: LogWake,
+    /// Whether this publisher holds the leader lock now (for tests and `/readyz`).
+    leading: Arc<AtomicBool>,
 }
 
 /// Where a run of publishing starts.
@@ -90,6 +94,7 @@ impl Publisher {
             // enough that a batch is published in a few milliseconds.
             batch_size: 1000,
             wake: LogWake::new(),
+            leading: Arc::default(),
         }
     }
 
@@ -102,6 +107,11 @@ impl Publisher {
     pub fn with_batch_size(mut self, batch_size: i64) -> Self {
         self.batch_size = batch_size.max(1);
         self
+    }
+
+    /// A flag that is true while this publisher leads.
+    pub fn leading(&self) -> Arc<AtomicBool> {
+        self.leading.clone()
     }
 
     /// The position up to which every event is known to be in the stream.
@@ -133,7 +143,9 @@ impl Publisher {
         };
         tracing::info!("publisher is the leader");
         metrics::gauge!("veche_publisher_leader").set(1.0);
+        self.leading.store(true, Ordering::SeqCst);
         let result = self.publish_as_leader(&mut leadership, shutdown).await;
+        self.leading.store(false, Ordering::SeqCst);
         metrics::gauge!("veche_publisher_leader").set(0.0);
         leadership.release().await;
         result

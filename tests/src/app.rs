@@ -24,6 +24,9 @@ pub fn test_settings(database_url: &str) -> Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: Some(std::env::temp_dir().join("veche-test-data")),
         database_url: Some(database_url.to_string()),
+        // Tests that need NATS start their own server and set its URL.
+        nats_url: None,
+        nats_disabled: true,
         jwt_secret: Some(TEST_JWT_SECRET.into()),
         public_url: Some("https://meet.example.org".into()),
         db_max_connections: 10,

@@ -42,8 +42,6 @@ fn shared() -> &'static SharedCluster {
 
 /// Test binaries exit without running destructors of statics, so a small watchdog stops
 /// the cluster by its data directory and deletes it once this process is gone.
-// The watchdog must outlive this process, so it is deliberately never waited for.
-#[allow(clippy::zombie_processes)]
 fn watch_for_exit(dir: &std::path::Path) {
     let script = format!(
         "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; \
@@ -54,6 +52,14 @@ fn watch_for_exit(dir: &std::path::Path) {
         cluster = dir.join("postgres").display(),
         dir = dir.display(),
     );
+    spawn_watchdog(&script);
+}
+
+/// Runs a shell script in the background that outlives this process: it waits for this
+/// process to exit, then cleans up after it.
+// The watchdog must outlive this process, so it is deliberately never waited for.
+#[allow(clippy::zombie_processes)]
+pub(crate) fn spawn_watchdog(script: &str) {
     std::process::Command::new("sh")
         .arg("-c")
         .arg(script)
@@ -61,7 +67,7 @@ fn watch_for_exit(dir: &std::path::Path) {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .expect("the cluster watchdog starts");
+        .expect("the watchdog starts");
 }
 
 /// A database of its own for one test, with every migration applied.
