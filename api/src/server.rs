@@ -7,12 +7,17 @@ use crate::state::AppState;
 use anyhow::Context;
 use application::executor::Executor;
 use application::meetings::Meetings;
+use infrastructure::embedded_nats::{EmbeddedNats, EmbeddedNatsOptions};
 use infrastructure::embedded_postgres::{EmbeddedPostgres, EmbeddedPostgresOptions};
 use crate::signaling::connection::ConnectionLimits;
 use crate::signaling::hub::Hub;
 use crate::signaling::SignalSettings;
 use application::rooms::Rooms;
 use infrastructure::event_store::{meeting_store, room_store, PgEventLog};
+use infrastructure::nats::Nats;
+use infrastructure::nats_consumer::{ConsumerOptions, ReactorRunner};
+use infrastructure::publisher::Publisher;
+use infrastructure::reactor::Reactor;
 use infrastructure::presence::NodeLease;
 use projections::progress::ProjectionProgress;
 use projections::wake::LogWake;
@@ -63,6 +68,40 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
     Ok(Database { pool, url, embedded })
 }
 
+/// The NATS connection, and the embedded server if veche started one.
+pub struct NatsConnection {
+    pub nats: Nats,
+    /// Kept so that the server stops when veche does.
+    pub embedded: Option<EmbeddedNats>,
+}
+
+/// Connects to `VECHE_NATS_URL`, or starts a nats-server under `<data dir>/nats` and
+/// connects to it; `None` when NATS is disabled on this node.
+pub async fn open_nats(settings: &Settings) -> anyhow::Result<Option<NatsConnection>> {
+    if settings.nats_disabled {
+        return Ok(None);
+    }
+    let (url, embedded) = match &settings.nats_url {
+        Some(url) => (url.clone(), None),
+        None => {
+            let data_dir = settings.data_dir().join("nats");
+            let server = EmbeddedNats::start(EmbeddedNatsOptions { data_dir: data_dir.clone(), port: None })
+                .await
+                .with_context(|| format!("starting the embedded nats-server under {}", data_dir.display()))?;
+            tracing::info!(port = server.port(), pid = server.pid(), data_dir = %data_dir.display(), "embedded nats-server started");
+            (server.url(), Some(server))
+        }
+    };
+    let nats = Nats::connect(&url).await.context("connecting to NATS")?;
+    Ok(Some(NatsConnection { nats, embedded }))
+}
+
+/// The reactors every node runs, each as a durable JetStream consumer shared by the nodes.
+fn reactors(_state: &AppState) -> Vec<Arc<dyn Reactor>> {
+    // The notification reactors (email, push, room status) register here.
+    Vec::new()
+}
+
 fn jwt_secret(settings: &Settings) -> anyhow::Result<String> {
     match &settings.jwt_secret {
         Some(secret) if secret.len() >= 16 => Ok(secret.clone()),
@@ -85,11 +124,12 @@ pub struct RunningServer {
     tasks: Vec<JoinHandle<()>>,
     embedded: Option<EmbeddedPostgres>,
     lease: NodeLease,
+    embedded_nats: Option<EmbeddedNats>,
 }
 
 impl RunningServer {
-    /// Stops accepting requests, lets in-flight ones finish, stops the projector and the
-    /// embedded cluster.
+    /// Stops accepting requests, lets in-flight ones finish, stops the projector, the
+    /// publisher, the reactors and the embedded servers.
     pub async fn stop(self) -> anyhow::Result<()> {
         // Participants reconnect to another node and resume there; giving the lease up lets
         // the others expire whoever does not come back without waiting for it to run out.
@@ -100,6 +140,12 @@ impl RunningServer {
         }
         if let Err(error) = self.lease.release().await {
             tracing::warn!(%error, "could not release the node lease");
+        }
+        if let Some(nats) = &self.state.nats {
+            let _ = nats.client().flush().await;
+        }
+        if let Some(server) = self.embedded_nats {
+            server.stop().await?;
         }
         self.pool.close().await;
         if let Some(cluster) = self.embedded {
@@ -115,6 +161,7 @@ impl RunningServer {
 
 pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let database = open_database(&settings).await?;
+    let nats = open_nats(&settings).await?;
     let jwt = jwt_keys(&settings)?;
     let shutdown = CancellationToken::new();
     let pool = database.pool.clone();
@@ -130,6 +177,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
             projector.run(token).await;
             alive.store(false, Ordering::Relaxed);
         }));
+    }
+    let (nats, embedded_nats) = match nats {
+        Some(NatsConnection { nats, embedded }) => (Some(nats), embedded),
+        None => (None, None),
+    };
+    if let Some(nats) = &nats {
+        let publisher = Publisher::new(pool.clone(), nats.clone(), settings.public_url()).with_wake(wake.clone());
+        tasks.push(tokio::spawn(publisher.run(shutdown.clone())));
     }
     let log = PgEventLog::new(pool.clone(), wake);
     let meetings = Meetings::new(Executor::new(meeting_store(pool.clone()), log.clone()));
@@ -152,6 +207,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         peerjs: room_settings.peerjs,
         peerjs_key: room_settings.peerjs_key.clone(),
     };
+    if let Some(nats) = &nats {
+        crate::signaling::remote::NatsRelay::attach(&hub, nats.client().clone(), shutdown.clone());
+    }
     let state = AppState {
         pool: pool.clone(),
         meetings: Arc::new(meetings),
@@ -165,8 +223,15 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         projector_alive,
         metrics: crate::telemetry::metrics_handle(),
         settings: Arc::new(settings.clone()),
+        nats: nats.clone(),
     };
     tasks.push(tokio::spawn(crate::signaling::run_presence_keeper(state.clone(), lease.clone(), shutdown.clone())));
+    if let Some(nats) = &nats {
+        for reactor in reactors(&state) {
+            let runner = ReactorRunner::new(nats.clone(), reactor, ConsumerOptions::default());
+            tasks.push(tokio::spawn(runner.run(shutdown.clone())));
+        }
+    }
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("listening on {}", settings.listen))?;
@@ -180,7 +245,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         }
     }));
     tracing::info!(%addr, "veche is listening");
-    Ok(RunningServer { addr, pool, state, shutdown, tasks, embedded: database.embedded, lease })
+    Ok(RunningServer { addr, pool, state, shutdown, tasks, embedded: database.embedded, embedded_nats, lease })
 }
 
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).

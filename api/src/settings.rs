@@ -30,6 +30,17 @@ pub struct Settings {
     #[arg(long, env = "VECHE_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// NATS URL (e.g. nats://127.0.0.1:4222), with JetStream enabled. Unset: veche starts
+    /// its own nats-server (/usr/sbin/nats-server) with its store under
+    /// `<data dir>/nats`, and stops it on exit.
+    #[arg(long, env = "VECHE_NATS_URL", hide_env_values = true)]
+    pub nats_url: Option<String>,
+
+    /// Runs this node without NATS: no event publishing, no reactors (a node that only
+    /// serves HTTP, while others publish).
+    #[arg(long, env = "VECHE_NATS_DISABLED", default_value_t = false)]
+    pub nats_disabled: bool,
+
     /// Most database connections this node opens.
     #[arg(long, env = "VECHE_DB_MAX_CONNECTIONS", default_value_t = 32)]
     pub db_max_connections: u32,

@@ -30,4 +30,6 @@ pub struct AppState {
     pub projector_alive: Arc<std::sync::atomic::AtomicBool>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     pub settings: Arc<Settings>,
+    /// The NATS connection, unless NATS is disabled on this node.
+    pub nats: Option<infrastructure::nats::Nats>,
 }

@@ -648,8 +648,8 @@ fn describe_output(output: &Output) -> String {
     text
 }
 
-/// The last lines the server wrote to its log since `offset`.
-fn log_tail(log_file: &Path, offset: u64) -> String {
+/// The last lines a server wrote to its log since `offset` (nats-server's log too).
+pub(crate) fn log_tail(log_file: &Path, offset: u64) -> String {
     const LINES: usize = 30;
     let mut content = String::new();
     let read = std::fs::File::open(log_file).and_then(|mut file| {

@@ -9,13 +9,29 @@
 //!   port over the same table (global positions, first metadata).
 //! - [`embedded_postgres`]: the PostgreSQL cluster `veche serve` starts for itself when
 //!   no database URL is configured, and the test harness uses too.
+//! - [`nats`]: the NATS connection (core client and JetStream context, reconnecting
+//!   forever) and the streams veche owns, `VECHE_EVENTS` and `VECHE_DEAD_LETTERS`.
+//! - [`embedded_nats`]: the nats-server `veche serve` starts for itself when no NATS URL
+//!   is configured, and the tests start too.
+//! - [`cloudevents`]: domain events as CloudEvents 1.0 JSON, and back.
+//! - [`publisher`]: the transactional-outbox relay from the global log to `VECHE_EVENTS`,
+//!   one leader across nodes.
+//! - [`reactor`]: the contract between the consumers and the reactors (side effects).
+//! - [`nats_consumer`]: runs a reactor as a JetStream durable pull consumer, with
+//!   redelivery and dead letters.
 //!
 //! [`EventLog`]: application::ports::EventLog
 #![forbid(unsafe_code)]
 
+pub mod cloudevents;
 pub mod database;
+pub mod embedded_nats;
 pub mod embedded_postgres;
 pub mod event_store;
+pub mod nats;
+pub mod nats_consumer;
+pub mod publisher;
 pub mod presence;
+pub mod reactor;
 pub mod signal_bus;
 pub mod turn;

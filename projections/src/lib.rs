@@ -10,6 +10,8 @@
 //! - [`global_log`]: the gap-free reader of the `events` table in `global_position` order.
 //! - [`projector`]: the loop that runs every projection from its checkpoint, one leader
 //!   at a time across nodes, woken by `NOTIFY` with polling as the fallback; and rebuild.
+//! - [`follow`]: what every follower of the log shares: one leader across nodes (an
+//!   advisory lock), and waiting for appends (in memory, `NOTIFY`, polling).
 //! - [`meeting_details`], [`calendar`], [`rooms`]: the read models and how events change them.
 //! - [`progress`]: how far the projections have got, for read-your-writes waits.
 //! - [`queries`]: what the API reads.
@@ -17,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod calendar;
+pub mod follow;
 pub mod global_log;
 pub mod meeting_details;
 pub mod progress;

@@ -8,17 +8,18 @@
 //! - **One leader**: each node runs a projector, but only the one holding the PostgreSQL
 //!   advisory lock works; the others wait, and take over when its session ends.
 //! - **Woken, not spinning**: this node's appends wake it in memory, other nodes' through
-//!   `LISTEN veche_events` (see [`crate::wake`]); a poll every [`POLL_INTERVAL`] is the
-//!   fallback (a lost notification, a restarted listener).
+//!   `LISTEN veche_events`; a poll every [`POLL_INTERVAL`] is the fallback (a lost
+//!   notification, a restarted listener). Both are [`crate::follow`]'s, shared with the
+//!   NATS publisher.
 
-use crate::global_log::{self, RecordedEvent, EVENTS_CHANNEL};
+use crate::follow::{Leadership, LogFollower, Woken};
+use crate::global_log::{self, RecordedEvent};
 use crate::wake::LogWake;
 use domain::meeting::Meeting;
 use domain::room::Room;
 use crate::{calendar, meeting_details, rooms, ProjectionError};
 use cqrs_es::persist::EventUpcaster;
-use sqlx::postgres::PgListener;
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -281,32 +282,19 @@ impl Projector {
     }
 
     async fn lead(&self, shutdown: &CancellationToken) -> Result<(), ProjectionError> {
-        // The lock lives as long as this connection's session; dropping it releases it.
-        let mut leader = self.pool.acquire().await?.detach();
-        loop {
-            let acquired: bool = sqlx::query_scalar("select pg_try_advisory_lock($1)")
-                .bind(LEADER_LOCK)
-                .fetch_one(&mut leader)
-                .await?;
-            if acquired {
-                break;
-            }
-            tokio::select! {
-                _ = shutdown.cancelled() => return Ok(()),
-                _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-            }
-        }
+        let Some(leadership) = Leadership::acquire(&self.pool, LEADER_LOCK, shutdown).await? else {
+            return Ok(());
+        };
         tracing::info!("projector is the leader");
-        let mut listener = PgListener::connect_with(&self.pool).await?;
-        listener.listen(EVENTS_CHANNEL).await?;
+        let mut follower = LogFollower::connect(&self.pool, &self.wake).await?;
         metrics::gauge!("veche_projector_running").set(1.0);
-        let result = self.work(&mut listener, shutdown).await;
+        let result = self.work(&mut follower, shutdown).await;
         metrics::gauge!("veche_projector_running").set(0.0);
-        let _ = leader.close().await;
+        leadership.release().await;
         result
     }
 
-    async fn work(&self, listener: &mut PgListener, shutdown: &CancellationToken) -> Result<(), ProjectionError> {
+    async fn work(&self, follower: &mut LogFollower, shutdown: &CancellationToken) -> Result<(), ProjectionError> {
         loop {
             if shutdown.is_cancelled() {
                 return Ok(());
@@ -318,11 +306,8 @@ impl Projector {
                 metrics::gauge!("veche_projection_lag_seconds", "projection" => projection.name()).set(0.0);
             }
             let wait = if self.events_in_flight().await? { IN_FLIGHT_RETRY } else { POLL_INTERVAL };
-            tokio::select! {
-                _ = shutdown.cancelled() => return Ok(()),
-                notification = listener.recv() => { notification?; }
-                _ = self.wake.wait() => {}
-                _ = tokio::time::sleep(wait) => {}
+            if follower.wait(wait, shutdown).await? == Woken::Shutdown {
+                return Ok(());
             }
         }
     }
@@ -346,11 +331,6 @@ impl Projector {
     /// Tries to become leader on a dedicated connection for a one-off job (the CLI's
     /// rebuild): returns the connection holding the lock, or `None` if a server leads.
     pub async fn try_lead_once(&self) -> Result<Option<PgConnection>, ProjectionError> {
-        let mut leader = self.pool.acquire().await?.detach();
-        let acquired: bool = sqlx::query_scalar("select pg_try_advisory_lock($1)")
-            .bind(LEADER_LOCK)
-            .fetch_one(&mut leader)
-            .await?;
-        Ok(acquired.then_some(leader))
+        Ok(Leadership::try_acquire(&self.pool, LEADER_LOCK).await?.map(Leadership::into_connection))
     }
 }

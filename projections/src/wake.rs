@@ -4,8 +4,8 @@
 //! PostgreSQL holds its global notification lock from the pre-commit step through the
 //! commit's WAL flush, so every appending transaction would commit one fsync at a time
 //! (measured: raw appends got slower from 8 to 64 clients). Instead:
-//! - the writer tells its own node in memory ([`LogWake::appended`]), which wakes the local
-//!   projector at once;
+//! - the writer tells its own node in memory ([`LogWake::appended`]), which wakes every
+//!   local reader (the projector, the NATS publisher) at once;
 //! - an announcer task turns those wake-ups into at most one `NOTIFY veche_events` per
 //!   [`ANNOUNCE_EVERY`], in a transaction of its own, for the other nodes;
 //! - readers still poll, so a lost wake-up delays, never loses.
@@ -14,17 +14,40 @@ use crate::global_log::EVENTS_CHANNEL;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 
 /// The shortest interval between two announcements to other nodes.
 pub const ANNOUNCE_EVERY: Duration = Duration::from_millis(5);
 
 /// A node's in-memory signal that events were appended. Cloning shares the signal.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct LogWake {
-    local: Arc<Notify>,
+    /// A counter of appends: each reader keeps its own receiver, so every reader is woken
+    /// (a `Notify` would wake only one of them).
+    local: Arc<watch::Sender<u64>>,
     announce: Arc<Notify>,
+}
+
+impl Default for LogWake {
+    fn default() -> Self {
+        Self { local: Arc::new(watch::channel(0).0), announce: Arc::default() }
+    }
+}
+
+/// One reader's view of [`LogWake`]: remembers which appends it has seen.
+pub struct WakeReceiver {
+    appends: watch::Receiver<u64>,
+}
+
+impl WakeReceiver {
+    /// Resolves after the next append this receiver has not seen (at once if one is pending).
+    pub async fn wait(&mut self) {
+        if self.appends.changed().await.is_err() {
+            // Every sender is gone, so no append will ever come; only polling remains.
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 impl LogWake {
@@ -34,13 +57,13 @@ impl LogWake {
 
     /// Records that this node appended events (and committed them).
     pub fn appended(&self) {
-        self.local.notify_one();
+        self.local.send_modify(|appends| *appends = appends.wrapping_add(1));
         self.announce.notify_one();
     }
 
-    /// Resolves after the next [`LogWake::appended`] (or at once if one is pending).
-    pub async fn wait(&self) {
-        self.local.notified().await;
+    /// A receiver that is woken by the appends made after this call.
+    pub fn subscribe(&self) -> WakeReceiver {
+        WakeReceiver { appends: self.local.subscribe() }
     }
 
     /// Announces this node's appends to the other nodes until `shutdown`.
@@ -58,5 +81,19 @@ impl LogWake {
                 tokio::time::sleep(ANNOUNCE_EVERY).await;
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_reader_is_woken_by_one_append() {
+        let wake = LogWake::new();
+        let (mut projector, mut publisher) = (wake.subscribe(), wake.subscribe());
+        wake.appended();
+        let both = async { tokio::join!(projector.wait(), publisher.wait()) };
+        tokio::time::timeout(Duration::from_secs(1), both).await.expect("both readers wake");
     }
 }

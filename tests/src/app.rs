@@ -24,6 +24,9 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.listen = "127.0.0.1:0".parse().unwrap();
     settings.data_dir = Some(std::env::temp_dir().join("veche-test-data"));
     settings.database_url = Some(database_url.to_string());
+    // Tests that need NATS start their own server and set its URL.
+    settings.nats_url = None;
+    settings.nats_disabled = true;
     settings.jwt_secret = Some(TEST_JWT_SECRET.into());
     settings.public_url = Some("https://meet.example.org".into());
     settings.db_max_connections = 10;

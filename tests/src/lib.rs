@@ -6,16 +6,20 @@
 //! - [`cluster`]: one throwaway PostgreSQL cluster per test binary (temporary directory,
 //!   free loopback port, stopped by a watchdog when the test process exits), and a fresh
 //!   database per test cloned from a migrated template.
+//! - [`nats`]: a throwaway nats-server per test (temporary directory, free port), which
+//!   can be stopped, restarted on the same port, and have its store put back as it was.
 //! - [`app`]: `spawn_app()`: veche on port 0 over a fresh database, with typed helpers
 //!   for tokens and requests.
 //! - [`coturn`]: a real TURN server (coturn, `use-auth-secret`) for the TURN tests.
 //! - [`signal`]: a WebSocket client for the signaling hub (veche's protocol and PeerJS).
 //! - `tests/api`: the HTTP API, as a client sees it.
 //! - `tests/store`: the event store, the global log and the projector.
+//! - `tests/nats`: the publisher to JetStream, the reactor consumers, the AsyncAPI document.
 //! - `src/bin/bench.rs`: the benchmark (`cargo run --release -p veche-tests --bin bench`).
 #![forbid(unsafe_code)]
 
 pub mod app;
 pub mod cluster;
 pub mod coturn;
+pub mod nats;
 pub mod signal;

@@ -1,5 +1,6 @@
 //! The HTTP routes: one module per feature, merged here with the OpenAPI document.
 
+pub mod asyncapi;
 pub mod calendar;
 pub mod dto;
 pub mod history;
@@ -30,6 +31,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "calendar", description = "A person's meetings in a time range"),
         (name = "history", description = "The event history of a meeting, for auditors"),
         (name = "operations", description = "Health, readiness, metrics"),
+        (name = "events", description = "What veche publishes to NATS (AsyncAPI)"),
     )
 )]
 struct ApiDoc;
@@ -82,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::router())
         .merge(crate::signaling::access::router())
         .merge(crate::signaling::room::router())
+        .merge(asyncapi::router())
         .split_for_parts();
     let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serialises");
     let rooms = &settings.rooms;

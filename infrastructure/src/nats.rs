@@ -1,0 +1,131 @@
+//! The NATS connection veche shares between its publisher, its reactors and (later) the
+//! signaling hubs, and the JetStream streams it owns.
+//!
+//! ## Streams and subjects (documented for integrators in `api/asyncapi.json`)
+//! - `VECHE_EVENTS`, subjects `veche.events.<aggregate>.<aggregate_id>.<EventType>`, e.g.
+//!   `veche.events.meeting.0b6c…e1.MeetingScheduled`: every domain event, once, as a
+//!   CloudEvents 1.0 JSON message (see [`crate::cloudevents`]). The aggregate comes first
+//!   so that `veche.events.meeting.>` follows every meeting and
+//!   `veche.events.meeting.<id>.>` one meeting; `veche.events.*.*.MeetingCancelled` picks
+//!   one event type. File storage, no size or age limit (the log in PostgreSQL is the
+//!   source of truth, the stream is its replica for integrators), and a
+//!   [`DUPLICATE_WINDOW`] in which a re-published `Nats-Msg-Id` is dropped.
+//! - `VECHE_DEAD_LETTERS`, subjects `veche.dead_letters.<reactor>`: events a reactor could
+//!   not handle, with the reason in headers.
+
+use async_nats::jetstream::{self, stream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const EVENTS_STREAM: &str = "VECHE_EVENTS";
+pub const EVENTS_SUBJECTS: &str = "veche.events.>";
+pub const DEAD_LETTERS_STREAM: &str = "VECHE_DEAD_LETTERS";
+pub const DEAD_LETTERS_SUBJECTS: &str = "veche.dead_letters.>";
+/// How long JetStream remembers a `Nats-Msg-Id` to drop a second copy. A relay that
+/// crashed between the ack and its checkpoint re-publishes at most one batch, seconds
+/// later; two minutes is JetStream's default and leaves room for a slow restart.
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+/// How long a JetStream request or publish may wait for its answer. Short, so that a
+/// NATS that went away is noticed and retried instead of waited for.
+const JETSTREAM_TIMEOUT: Duration = Duration::from_secs(5);
+/// Reconnect attempts back off up to this delay (a restarted server is found within it).
+const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(1);
+
+/// A NATS connection with its JetStream context. Cloning shares the connection.
+#[derive(Clone, Debug)]
+pub struct Nats {
+    client: async_nats::Client,
+    jetstream: jetstream::Context,
+    /// Incremented on every (re)connection: a reader of a stream can tell that the server
+    /// came back, perhaps without the tail of its store.
+    connections: Arc<AtomicU64>,
+}
+
+impl Nats {
+    /// Connects to `url` (e.g. `nats://127.0.0.1:4222`; credentials in the URL are used)
+    /// and keeps reconnecting forever when the connection drops. Fails when the first
+    /// connection cannot be made.
+    pub async fn connect(url: &str) -> Result<Self, async_nats::ConnectError> {
+        let connections = Arc::new(AtomicU64::new(0));
+        let counter = connections.clone();
+        let client = async_nats::ConnectOptions::new()
+            .name("veche")
+            .max_reconnects(None)
+            .request_timeout(Some(JETSTREAM_TIMEOUT))
+            .reconnect_delay_callback(|attempts| {
+                MAX_RECONNECT_DELAY.min(Duration::from_millis(50).saturating_mul(1 << attempts.min(8) as u32))
+            })
+            .event_callback(move |event| {
+                let counter = counter.clone();
+                async move {
+                    match event {
+                        async_nats::Event::Connected => {
+                            counter.fetch_add(1, Ordering::SeqCst);
+                            tracing::info!("connected to NATS");
+                        }
+                        async_nats::Event::Disconnected => tracing::warn!("disconnected from NATS; reconnecting"),
+                        other => tracing::debug!(event = %other, "NATS connection event"),
+                    }
+                }
+            })
+            .connect(url)
+            .await?;
+        // The first connection happened before the callback could see it.
+        connections.fetch_add(1, Ordering::SeqCst);
+        let jetstream = jetstream::ContextBuilder::new()
+            .timeout(JETSTREAM_TIMEOUT)
+            .ack_timeout(JETSTREAM_TIMEOUT)
+            .build(client.clone());
+        Ok(Self { client, jetstream, connections })
+    }
+
+    /// The core NATS client (for plain publish/subscribe, e.g. signaling between nodes).
+    pub fn client(&self) -> &async_nats::Client {
+        &self.client
+    }
+
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.jetstream
+    }
+
+    /// How many times the connection was made (1 after [`Nats::connect`]).
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    /// Creates `VECHE_EVENTS`, or brings its configuration up to date.
+    pub async fn ensure_events_stream(&self) -> Result<stream::Stream, async_nats::Error> {
+        self.ensure_stream(stream::Config {
+            name: EVENTS_STREAM.into(),
+            description: Some("Every veche domain event, once, in global order, as CloudEvents 1.0 JSON".into()),
+            subjects: vec![EVENTS_SUBJECTS.into()],
+            storage: stream::StorageType::File,
+            retention: stream::RetentionPolicy::Limits,
+            duplicate_window: DUPLICATE_WINDOW,
+            allow_direct: true,
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// Creates `VECHE_DEAD_LETTERS`, or brings its configuration up to date.
+    pub async fn ensure_dead_letters_stream(&self) -> Result<stream::Stream, async_nats::Error> {
+        self.ensure_stream(stream::Config {
+            name: DEAD_LETTERS_STREAM.into(),
+            description: Some("Events a veche reactor could not handle, with the reason".into()),
+            subjects: vec![DEAD_LETTERS_SUBJECTS.into()],
+            storage: stream::StorageType::File,
+            retention: stream::RetentionPolicy::Limits,
+            duplicate_window: DUPLICATE_WINDOW,
+            ..Default::default()
+        })
+        .await
+    }
+
+    async fn ensure_stream(&self, config: stream::Config) -> Result<stream::Stream, async_nats::Error> {
+        let name = config.name.clone();
+        self.jetstream.create_or_update_stream(config).await?;
+        Ok(self.jetstream.get_stream(name).await?)
+    }
+}

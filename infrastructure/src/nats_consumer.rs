@@ -1,0 +1,208 @@
+//! Runs a [`Reactor`] as a JetStream durable pull consumer of `VECHE_EVENTS`.
+//!
+//! - **Shared by every node**: the durable is named after the reactor, so every node's
+//!   runner pulls from the same consumer and JetStream hands each event to one of them.
+//! - **Explicit ack, bounded redelivery**: `Ok` acks; [`ReactorError::Retry`] naks with a
+//!   growing delay; an event not acknowledged within `ack_wait` (its node died, the runner
+//!   was stopped mid-event) is delivered again. After `max_deliver` deliveries, or at once
+//!   on [`ReactorError::Poison`] or an undecodable message, the event goes to
+//!   `VECHE_DEAD_LETTERS` (subject `veche.dead_letters.<reactor>`, the reason in headers,
+//!   the original message as payload) and is terminated, so it is never delivered again.
+//! - **Order**: with `max_ack_pending = 1` (the default) JetStream has one unacknowledged
+//!   event per reactor at a time across all nodes, and a nak'd event stays pending until it
+//!   is acked or dead-lettered, so a reactor sees each aggregate's events (indeed all
+//!   events) in stream order, which is global order (see [`crate::publisher`]). A larger
+//!   `max_ack_pending` trades that order for throughput: events are then handled
+//!   concurrently and a retried event may come after a later one.
+//! - **At least once**: an event may come twice (a redelivery after `ack_wait`, an ack lost
+//!   with a dying node), so reactors make their side effects idempotent.
+
+use crate::cloudevents::CloudEvent;
+use crate::nats::{Nats, DEAD_LETTERS_SUBJECTS, EVENTS_SUBJECTS};
+use crate::reactor::{Reactor, ReactorError};
+use async_nats::jetstream::consumer::{pull, AckPolicy, Consumer, DeliverPolicy};
+use async_nats::jetstream::message::{AckKind, PublishMessage};
+use async_nats::jetstream::Message;
+use futures::StreamExt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Headers of a dead letter.
+pub const DEAD_LETTER_REACTOR: &str = "Veche-Reactor";
+pub const DEAD_LETTER_REASON: &str = "Veche-Reason";
+pub const DEAD_LETTER_SUBJECT: &str = "Veche-Original-Subject";
+pub const DEAD_LETTER_SEQUENCE: &str = "Veche-Stream-Sequence";
+pub const DEAD_LETTER_DELIVERIES: &str = "Veche-Deliveries";
+/// The longest reason kept in a header.
+const MAX_REASON_LEN: usize = 1024;
+/// How long to wait after the consumer failed (NATS unreachable) before pulling again.
+const ERROR_BACKOFF: Duration = Duration::from_millis(500);
+
+/// How a reactor's consumer behaves. Fixed when the durable is first created.
+#[derive(Debug, Clone)]
+pub struct ConsumerOptions {
+    /// How long a delivered event may stay unacknowledged before JetStream delivers it
+    /// again (to any node).
+    pub ack_wait: Duration,
+    /// Deliveries before a failing event is dead-lettered.
+    pub max_deliver: i64,
+    /// The delay before the first redelivery after [`ReactorError::Retry`]; it doubles on
+    /// each later one, up to [`ConsumerOptions::max_retry_delay`].
+    pub retry_delay: Duration,
+    pub max_retry_delay: Duration,
+    /// Events delivered and not yet acknowledged, across nodes. 1 keeps order.
+    pub max_ack_pending: i64,
+}
+
+impl Default for ConsumerOptions {
+    fn default() -> Self {
+        Self {
+            ack_wait: Duration::from_secs(30),
+            max_deliver: 10,
+            retry_delay: Duration::from_secs(1),
+            max_retry_delay: Duration::from_secs(60),
+            max_ack_pending: 1,
+        }
+    }
+}
+
+/// Runs one reactor on this node.
+pub struct ReactorRunner {
+    nats: Nats,
+    reactor: Arc<dyn Reactor>,
+    options: ConsumerOptions,
+}
+
+/// What became of one delivered event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Acked,
+    Skipped,
+    Retried,
+    DeadLettered,
+}
+
+impl Outcome {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Acked => "acked",
+            Self::Skipped => "skipped",
+            Self::Retried => "retried",
+            Self::DeadLettered => "dead_lettered",
+        }
+    }
+}
+
+impl ReactorRunner {
+    pub fn new(nats: Nats, reactor: Arc<dyn Reactor>, options: ConsumerOptions) -> Self {
+        Self { nats, reactor, options }
+    }
+
+    /// Pulls and handles events until `shutdown`; reconnects after failures. An event
+    /// being handled when `shutdown` comes is finished first.
+    pub async fn run(self, shutdown: CancellationToken) {
+        while !shutdown.is_cancelled() {
+            if let Err(error) = self.consume(&shutdown).await {
+                tracing::warn!(reactor = self.reactor.name(), %error, "reactor consumer failed; retrying");
+                metrics::counter!("veche_reactor_errors_total", "reactor" => self.reactor.name()).increment(1);
+                tokio::select! {
+                    _ = shutdown.cancelled() => {}
+                    _ = tokio::time::sleep(ERROR_BACKOFF) => {}
+                }
+            }
+        }
+    }
+
+    async fn consume(&self, shutdown: &CancellationToken) -> Result<(), async_nats::Error> {
+        let stream = self.nats.ensure_events_stream().await?;
+        self.nats.ensure_dead_letters_stream().await?;
+        let name = self.reactor.name();
+        let consumer: Consumer<pull::Config> = stream
+            .get_or_create_consumer(
+                name,
+                pull::Config {
+                    durable_name: Some(name.to_string()),
+                    description: Some(format!("veche reactor {name}")),
+                    deliver_policy: DeliverPolicy::All,
+                    ack_policy: AckPolicy::Explicit,
+                    ack_wait: self.options.ack_wait,
+                    max_deliver: self.options.max_deliver,
+                    max_ack_pending: self.options.max_ack_pending,
+                    filter_subject: EVENTS_SUBJECTS.to_string(),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let mut messages = consumer.messages().await?;
+        loop {
+            let message = tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                message = messages.next() => message,
+            };
+            let Some(message) = message else { return Ok(()) };
+            let outcome = self.handle(&message?).await?;
+            metrics::counter!("veche_reactor_events_total", "reactor" => name, "outcome" => outcome.label())
+                .increment(1);
+        }
+    }
+
+    async fn handle(&self, message: &Message) -> Result<Outcome, async_nats::Error> {
+        let deliveries = message.info()?.delivered;
+        let event = match CloudEvent::decode(&message.payload) {
+            Ok(event) => event,
+            Err(error) => return self.dead_letter(message, deliveries, &format!("undecodable: {error}")).await,
+        };
+        if !self.reactor.wants(&event.aggregate_type, &event.event_type) {
+            message.ack().await?;
+            return Ok(Outcome::Skipped);
+        }
+        match self.reactor.react(&event).await {
+            Ok(()) => {
+                message.ack().await?;
+                Ok(Outcome::Acked)
+            }
+            Err(ReactorError::Poison(error)) => {
+                self.dead_letter(message, deliveries, &format!("poison: {error:#}")).await
+            }
+            Err(ReactorError::Retry(error)) if deliveries >= self.options.max_deliver => {
+                let reason = format!("gave up after {deliveries} deliveries: {error:#}");
+                self.dead_letter(message, deliveries, &reason).await
+            }
+            Err(ReactorError::Retry(error)) => {
+                let delay = self.retry_delay(deliveries);
+                tracing::info!(reactor = self.reactor.name(), position = event.position, deliveries, ?delay, error = %format!("{error:#}"), "reactor will retry the event");
+                message.ack_with(AckKind::Nak(Some(delay))).await?;
+                Ok(Outcome::Retried)
+            }
+        }
+    }
+
+    fn retry_delay(&self, deliveries: i64) -> Duration {
+        let doublings = deliveries.saturating_sub(1).clamp(0, 16) as u32;
+        self.options.retry_delay.saturating_mul(1 << doublings).min(self.options.max_retry_delay)
+    }
+
+    /// Publishes the message to the dead letters and waits for JetStream to store it, then
+    /// terminates it. A crash in between delivers it again, and the dead letter's Msg-Id
+    /// keeps a second copy out.
+    async fn dead_letter(&self, message: &Message, deliveries: i64, reason: &str) -> Result<Outcome, async_nats::Error> {
+        let name = self.reactor.name();
+        let info = message.info()?;
+        let sequence = info.stream_sequence;
+        tracing::warn!(reactor = name, sequence, deliveries, reason, "event dead-lettered");
+        let reason: String = reason.chars().filter(|c| !c.is_control()).take(MAX_REASON_LEN).collect();
+        let subject = format!("{}.{name}", DEAD_LETTERS_SUBJECTS.trim_end_matches(".>"));
+        let dead_letter = PublishMessage::build()
+            .payload(message.payload.clone())
+            .message_id(format!("{name}/{sequence}"))
+            .header(DEAD_LETTER_REACTOR, name)
+            .header(DEAD_LETTER_REASON, reason.as_str())
+            .header(DEAD_LETTER_SUBJECT, message.subject.as_str())
+            .header(DEAD_LETTER_SEQUENCE, sequence.to_string().as_str())
+            .header(DEAD_LETTER_DELIVERIES, deliveries.to_string().as_str());
+        self.nats.jetstream().send_publish(subject, dead_letter).await?.await?;
+        message.ack_with(AckKind::Term).await?;
+        Ok(Outcome::DeadLettered)
+    }
+}
