@@ -73,6 +73,9 @@ async fn signal(
     }))
 }
 
+/// How many bytes of queued messages are gathered into one write.
+const WRITE_GATHER: usize = 16 * 1024;
+
 /// Applies the node's connection cap and the frame limits to an upgrade.
 pub fn admit(state: &AppState, upgrade: WebSocketUpgrade) -> Result<WebSocketUpgrade, ApiError> {
     let signal = &state.signal;
@@ -89,8 +92,9 @@ pub fn admit(state: &AppState, upgrade: WebSocketUpgrade) -> Result<WebSocketUpg
         // while one arrives. Writes gather up to 16 KiB so that a batch of queued messages
         // leaves in one system call (the buffer is only allocated once something is sent).
         .read_buffer_size(1024)
-        .write_buffer_size(16 * 1024)
-        .max_write_buffer_size(signal.max_message_bytes * 4))
+        .write_buffer_size(WRITE_GATHER)
+        // tungstenite requires the cap above the gathering size (it panics otherwise).
+        .max_write_buffer_size(WRITE_GATHER + signal.max_message_bytes * 4))
 }
 
 /// Tells a refused client why, then closes with the refusal's code.
