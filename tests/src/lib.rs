@@ -11,6 +11,7 @@
 //! - [`app`]: `spawn_app()`: veche on port 0 over a fresh database, with typed helpers
 //!   for tokens and requests.
 //! - [`coturn`]: a real TURN server (coturn, `use-auth-secret`) for the TURN tests.
+//! - [`node`]: a veche node as a real process, for the multi-node tests.
 //! - [`signal`]: a WebSocket client for the signaling hub (veche's protocol and PeerJS).
 //! - `tests/api`: the HTTP API, as a client sees it.
 //! - `tests/store`: the event store, the global log and the projector.
@@ -22,4 +23,5 @@ pub mod app;
 pub mod cluster;
 pub mod coturn;
 pub mod nats;
+pub mod node;
 pub mod signal;

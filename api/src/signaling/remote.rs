@@ -12,25 +12,61 @@ use infrastructure::signal_bus::SignalBus;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, Weak};
 use tokio_util::sync::CancellationToken;
 
+/// What crosses between nodes. A flat struct rather than a tagged enum: serde buffers a
+/// tagged enum's fields, and a borrowed `RawValue` payload cannot be read from that buffer.
 #[derive(Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "lowercase")]
-enum Envelope<'a> {
-    Relay {
-        kind: SignalKind,
-        from: &'a str,
-        to: &'a str,
-        #[serde(borrow)]
-        payload: &'a RawValue,
-    },
-    Broadcast {
-        except: Option<&'a str>,
-        text: &'a str,
-    },
+struct Envelope<'a> {
+    op: Op,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kind: Option<SignalKind>,
+    // Peer ids are checked to need no escaping, so these borrow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    from: Option<&'a str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    to: Option<&'a str>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    payload: Option<&'a RawValue>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    except: Option<Cow<'a, str>>,
+    // Cow: the text is JSON inside JSON, full of escapes, so it cannot be borrowed.
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    text: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Op {
+    /// A signaling message for one peer.
+    Relay,
+    /// A presence notice for every veche-dialect peer.
+    Broadcast,
+    /// The room closed.
     Close,
+}
+
+impl<'a> Envelope<'a> {
+    fn new(op: Op) -> Self {
+        Self { op, kind: None, from: None, to: None, payload: None, except: None, text: None }
+    }
+
+    fn relay(relayed: &Relayed<'a>) -> Self {
+        Self {
+            kind: Some(relayed.kind),
+            from: Some(relayed.from),
+            to: Some(relayed.to),
+            payload: Some(relayed.payload),
+            ..Self::new(Op::Relay)
+        }
+    }
+
+    fn broadcast(except: Option<&'a str>, text: &'a str) -> Self {
+        Self { except: except.map(Cow::Borrowed), text: Some(Cow::Borrowed(text)), ..Self::new(Op::Broadcast) }
+    }
 }
 
 /// The subject token of a namespace: `room-<uuid>`, or `peerjs-<hash of the key>` (a key
@@ -85,18 +121,23 @@ fn deliver(hub: &Hub, namespace: &str, payload: &[u8]) {
         metrics::counter!("veche_signal_bus_dropped_total", "why" => "undecodable").increment(1);
         return;
     };
-    match envelope {
-        Envelope::Relay { kind, from, to, payload } => {
+    match envelope.op {
+        Op::Relay => {
+            let (Some(kind), Some(from), Some(to), Some(payload)) =
+                (envelope.kind, envelope.from, envelope.to, envelope.payload)
+            else {
+                return;
+            };
             if let Some(room) = hub.room(namespace) {
                 room.deliver_local(&Relayed { kind, from, to, payload });
             }
         }
-        Envelope::Broadcast { except, text } => {
-            if let Some(room) = hub.room(namespace) {
-                room.broadcast_local(super::hub::Dialect::Veche, except, &Utf8Bytes::from(text));
+        Op::Broadcast => {
+            if let (Some(room), Some(text)) = (hub.room(namespace), envelope.text) {
+                room.broadcast_local(super::hub::Dialect::Veche, envelope.except.as_deref(), &Utf8Bytes::from(text.into_owned()));
             }
         }
-        Envelope::Close => hub.close_local_room(namespace),
+        Op::Close => hub.close_local_room(namespace),
     }
 }
 
@@ -122,17 +163,47 @@ impl RemoteRelay for NatsRelay {
     }
 
     fn relay(&self, namespace: &Namespace, relayed: &Relayed<'_>) {
-        self.publish(
-            namespace,
-            &Envelope::Relay { kind: relayed.kind, from: relayed.from, to: relayed.to, payload: relayed.payload },
-        );
+        self.publish(namespace, &Envelope::relay(relayed));
     }
 
     fn broadcast(&self, namespace: &Namespace, except: Option<&str>, text: &str) {
-        self.publish(namespace, &Envelope::Broadcast { except, text });
+        self.publish(namespace, &Envelope::broadcast(except, text));
     }
 
     fn close_room(&self, namespace: &Namespace) {
-        self.publish(namespace, &Envelope::Close);
+        self.publish(namespace, &Envelope::new(Op::Close));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_presence_notice_survives_the_trip_through_an_envelope() {
+        let text = r#"{"type":"joined","peer":{"peer_id":"bob-1","name":"Bob \"B\""}}"#;
+        let bytes = serde_json::to_vec(&Envelope::broadcast(Some("bob-1"), text)).unwrap();
+        let decoded: Envelope<'_> = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(decoded.op, Op::Broadcast);
+        assert_eq!(decoded.except.as_deref(), Some("bob-1"));
+        assert_eq!(decoded.text.as_deref(), Some(text));
+    }
+
+    #[test]
+    fn a_signal_keeps_its_payload_byte_for_byte() {
+        let payload = RawValue::from_string(r#"{"sdp":"v=0\r\n","seq":1}"#.into()).unwrap();
+        let relayed = Relayed { kind: SignalKind::Offer, from: "a", to: "b", payload: &payload };
+        let bytes = serde_json::to_vec(&Envelope::relay(&relayed)).unwrap();
+        let decoded: Envelope<'_> = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(decoded.op, Op::Relay);
+        assert_eq!((decoded.kind, decoded.from, decoded.to), (Some(SignalKind::Offer), Some("a"), Some("b")));
+        assert_eq!(decoded.payload.map(RawValue::get), Some(payload.get()));
+    }
+
+    #[test]
+    fn rooms_map_to_readable_subject_tokens_and_other_namespaces_to_hashes() {
+        assert_eq!(subject_token("room:0b6f"), "room-0b6f");
+        let token = subject_token("peerjs:a key.with*dots");
+        assert!(infrastructure::signal_bus::valid_token(&token), "{token}");
     }
 }

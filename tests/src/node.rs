@@ -1,0 +1,84 @@
+//! A veche node as a real process (the `veche` binary), for tests that need several nodes
+//! sharing PostgreSQL and NATS, or a node that dies.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub struct VecheNode {
+    pub base: String,
+    pub node_id: String,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+/// The `veche` binary next to the test binary, built first if a lone `cargo test -p
+/// veche-tests` did not build it.
+fn veche_binary() -> std::path::PathBuf {
+    let target = std::env::current_exe().expect("the test binary's path");
+    let debug_dir = target.parent().and_then(|deps| deps.parent()).expect("target/debug");
+    let binary = debug_dir.join("veche");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--quiet", "-p", "veche-api", "--bin", "veche"])
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the veche binary failed");
+    binary
+}
+
+impl VecheNode {
+    /// Starts `veche serve` on a free port and waits until it is ready.
+    pub async fn start(node_id: &str, database_url: &str, nats_url: &str, extra_env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut command = Command::new(veche_binary());
+        command
+            .arg("serve")
+            .env("VECHE_LISTEN", format!("127.0.0.1:{port}"))
+            .env("VECHE_DATA_DIR", dir.path())
+            .env("VECHE_DATABASE_URL", database_url)
+            .env("VECHE_NATS_URL", nats_url)
+            .env("VECHE_JWT_SECRET", crate::app::TEST_JWT_SECRET)
+            .env("VECHE_NODE_ID", node_id)
+            .env("VECHE_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("veche.log")).unwrap());
+        for (key, value) in extra_env {
+            command.env(key, value);
+        }
+        let child = command.spawn().expect("veche starts");
+        crate::cluster::spawn_watchdog(&format!(
+            "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; kill -9 {node} 2>/dev/null",
+            me = std::process::id(),
+            node = child.id()
+        ));
+        let node = Self { base: format!("http://127.0.0.1:{port}"), node_id: node_id.into(), child, _dir: dir };
+        let client = reqwest::Client::new();
+        for _ in 0..300 {
+            if let Ok(response) = client.get(format!("{}/readyz", node.base)).send().await {
+                if response.status().is_success() {
+                    return node;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("veche node {node_id} did not become ready:\n{}", node.log());
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("veche.log")).unwrap_or_default()
+    }
+
+    /// Kills the process at once, as a crash or a power cut would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for VecheNode {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -1,0 +1,94 @@
+//! Two real veche processes sharing PostgreSQL and a real nats-server: participants on
+//! different nodes reach each other, a node that dies has its participants expired, and a
+//! cancellation on one node closes the room on the other.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use veche_tests::app::{user, User};
+use veche_tests::cluster::TestDatabase;
+use veche_tests::nats::TestNats;
+use veche_tests::node::VecheNode;
+use veche_tests::signal::SignalClient;
+
+async fn schedule(node: &VecheNode, organizer: &User, attendees: &[&User]) -> Value {
+    let body = json!({
+        "title": "Across nodes", "start": "2026-12-01T10:00:00", "end": "2026-12-01T11:00:00",
+        "time_zone": "Europe/Berlin",
+        "attendees": attendees.iter().map(|a| json!({ "email": a.email })).collect::<Vec<_>>(),
+    });
+    let response = reqwest::Client::new()
+        .request(Method::POST, format!("{}/api/meetings", node.base))
+        .bearer_auth(&organizer.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+async fn two_nodes(database: &TestDatabase, nats: &TestNats) -> (VecheNode, VecheNode) {
+    // A short lease, and a reconnect grace longer than the test: an expiry can only come
+    // from the dead node's lease.
+    let env = [("VECHE_NODE_LEASE_SECS", "3"), ("VECHE_SIGNAL_RECONNECT_GRACE_SECS", "600")];
+    let a = VecheNode::start("node-a", &database.url, &nats.url(), &env).await;
+    let b = VecheNode::start("node-b", &database.url, &nats.url(), &env).await;
+    (a, b)
+}
+
+#[tokio::test]
+async fn participants_on_two_nodes_signal_each_other_and_a_dead_nodes_participant_expires() {
+    let (database, nats) = (TestDatabase::create().await, TestNats::start().await);
+    let (node_a, mut node_b) = two_nodes(&database, &nats).await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let room = schedule(&node_a, &ann, &[&bob]).await["meeting"]["room_id"].as_str().unwrap().to_string();
+
+    let mut ann_client = SignalClient::join(&node_a.base, &room, &ann.token, Some("ann-1")).await.unwrap();
+    ann_client.next_of_type("welcome").await;
+    let mut bob_client = SignalClient::join(&node_b.base, &room, &bob.token, Some("bob-1")).await.unwrap();
+    let bob_welcome = bob_client.next_of_type("welcome").await;
+    assert_eq!(bob_welcome["participants"][0]["peer_id"], "ann-1", "bob on node b sees ann on node a");
+    let joined = ann_client.next_of_type("joined").await;
+    assert_eq!(joined["peer"]["peer_id"], "bob-1", "ann on node a is told of bob joining on node b");
+
+    let offer = json!({ "type": "offer", "sdp": "v=0" });
+    ann_client.send_json(json!({ "type": "signal", "to": "bob-1", "kind": "offer", "data": offer })).await;
+    assert_eq!(bob_client.next_of_type("signal").await, json!({ "type": "signal", "kind": "offer", "from": "ann-1", "data": offer }));
+    bob_client.send_json(json!({ "type": "signal", "to": "ann-1", "kind": "answer", "data": { "sdp": "v=0" } })).await;
+    assert_eq!(ann_client.next_of_type("signal").await["from"], "bob-1");
+
+    node_b.kill();
+    let left = ann_client.next_of_type("left").await;
+    assert_eq!(left, json!({ "type": "left", "peer_id": "bob-1", "reason": "expired" }));
+    let events: Vec<String> = projections::global_log::stream_of(&database.pool(2).await, "Room", &room, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect();
+    assert_eq!(events, ["RoomOpened", "ParticipantJoined", "ParticipantJoined", "ParticipantExpired"]);
+    drop(node_a);
+}
+
+#[tokio::test]
+async fn cancelling_on_one_node_closes_the_room_on_the_other() {
+    let (database, nats) = (TestDatabase::create().await, TestNats::start().await);
+    let (node_a, node_b) = two_nodes(&database, &nats).await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let meeting = schedule(&node_a, &ann, &[&bob]).await;
+    let (id, room) = (meeting["meeting"]["id"].as_str().unwrap(), meeting["meeting"]["room_id"].as_str().unwrap());
+    let mut bob_client = SignalClient::join(&node_b.base, room, &bob.token, None).await.unwrap();
+    bob_client.next_of_type("welcome").await;
+
+    let cancelled = reqwest::Client::new()
+        .post(format!("{}/api/meetings/{id}/cancel", node_a.base))
+        .bearer_auth(&ann.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), 200);
+    let (code, before) = bob_client.closed().await;
+    assert_eq!(code, 4001, "bob on node b is let out; he saw {before:?}");
+    assert!(before.iter().any(|m| m["type"] == "room-closed"));
+    drop((node_a, node_b));
+}
