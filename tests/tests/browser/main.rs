@@ -1,0 +1,64 @@
+//! Two real browsers in a meeting's room: headless Chromium (Debian's) with a fake camera
+//! and microphone, driven by the scripts of `tests/web`. Each person must receive the
+//! other's video, through veche's own room page and through the PeerJS client library.
+
+use reqwest::Method;
+use serde_json::json;
+use veche_tests::app::{spawn_app, user, TestApp, User};
+use veche_tests::browser::run_script;
+
+/// A meeting of `organizer` with `attendee`; its room id.
+async fn room_of_meeting(app: &TestApp, organizer: &User, attendee: &User) -> String {
+    let scheduled = app.schedule(organizer, &[attendee], json!({})).await;
+    scheduled["meeting"]["room_id"].as_str().expect("a meeting has a room").to_string()
+}
+
+/// The room's log begins with two people joining it.
+async fn assert_two_joined(app: &TestApp, room: &str) {
+    let events = projections::global_log::stream_of(&app.pool, "Room", room, None).await.unwrap();
+    let types: Vec<&str> = events.iter().map(|event| event.event_type.as_str()).collect();
+    assert_eq!(types.get(..3), Some(&["RoomOpened", "ParticipantJoined", "ParticipantJoined"][..]), "room events: {types:?}");
+}
+
+#[tokio::test]
+async fn the_organizer_and_an_attendee_receive_each_others_video_through_the_room_page() {
+    // Given a meeting of Ann with Bob
+    let app = spawn_app().await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let room = room_of_meeting(&app, &ann, &bob).await;
+
+    // When each opens the meeting link in a browser of their own (Ann first)
+    let run = run_script("room-call.mjs", &[&app.base, &room, &ann.token, &bob.token]).await;
+
+    // Then each browser shows a live video from the other, in a tile with their name
+    run.assert_passed();
+    // and the room's log says both were there.
+    assert_two_joined(&app, &room).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn two_peerjs_clients_receive_each_others_video_through_the_compatible_endpoint() {
+    // Given a meeting of Ann with Bob, and a room pass for each (a PeerJS client's `key`)
+    let app = spawn_app().await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let room = room_of_meeting(&app, &ann, &bob).await;
+    let pass = |who: &User| {
+        let request = app.request(Method::POST, &format!("/api/rooms/{room}/pass"), who);
+        async move {
+            let (status, body) = TestApp::json(request.send().await.unwrap()).await;
+            assert_eq!(status, 200, "minting a room pass: {body}");
+            body["pass"].as_str().unwrap().to_string()
+        }
+    };
+    let (ann_pass, bob_pass) = (pass(&ann).await, pass(&bob).await);
+
+    // When Ann's PeerJS client calls Bob's with her camera, and Bob answers with his
+    let run = run_script("peerjs-call.mjs", &[&app.base, &ann_pass, &bob_pass]).await;
+
+    // Then each receives the other's video
+    run.assert_passed();
+    // and, as the passes were for this meeting's room, both were in the room.
+    assert_two_joined(&app, &room).await;
+    app.stop().await;
+}
