@@ -60,8 +60,10 @@ pub async fn run_script(script: &str, args: &[&str]) -> ScriptRun {
     let mut command = Command::new("node");
     command.arg(script).args(args).current_dir(web_dir());
     let (success, output) = run_bounded(command, SCRIPT_LIMIT).await;
-    // Shown with `cargo test -- --nocapture` (the test harness keeps it otherwise).
-    println!("{script}:\n{output}");
+    if success {
+        // Shown with `cargo test -- --nocapture`; a failure shows it in its panic message.
+        println!("{script}:\n{output}");
+    }
     ScriptRun { script: script.to_string(), success, output }
 }
 

@@ -1,12 +1,15 @@
 // Two people in one meeting's room through veche's own web page (api/web/room.html):
 // each in a Chromium of their own with a fake camera, each must receive the other's video.
+// With a meeting id, the first person (its organizer) then cancels the meeting, and both
+// pages must say that the room is closed and stop the call.
 //
-//   node room-call.mjs <base-url> <room-id> <token-a> <token-b>
+//   node room-call.mjs <base-url> <room-id> <token-a> <token-b> [<meeting-id>]
 import { expectLiveVideo, openBrowser, run } from './lib.mjs';
 
-const [base, room, ...tokens] = process.argv.slice(2);
-if (!base || !room || tokens.length !== 2) {
-  console.error('usage: node room-call.mjs <base-url> <room-id> <token-a> <token-b>');
+const [base, room, tokenA, tokenB, meetingToCancel] = process.argv.slice(2);
+const tokens = [tokenA, tokenB];
+if (!base || !room || !tokenA || !tokenB) {
+  console.error('usage: node room-call.mjs <base-url> <room-id> <token-a> <token-b> [<meeting-id>]');
   process.exit(2);
 }
 
@@ -31,4 +34,23 @@ run(async () => {
   for (const page of pages) {
     if (page.url().includes('access_token')) throw new Error(`the token stayed in the address: ${page.url()}`);
   }
+  if (meetingToCancel) await cancelAndExpectClosedRooms(pages, meetingToCancel, tokenA);
 });
+
+async function cancelAndExpectClosedRooms(pages, meeting, organizerToken) {
+  const response = await fetch(`${base}/api/meetings/${meeting}/cancel`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${organizerToken}` },
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!response.ok) throw new Error(`cancelling failed: ${response.status} ${await response.text()}`);
+  await Promise.all(pages.map(async (page) => {
+    await page.waitForFunction(() => document.getElementById('notice').textContent.includes('room is closed')
+      && document.querySelectorAll('figure.remote').length === 0);
+    // and it stays so: a closed room is not a dropped connection to come back to.
+    await page.waitForTimeout(2_000);
+    const status = await page.textContent('#status');
+    if (status !== 'Not connected.') throw new Error(`after the room closed the page says: ${status}`);
+    console.log(`the page says: ${await page.textContent('#notice')} ${status}`);
+  }));
+}

@@ -38,6 +38,22 @@ async fn the_organizer_and_an_attendee_receive_each_others_video_through_the_roo
 }
 
 #[tokio::test]
+async fn when_the_organizer_cancels_during_the_call_both_pages_say_the_room_is_closed() {
+    // Given Ann and Bob in a call on the room page
+    let app = spawn_app().await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let scheduled = app.schedule(&ann, &[&bob], json!({})).await;
+    let (meeting, room) = (scheduled["meeting"]["id"].as_str().unwrap(), scheduled["meeting"]["room_id"].as_str().unwrap());
+
+    // When Ann cancels the meeting (the script does, once both receive video)
+    let run = run_script("room-call.mjs", &[&app.base, room, &ann.token, &bob.token, meeting]).await;
+
+    // Then both pages end the call, say why, and do not try to reconnect.
+    run.assert_passed();
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn two_peerjs_clients_receive_each_others_video_through_the_compatible_endpoint() {
     // Given a meeting of Ann with Bob, and a room pass for each (a PeerJS client's `key`)
     let app = spawn_app().await;
