@@ -1,15 +1,18 @@
 // Two people in one meeting's room through veche's own web page (api/web/room.html):
 // each in a Chromium of their own with a fake camera, each must receive the other's video.
-// With a meeting id, the first person (its organizer) then cancels the meeting, and both
-// pages must say that the room is closed and stop the call.
+// Then, if asked:
+// - `reconnect`: the second person's signaling connection drops; the page must come back
+//   with the same peer id (resuming its place) and the call must carry video again;
+// - `cancel:<meeting-id>`: the first person (the organizer) cancels the meeting; both pages
+//   must say that the room is closed, end the call, and not try to reconnect.
 //
-//   node room-call.mjs <base-url> <room-id> <token-a> <token-b> [<meeting-id>]
+//   node room-call.mjs <base-url> <room-id> <token-a> <token-b> [reconnect | cancel:<meeting-id>]
 import { expectLiveVideo, openBrowser, run } from './lib.mjs';
 
-const [base, room, tokenA, tokenB, meetingToCancel] = process.argv.slice(2);
+const [base, room, tokenA, tokenB, then = ''] = process.argv.slice(2);
 const tokens = [tokenA, tokenB];
-if (!base || !room || !tokenA || !tokenB) {
-  console.error('usage: node room-call.mjs <base-url> <room-id> <token-a> <token-b> [<meeting-id>]');
+if (!base || !room || !tokenA || !tokenB || !/^(|reconnect|cancel:.+)$/.test(then)) {
+  console.error('usage: node room-call.mjs <base-url> <room-id> <token-a> <token-b> [reconnect | cancel:<meeting-id>]');
   process.exit(2);
 }
 
@@ -26,16 +29,38 @@ run(async () => {
     await pages[i].goto(`${base}/rooms/${room}?access_token=${encodeURIComponent(person.token)}`);
     await pages[i].waitForFunction(() => document.getElementById('status').textContent.startsWith('In the room'));
   }
-  await Promise.all(people.map((person, i) => {
-    const other = people[1 - i].name;
-    return expectLiveVideo(pages[i], person.name, `figure.remote[data-name=${JSON.stringify(other)}] video`);
-  }));
+  await expectEachSeesTheOther(pages, people);
   // The token came in the link: the page took it out of its address.
   for (const page of pages) {
     if (page.url().includes('access_token')) throw new Error(`the token stayed in the address: ${page.url()}`);
   }
-  if (meetingToCancel) await cancelAndExpectClosedRooms(pages, meetingToCancel, tokenA);
+  if (then === 'reconnect') await dropAndExpectResumedCall(pages, people);
+  if (then.startsWith('cancel:')) await cancelAndExpectClosedRooms(pages, then.slice('cancel:'.length), tokenA);
 });
+
+/// The remote tile of `name` that was not there before (see dropAndExpectResumedCall).
+const tileOf = (name) => `figure.remote[data-name=${JSON.stringify(name)}]:not([data-before])`;
+
+async function expectEachSeesTheOther(pages, people) {
+  await Promise.all(people.map((person, i) => expectLiveVideo(pages[i], person.name, `${tileOf(people[1 - i].name)} video`)));
+}
+
+async function dropAndExpectResumedCall(pages, people) {
+  const peerIdOf = (page) => page.evaluate((key) => sessionStorage.getItem(key), `veche-peer:${room}`);
+  const peerBefore = await peerIdOf(pages[1]);
+  // Mark today's tiles, so that only new ones (made for the renewed connections) count.
+  for (const page of pages) await page.evaluate(() => document.querySelectorAll('figure.remote').forEach((f) => { f.dataset.before = ''; }));
+  // Close the page's WebSocket as a network drop would (any code but the final ones).
+  await pages[1].evaluate(() => socket.close(4000, 'test drop'));
+  await pages[1].waitForFunction(() => document.getElementById('status').textContent.startsWith('In the room'));
+  const peerAfter = await peerIdOf(pages[1]);
+  if (peerAfter !== peerBefore) throw new Error(`the page came back as ${peerAfter}, not as ${peerBefore}`);
+  await expectEachSeesTheOther(pages, people);
+  for (const [i, page] of pages.entries()) {
+    const tiles = await page.locator('figure.remote').count();
+    if (tiles !== 1) throw new Error(`${people[i].name} shows ${tiles} remote tiles after the reconnect`);
+  }
+}
 
 async function cancelAndExpectClosedRooms(pages, meeting, organizerToken) {
   const response = await fetch(`${base}/api/meetings/${meeting}/cancel`, {
