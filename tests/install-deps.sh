@@ -12,12 +12,14 @@
 #   coturn           the TURN server of the video rooms (turnserver)
 #   chromium         the browser of the end-to-end tests (/usr/bin/chromium)
 #   chromium-driver  its WebDriver (/usr/bin/chromedriver)
+#   nodejs           runs the browser tests' scripts (tests/web, playwright-core)
+#   npm              installs their packages (npm ci in tests/web)
 #   cargo-nextest    the test runner (`cargo install cargo-nextest --locked`)
 set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
 
-ALL=(postgresql nats-server coturn chromium chromium-driver cargo-nextest)
+ALL=(postgresql nats-server coturn chromium chromium-driver nodejs npm cargo-nextest)
 
 # Succeeds when the named dependency is already installed.
 present() {
@@ -27,6 +29,8 @@ present() {
         coturn) command -v turnserver >/dev/null 2>&1 || [ -x /usr/bin/turnserver ] ;;
         chromium) [ -x /usr/bin/chromium ] ;;
         chromium-driver) [ -x /usr/bin/chromedriver ] ;;
+        nodejs) command -v node >/dev/null 2>&1 ;;
+        npm) command -v npm >/dev/null 2>&1 ;;
         cargo-nextest) cargo nextest --version >/dev/null 2>&1 ;;
         *)
             echo "install-deps.sh: unknown dependency '$1' (known: ${ALL[*]})" >&2

@@ -7,9 +7,10 @@ set -euo pipefail
 # Work from the repository root whatever the caller's directory.
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# What the tests start for real: PostgreSQL, coturn (the TURN test), and more as the
-# suite grows (NATS, Chromium).
-bash tests/install-deps.sh postgresql coturn
+# What the tests start for real: PostgreSQL, coturn (the TURN test), nats-server (the NATS
+# and multi-node tests), and for tests/tests/browser headless Chromium driven by Node.js
+# scripts (their npm packages are installed by the tests themselves).
+bash tests/install-deps.sh postgresql coturn nats-server chromium nodejs npm
 
 # `cargo test`, not nextest: nextest runs each test in a process of its own, and every
 # test process would then start its own PostgreSQL cluster; one per test binary is enough.

@@ -13,13 +13,16 @@
 //! - [`coturn`]: a real TURN server (coturn, `use-auth-secret`) for the TURN tests.
 //! - [`node`]: a veche node as a real process, for the multi-node tests.
 //! - [`signal`]: a WebSocket client for the signaling hub (veche's protocol and PeerJS).
+//! - [`browser`]: runs the Node.js scripts of `tests/web`, which drive headless Chromium.
 //! - `tests/api`: the HTTP API, as a client sees it.
 //! - `tests/store`: the event store, the global log and the projector.
 //! - `tests/nats`: the publisher to JetStream, the reactor consumers, the AsyncAPI document.
+//! - `tests/browser`: two real browsers in a meeting's room (veche's page, and PeerJS).
 //! - `src/bin/bench.rs`: the benchmark (`cargo run --release -p veche-tests --bin bench`).
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod browser;
 pub mod cluster;
 pub mod coturn;
 pub mod nats;

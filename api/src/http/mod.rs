@@ -88,7 +88,9 @@ pub fn router(state: AppState) -> Router {
         .split_for_parts();
     let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serialises");
     let rooms = &settings.rooms;
-    let mut api = api.route("/", axum::routing::get(web_client));
+    let mut api = api
+        .route("/", axum::routing::get(web_client))
+        .route("/rooms/{room_id}", axum::routing::get(room_page));
     if rooms.peerjs != crate::settings::PeerJsMode::Off {
         let path = rooms.peerjs_path();
         api = api.merge(crate::signaling::peerjs::router(&path));
@@ -126,6 +128,21 @@ async fn web_client() -> impl IntoResponse {
     (
         [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
         include_str!("../../web/index.html"),
+    )
+}
+
+/// A meeting's room (its meeting link): the video call in the browser, a full mesh of
+/// WebRTC connections signaled through `/api/rooms/{id}/signal`. The page itself is the
+/// same for every room and holds nothing secret; the room is checked when it asks for the
+/// ICE servers and opens the WebSocket. A path that is no room id gets a 404 problem.
+async fn room_page(crate::extract::Path(_room_id): crate::extract::Path<uuid::Uuid>) -> impl IntoResponse {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            // The link may carry a token in its query: never send it on as a referrer.
+            (axum::http::header::REFERRER_POLICY, "no-referrer"),
+        ],
+        include_str!("../../web/room.html"),
     )
 }
 

@@ -446,3 +446,23 @@ async fn the_meetings_history_shows_who_was_in_the_call_and_when() {
     assert_eq!(TestApp::json(past).await.1["call"], json!([]));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_meeting_link_serves_the_room_page_and_a_path_that_is_no_room_gets_a_404() {
+    let app = spawn_app().await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let scheduled = app.schedule(&ann, &[&bob], json!({})).await;
+    let link = scheduled["meeting"]["meeting_link"].as_str().unwrap();
+    let path = link.strip_prefix("https://meet.example.org").expect("the link is under the public URL");
+
+    let page = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer", "a token in the link must not leak as a referrer");
+    assert!(page.text().await.unwrap().contains("/signal?"), "the page opens the room's signaling socket");
+
+    let (status, problem) = TestApp::json(app.client.get(format!("{}/rooms/not-a-room", app.base)).send().await.unwrap()).await;
+    assert_eq!(status, 404);
+    assert_eq!(problem["status"], 404, "a problem document: {problem}");
+    app.stop().await;
+}

@@ -1,0 +1,103 @@
+// What the browser scripts share: launching Debian's Chromium with a fake camera and
+// microphone, bounding the whole run, and checking that a <video> shows a live stream.
+import { chromium } from 'playwright-core';
+
+/// How long one wait may take: WebRTC on loopback in a busy container can be slow.
+export const WAIT_MS = 60_000;
+/// The whole script's limit; the Rust test that runs it has a longer one of its own.
+const DEADLINE_MS = 150_000;
+
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  // A synthetic camera (a moving pattern) and microphone (a beep), granted without asking.
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  // Both browsers are on this machine: offer real host addresses rather than mDNS names
+  // (nothing resolves those here), loopback included where it is the only interface.
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--allow-loopback-in-peer-connection',
+  // A background tab's timers and media must not be slowed down during the test.
+  '--disable-renderer-backgrounding',
+  '--disable-background-timer-throttling',
+];
+
+const browsers = [];
+let stopping = false;
+
+/// Closes every browser (Playwright kills what does not close), then exits.
+export async function stop(code) {
+  if (stopping) return;
+  stopping = true;
+  await Promise.race([
+    Promise.allSettled(browsers.map((browser) => browser.close())),
+    new Promise((resolve) => setTimeout(resolve, 10_000)),
+  ]);
+  process.exit(code);
+}
+
+/// Runs `main`, and exits 0 if it succeeds, 1 with the reason if it fails or outlives the
+/// deadline, or as soon as the process that started us is gone (a killed test run).
+export function run(main) {
+  const deadline = setTimeout(() => {
+    console.error(`FAILED: still running after ${DEADLINE_MS / 1000} s`);
+    stop(1);
+  }, DEADLINE_MS);
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop(1);
+  }, 500).unref();
+  main().then(
+    () => {
+      clearTimeout(deadline);
+      console.log('PASSED');
+      return stop(0);
+    },
+    (error) => {
+      console.error('FAILED:', error && error.stack ? error.stack : error);
+      return stop(1);
+    },
+  );
+}
+
+/// A new Chromium process, and a page in it whose console is echoed with a label.
+export async function openBrowser(label) {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    timeout: WAIT_MS,
+  });
+  browsers.push(browser);
+  const page = await browser.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  page.on('console', (message) => console.log(`[${label} console.${message.type()}] ${message.text()}`));
+  page.on('pageerror', (error) => console.log(`[${label} page error] ${error.message}`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) console.log(`[${label}] ${response.status()} from ${response.url()}`);
+  });
+  return page;
+}
+
+/// Waits until the video element found by `selector` shows frames of a live stream: it has
+/// a size (a frame was decoded) and its clock moves on (frames keep coming).
+export async function expectLiveVideo(page, label, selector) {
+  try {
+    await page.waitForFunction(
+      (s) => { const video = document.querySelector(s); return video && video.videoWidth > 0; },
+      selector,
+    );
+    const before = await page.$eval(selector, (video) => video.currentTime);
+    await page.waitForFunction(
+      ([s, t]) => document.querySelector(s).currentTime > t + 1,
+      [selector, before],
+    );
+  } catch (error) {
+    const shown = await page.evaluate(() => document.body.innerText).catch(() => '(page gone)');
+    throw new Error(`${label}: no live video at ${selector}: ${error.message}\npage text:\n${shown}`);
+  }
+  const size = await page.$eval(selector, (video) => `${video.videoWidth}x${video.videoHeight}`);
+  console.log(`${label} receives video (${size}) at ${selector}`);
+}
