@@ -11,19 +11,12 @@ pub struct VecheNode {
     _dir: tempfile::TempDir,
 }
 
-/// The `veche` binary next to the test binary, built first if a lone `cargo test -p
-/// veche-tests` did not build it.
-fn veche_binary() -> std::path::PathBuf {
-    let target = std::env::current_exe().expect("the test binary's path");
-    let debug_dir = target.parent().and_then(|deps| deps.parent()).expect("target/debug");
-    let binary = debug_dir.join("veche");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--quiet", "-p", "veche-api", "--bin", "veche"])
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the veche binary failed");
-    binary
+/// `veche-node`: the veche binary's entry point built in this package (see its source),
+/// which cargo builds before it runs this package's integration tests, next to them.
+fn node_binary() -> std::path::PathBuf {
+    let test = std::env::current_exe().expect("the test binary's path");
+    let profile_dir = test.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps/<test>");
+    profile_dir.join("veche-node")
 }
 
 impl VecheNode {
@@ -31,7 +24,7 @@ impl VecheNode {
     pub async fn start(node_id: &str, database_url: &str, nats_url: &str, extra_env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut command = Command::new(veche_binary());
+        let mut command = Command::new(node_binary());
         command
             .arg("serve")
             .env("VECHE_LISTEN", format!("127.0.0.1:{port}"))
