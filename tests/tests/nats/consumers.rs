@@ -308,3 +308,23 @@ async fn two_nodes_running_the_same_reactor_share_its_events() {
     publisher.stop().await;
     fixture.stop().await;
 }
+
+#[tokio::test]
+async fn a_reactor_keeps_getting_events_after_nats_restarts() {
+    // Given a reactor that has handled the first meeting's events
+    let (mut fixture, publisher, reactor, running) = start_with(RecordingReactor::accepting()).await;
+    fixture.schedule_meetings(1).await;
+    wait_until_seen(&reactor, 3).await;
+    // When NATS restarts and more meetings are scheduled meanwhile and after
+    fixture.nats_server.stop().await;
+    fixture.schedule_meetings(1).await;
+    fixture.nats_server.restart().await;
+    fixture.schedule_meetings(1).await;
+    // Then the reactor gets every event, in order
+    wait_until_seen(&reactor, 9).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let seen: Vec<i64> = reactor.seen().iter().map(|e| e.position).collect();
+    let logged: Vec<i64> = logged_events(&fixture).await.iter().map(|e| e.position).collect();
+    assert_eq!(seen, logged);
+    finish(fixture, publisher, running).await;
+}
