@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Runs veche on this machine in one step: installs PostgreSQL if it is
-# missing, builds the release binary and starts `veche serve` (which starts its own
-# PostgreSQL cluster under its data directory). Extra arguments go to `veche serve`.
+# Runs veche on this machine in one step: installs PostgreSQL and nats-server if they
+# are missing, builds the release binary and starts `veche serve` (which starts its own
+# PostgreSQL cluster and nats-server under its data directory). Extra arguments go to `veche serve`.
 set -euo pipefail
 
 # Work from the repository root whatever the caller's directory.
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-bash tests/install-deps.sh postgresql
+bash tests/install-deps.sh postgresql nats-server
 
 cargo build --release -p veche-api --bin veche
 

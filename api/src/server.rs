@@ -154,6 +154,11 @@ impl RunningServer {
         Ok(())
     }
 
+    /// The PID of the nats-server this veche started, if it started one.
+    pub fn embedded_nats_pid(&self) -> Option<u32> {
+        self.embedded_nats.as_ref().map(EmbeddedNats::pid)
+    }
+
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shutdown.clone()
     }

@@ -96,36 +96,34 @@ impl Nats {
 
     /// Creates `VECHE_EVENTS`, or brings its configuration up to date.
     pub async fn ensure_events_stream(&self) -> Result<stream::Stream, async_nats::Error> {
-        self.ensure_stream(stream::Config {
-            name: EVENTS_STREAM.into(),
-            description: Some("Every veche domain event, once, in global order, as CloudEvents 1.0 JSON".into()),
-            subjects: vec![EVENTS_SUBJECTS.into()],
-            storage: stream::StorageType::File,
-            retention: stream::RetentionPolicy::Limits,
-            duplicate_window: DUPLICATE_WINDOW,
-            allow_direct: true,
-            ..Default::default()
-        })
-        .await
+        let description = "Every veche domain event, once, in global order, as CloudEvents 1.0 JSON";
+        // Direct gets let integrators (and the publisher at start) read a message cheaply.
+        self.ensure_stream(stream::Config { allow_direct: true, ..file_stream(EVENTS_STREAM, EVENTS_SUBJECTS, description) })
+            .await
     }
 
     /// Creates `VECHE_DEAD_LETTERS`, or brings its configuration up to date.
     pub async fn ensure_dead_letters_stream(&self) -> Result<stream::Stream, async_nats::Error> {
-        self.ensure_stream(stream::Config {
-            name: DEAD_LETTERS_STREAM.into(),
-            description: Some("Events a veche reactor could not handle, with the reason".into()),
-            subjects: vec![DEAD_LETTERS_SUBJECTS.into()],
-            storage: stream::StorageType::File,
-            retention: stream::RetentionPolicy::Limits,
-            duplicate_window: DUPLICATE_WINDOW,
-            ..Default::default()
-        })
-        .await
+        let description = "Events a veche reactor could not handle, with the reason";
+        self.ensure_stream(file_stream(DEAD_LETTERS_STREAM, DEAD_LETTERS_SUBJECTS, description)).await
     }
 
     async fn ensure_stream(&self, config: stream::Config) -> Result<stream::Stream, async_nats::Error> {
         let name = config.name.clone();
         self.jetstream.create_or_update_stream(config).await?;
         Ok(self.jetstream.get_stream(name).await?)
+    }
+}
+
+/// A stream kept on disk, with no size or age limit, deduplicating within [`DUPLICATE_WINDOW`].
+fn file_stream(name: &str, subjects: &str, description: &str) -> stream::Config {
+    stream::Config {
+        name: name.into(),
+        description: Some(description.into()),
+        subjects: vec![subjects.into()],
+        storage: stream::StorageType::File,
+        retention: stream::RetentionPolicy::Limits,
+        duplicate_window: DUPLICATE_WINDOW,
+        ..Default::default()
     }
 }

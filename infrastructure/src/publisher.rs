@@ -28,7 +28,7 @@ use crate::nats::{Nats, EVENTS_STREAM};
 use async_nats::jetstream::context::PublishAckFuture;
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::stream::Stream;
-use projections::follow::{Leadership, LogFollower, Woken};
+use projections::follow::{keep_leading, Leadership, LogFollower, Woken};
 use projections::global_log::{self, RecordedEvent};
 use projections::wake::LogWake;
 use sqlx::PgPool;
@@ -125,16 +125,7 @@ impl Publisher {
 
     /// Runs as leader or stand-by until `shutdown` is cancelled.
     pub async fn run(self, shutdown: CancellationToken) {
-        while !shutdown.is_cancelled() {
-            if let Err(error) = self.lead(&shutdown).await {
-                tracing::warn!(error = %error, cause = ?error, "publisher stopped; retrying");
-                metrics::counter!("veche_publisher_errors_total").increment(1);
-                tokio::select! {
-                    _ = shutdown.cancelled() => {}
-                    _ = tokio::time::sleep(ERROR_BACKOFF) => {}
-                }
-            }
-        }
+        keep_leading("publisher", "veche_publisher_errors_total", ERROR_BACKOFF, &shutdown, || self.lead(&shutdown)).await;
     }
 
     async fn lead(&self, shutdown: &CancellationToken) -> Result<(), PublishError> {

@@ -70,6 +70,32 @@ impl Leadership {
     }
 }
 
+/// Runs `lead` again and again until `shutdown`: each call works as leader (or waits as
+/// stand-by) until it returns; an error is logged, counted in `errors_metric`, and followed
+/// by a pause of `backoff` before the next try.
+pub async fn keep_leading<F, Fut, E>(
+    what: &'static str,
+    errors_metric: &'static str,
+    backoff: Duration,
+    shutdown: &CancellationToken,
+    mut lead: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), E>>,
+    E: std::error::Error,
+{
+    while !shutdown.is_cancelled() {
+        if let Err(error) = lead().await {
+            tracing::warn!(error = %error, cause = ?error, "{what} failed; retrying");
+            metrics::counter!(errors_metric).increment(1);
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = tokio::time::sleep(backoff) => {}
+            }
+        }
+    }
+}
+
 /// Why a follower woke up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Woken {

@@ -12,7 +12,7 @@
 //!   notification, a restarted listener). Both are [`crate::follow`]'s, shared with the
 //!   NATS publisher.
 
-use crate::follow::{Leadership, LogFollower, Woken};
+use crate::follow::{keep_leading, Leadership, LogFollower, Woken};
 use crate::global_log::{self, RecordedEvent};
 use crate::wake::LogWake;
 use domain::meeting::Meeting;
@@ -266,19 +266,7 @@ impl Projector {
 
     /// Runs as leader or stand-by until `shutdown` is cancelled.
     pub async fn run(self, shutdown: CancellationToken) {
-        while !shutdown.is_cancelled() {
-            match self.lead(&shutdown).await {
-                Ok(()) => {}
-                Err(error) => {
-                    tracing::error!(error = %error, cause = ?error, "projector failed; retrying");
-                    metrics::counter!("veche_projector_errors_total").increment(1);
-                    tokio::select! {
-                        _ = shutdown.cancelled() => {}
-                        _ = tokio::time::sleep(ERROR_BACKOFF) => {}
-                    }
-                }
-            }
-        }
+        keep_leading("projector", "veche_projector_errors_total", ERROR_BACKOFF, &shutdown, || self.lead(&shutdown)).await;
     }
 
     async fn lead(&self, shutdown: &CancellationToken) -> Result<(), ProjectionError> {

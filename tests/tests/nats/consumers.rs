@@ -98,6 +98,20 @@ impl RunningReactor {
     }
 }
 
+/// A fixture with a running publisher and `reactor` running on one node.
+async fn start_with(reactor: Arc<RecordingReactor>) -> (Fixture, RunningPublisher, Arc<RecordingReactor>, RunningReactor) {
+    let fixture = Fixture::start().await;
+    let publisher = fixture.spawn_publisher().await;
+    let running = fixture.spawn_reactor(reactor.clone(), quick_options()).await;
+    (fixture, publisher, reactor, running)
+}
+
+async fn finish(fixture: Fixture, publisher: RunningPublisher, running: RunningReactor) {
+    running.stop().await;
+    publisher.stop().await;
+    fixture.stop().await;
+}
+
 /// The log's meeting events, in global order.
 async fn logged_events(fixture: &Fixture) -> Vec<RecordedEvent> {
     projections::global_log::read_after(&fixture.pool, 0, 10_000).await.unwrap()
@@ -134,10 +148,7 @@ async fn wait_until_seen(reactor: &RecordingReactor, count: usize) {
 #[tokio::test]
 async fn a_reactor_gets_each_event_it_wants_once_in_per_aggregate_order() {
     // Given a publisher and a reactor that wants meeting events but RemindersChanged
-    let fixture = Fixture::start().await;
-    let publisher = fixture.spawn_publisher().await;
-    let reactor = RecordingReactor::accepting();
-    let running = fixture.spawn_reactor(reactor.clone(), quick_options()).await;
+    let (fixture, publisher, reactor, running) = start_with(RecordingReactor::accepting()).await;
     // When meetings are scheduled, moved and renamed, and one changes its reminders
     let ids = fixture.schedule_meetings(8).await;
     let change_reminders = MeetingCommand::ChangeDetails {
@@ -160,24 +171,19 @@ async fn a_reactor_gets_each_event_it_wants_once_in_per_aggregate_order() {
     // decoded back to what the log holds
     let first = logged_events(&fixture).await.remove(0);
     assert_eq!((seen[0].payload.clone(), seen[0].event_type.clone()), (first.payload, first.event_type));
-    running.stop().await;
-    publisher.stop().await;
-    fixture.stop().await;
+    finish(fixture, publisher, running).await;
 }
 
 #[tokio::test]
 async fn a_reactor_that_asks_to_retry_gets_the_event_again_and_order_holds() {
     // Given a reactor that fails every event with Retry the first time it sees it
-    let fixture = Fixture::start().await;
-    let publisher = fixture.spawn_publisher().await;
-    let reactor = RecordingReactor::new(|_, times| {
+    let (fixture, publisher, reactor, running) = start_with(RecordingReactor::new(|_, times| {
         if times == 1 {
             Err(ReactorError::Retry(anyhow::anyhow!("SMTP is down")))
         } else {
             Ok(())
         }
-    });
-    let running = fixture.spawn_reactor(reactor.clone(), quick_options()).await;
+    })).await;
     // When three meetings record their events
     fixture.schedule_meetings(3).await;
     // Then it sees each of the 9 events twice, the second time right after the first
@@ -190,24 +196,19 @@ async fn a_reactor_that_asks_to_retry_gets_the_event_again_and_order_holds() {
     assert!(positions.chunks(2).all(|pair| pair[0] == pair[1]), "a retried event holds back the next: {positions:?}");
     assert_per_aggregate_order(&seen.iter().step_by(2).cloned().collect::<Vec<_>>());
     assert!(dead_letters(&fixture.nats_server.connect().await).await.is_empty());
-    running.stop().await;
-    publisher.stop().await;
-    fixture.stop().await;
+    finish(fixture, publisher, running).await;
 }
 
 #[tokio::test]
 async fn a_poison_event_goes_to_the_dead_letters_and_the_others_are_handled() {
     // Given a reactor that cannot ever handle renames
-    let fixture = Fixture::start().await;
-    let publisher = fixture.spawn_publisher().await;
-    let reactor = RecordingReactor::new(|event, _| {
+    let (fixture, publisher, reactor, running) = start_with(RecordingReactor::new(|event, _| {
         if event.event_type == "MeetingDetailsChanged" {
             Err(ReactorError::Poison(anyhow::anyhow!("refers to nothing")))
         } else {
             Ok(())
         }
-    });
-    let running = fixture.spawn_reactor(reactor.clone(), quick_options()).await;
+    })).await;
     // When two meetings are scheduled, moved and renamed
     fixture.schedule_meetings(2).await;
     // Then both renames are dead-lettered at their first delivery, with the reason
@@ -230,24 +231,19 @@ async fn a_poison_event_goes_to_the_dead_letters_and_the_others_are_handled() {
     // and every event was handed over once: poison is not retried
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(reactor.seen().len(), 6);
-    running.stop().await;
-    publisher.stop().await;
-    fixture.stop().await;
+    finish(fixture, publisher, running).await;
 }
 
 #[tokio::test]
 async fn an_event_that_keeps_failing_is_dead_lettered_after_the_last_delivery() {
     // Given a reactor for which moving a meeting always fails for now, at most 3 deliveries
-    let fixture = Fixture::start().await;
-    let publisher = fixture.spawn_publisher().await;
-    let reactor = RecordingReactor::new(|event, _| {
+    let (fixture, publisher, reactor, running) = start_with(RecordingReactor::new(|event, _| {
         if event.event_type == "MeetingRescheduled" {
             Err(ReactorError::Retry(anyhow::anyhow!("push service unavailable")))
         } else {
             Ok(())
         }
-    });
-    let running = fixture.spawn_reactor(reactor.clone(), quick_options()).await;
+    })).await;
     // When a meeting is scheduled, moved and renamed
     fixture.schedule_meetings(1).await;
     // Then the move is tried 3 times, dead-lettered, and the rename after it is handled
@@ -260,9 +256,7 @@ async fn an_event_that_keeps_failing_is_dead_lettered_after_the_last_delivery() 
     let letters = dead_letters(&fixture.nats_server.connect().await).await;
     assert_eq!(letters.len(), 1);
     assert!(letters[0].1.contains("gave up after 3 deliveries: push service unavailable"), "{}", letters[0].1);
-    running.stop().await;
-    publisher.stop().await;
-    fixture.stop().await;
+    finish(fixture, publisher, running).await;
 }
 
 #[tokio::test]
@@ -289,9 +283,7 @@ async fn a_consumer_that_dies_mid_event_loses_nothing() {
     let handled: Vec<i64> = hanging.seen()[..3].iter().chain(survivor.seen().iter()).map(|e| e.position).collect();
     let logged: Vec<i64> = logged_events(&fixture).await.iter().map(|e| e.position).collect();
     assert_eq!(handled, logged, "every event handled once, in order, across the two nodes");
-    running.stop().await;
-    publisher.stop().await;
-    fixture.stop().await;
+    finish(fixture, publisher, running).await;
 }
 
 #[tokio::test]
@@ -315,4 +307,24 @@ async fn two_nodes_running_the_same_reactor_share_its_events() {
     running_second.stop().await;
     publisher.stop().await;
     fixture.stop().await;
+}
+
+#[tokio::test]
+async fn a_reactor_keeps_getting_events_after_nats_restarts() {
+    // Given a reactor that has handled the first meeting's events
+    let (mut fixture, publisher, reactor, running) = start_with(RecordingReactor::accepting()).await;
+    fixture.schedule_meetings(1).await;
+    wait_until_seen(&reactor, 3).await;
+    // When NATS restarts and more meetings are scheduled meanwhile and after
+    fixture.nats_server.stop().await;
+    fixture.schedule_meetings(1).await;
+    fixture.nats_server.restart().await;
+    fixture.schedule_meetings(1).await;
+    // Then the reactor gets every event, in order
+    wait_until_seen(&reactor, 9).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let seen: Vec<i64> = reactor.seen().iter().map(|e| e.position).collect();
+    let logged: Vec<i64> = logged_events(&fixture).await.iter().map(|e| e.position).collect();
+    assert_eq!(seen, logged);
+    finish(fixture, publisher, running).await;
 }

@@ -4,6 +4,7 @@
 mod asyncapi;
 mod consumers;
 mod publisher;
+mod serve;
 
 use application::executor::Executor;
 use application::meetings::{CommandMeta, Meetings};

@@ -103,14 +103,27 @@ async fn a_stream_that_lost_its_tail_is_refilled_from_postgresql() {
         assert!(tokio::time::Instant::now() < deadline, "the checkpoint reaches the head");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    // When NATS crashes and comes back with only the older store (acknowledged messages lost)
+    // When NATS crashes and comes back with only the older store (acknowledged messages
+    // lost), while no publisher runs
+    publisher.stop().await;
     fixture.nats_server.stop().await;
     fixture.nats_server.restore_store(&store_then);
     fixture.nats_server.restart().await;
     let nats = fixture.nats_server.connect().await;
     assert_eq!(stream_messages(&nats).await.len(), 15, "the restarted NATS lost the last 15 messages");
-    // Then the publisher publishes the lost events again, once each, in order
+    // Then a publisher that starts publishes the lost events again, once each, in order
+    let publisher = fixture.spawn_publisher().await;
     wait_for_stream(&nats, 30).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_complete_and_ordered(&stream_messages(&nats).await, fixture.event_count().await);
+    // And when it happens again under a running publisher, it notices the reconnection
+    // and refills the stream as well
+    fixture.nats_server.stop().await;
+    fixture.nats_server.restore_store(&store_then);
+    fixture.nats_server.restart().await;
+    fixture.schedule_meetings(1).await;
+    let nats = fixture.nats_server.connect().await;
+    wait_for_stream(&nats, 33).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_complete_and_ordered(&stream_messages(&nats).await, fixture.event_count().await);
     publisher.stop().await;
