@@ -12,12 +12,13 @@
 #   coturn           the TURN server of the video rooms (turnserver)
 #   chromium         the browser of the end-to-end tests (/usr/bin/chromium)
 #   chromium-driver  its WebDriver (/usr/bin/chromedriver)
+#   python3-aiosmtpd the SMTP server the notification tests send to (/usr/bin/python3 -m aiosmtpd)
 #   cargo-nextest    the test runner (`cargo install cargo-nextest --locked`)
 set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
 
-ALL=(postgresql nats-server coturn chromium chromium-driver cargo-nextest)
+ALL=(postgresql nats-server coturn chromium chromium-driver python3-aiosmtpd cargo-nextest)
 
 # Succeeds when the named dependency is already installed.
 present() {
@@ -27,6 +28,7 @@ present() {
         coturn) command -v turnserver >/dev/null 2>&1 || [ -x /usr/bin/turnserver ] ;;
         chromium) [ -x /usr/bin/chromium ] ;;
         chromium-driver) [ -x /usr/bin/chromedriver ] ;;
+        python3-aiosmtpd) /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 ;;
         cargo-nextest) cargo nextest --version >/dev/null 2>&1 ;;
         *)
             echo "install-deps.sh: unknown dependency '$1' (known: ${ALL[*]})" >&2

@@ -103,7 +103,9 @@ impl RunningServer {
 
 pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let database = open_database(&settings).await?;
-    let jwt = jwt_keys(&settings)?;
+    let secret = jwt_secret(&settings)?;
+    let jwt = JwtKeys::from_secret(&secret);
+    let notifications = crate::notifications::Notifications::from_settings(&settings, &secret)?;
     let shutdown = CancellationToken::new();
     let pool = database.pool.clone();
     let progress = ProjectionProgress::follow(pool.clone(), shutdown.clone()).await?;
@@ -130,6 +132,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         projector_alive,
         metrics: crate::telemetry::metrics_handle(),
         settings: Arc::new(settings.clone()),
+        notifications,
     };
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await

@@ -45,11 +45,40 @@ pub struct Settings {
     /// Most requests handled at once; beyond it requests queue (bounded by the OS backlog).
     #[arg(long, env = "VECHE_MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
     pub max_concurrent_requests: usize,
+
+    /// SMTP server for notification emails, in lettre's URL form: `smtp://host:25`,
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS), `smtps://user:password@host`
+    /// (TLS). Unset: emails go to a local outbox (`<data dir>/outbox`, served at /dev/outbox).
+    #[arg(long, env = "VECHE_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of notification emails (`Name <address>` or `address`).
+    #[arg(long, env = "VECHE_MAIL_FROM", default_value = "veche <veche@localhost>")]
+    pub mail_from: String,
+
+    /// The language of emails when the scheduling request named none veche speaks (en, ru).
+    #[arg(long, env = "VECHE_MAIL_LANGUAGE", default_value = "en")]
+    pub mail_language: String,
+
+    /// VAPID private key for Web Push: the P-256 scalar, base64url (as `web-push
+    /// generate-vapid-keys` prints it) or a PEM. Unset: generated once and kept in the data
+    /// directory (`vapid-private-key.pem`).
+    #[arg(long, env = "VECHE_VAPID_PRIVATE_KEY", hide_env_values = true)]
+    pub vapid_private_key: Option<String>,
+
+    /// The contact in VAPID tokens (`mailto:` or `https:`), which push services may use.
+    #[arg(long, env = "VECHE_VAPID_SUBJECT", default_value = "mailto:veche@localhost")]
+    pub vapid_subject: String,
 }
 
 impl Settings {
     pub fn data_dir(&self) -> PathBuf {
         self.data_dir.clone().unwrap_or_else(default_data_dir)
+    }
+
+    /// Where emails go when no SMTP server is configured.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir().join("outbox")
     }
 
     pub fn public_url(&self) -> String {

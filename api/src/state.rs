@@ -23,4 +23,6 @@ pub struct AppState {
     pub projector_alive: Arc<std::sync::atomic::AtomicBool>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     pub settings: Arc<Settings>,
+    /// Mailer, guest links, outbox.
+    pub notifications: crate::notifications::Notifications,
 }

@@ -30,15 +30,27 @@ pub fn test_settings(database_url: &str) -> Settings {
         read_wait_ms: 2000,
         max_body_bytes: 64 * 1024,
         max_concurrent_requests: 512,
+        smtp_url: None,
+        mail_from: "veche <veche@example.org>".into(),
+        mail_language: "en".into(),
+        vapid_private_key: None,
+        vapid_subject: "mailto:ops@example.org".into(),
     }
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// veche with settings the test adjusts (an SMTP server, a data directory, ...).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         api::telemetry::init_tracing();
     }
     let database = TestDatabase::create().await;
-    let server = api::server::start(test_settings(&database.url)).await.expect("veche starts");
+    let mut settings = test_settings(&database.url);
+    configure(&mut settings);
+    let server = api::server::start(settings).await.expect("veche starts");
     TestApp {
         base: format!("http://{}", server.addr),
         client: reqwest::Client::new(),
@@ -103,6 +115,10 @@ impl TestApp {
         let status = response.status().as_u16();
         let body = response.json().await.unwrap_or(Value::Null);
         (status, body)
+    }
+
+    pub fn state(&self) -> &api::state::AppState {
+        &self.server.state
     }
 
     pub async fn stop(self) {

@@ -3,7 +3,9 @@
 pub mod calendar;
 pub mod dto;
 pub mod history;
+pub mod links;
 pub mod meetings;
+pub mod outbox;
 pub mod ops;
 
 use crate::error::{ApiError, Problem};
@@ -83,6 +85,8 @@ pub fn router(state: AppState) -> Router {
         .split_for_parts();
     let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serialises");
     api.route("/", axum::routing::get(web_client))
+    .merge(links::router())
+    .merge(outbox::router())
     .route(
         "/api/openapi.json",
         axum::routing::get(move || async move {
