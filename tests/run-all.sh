@@ -7,9 +7,9 @@ set -euo pipefail
 # Work from the repository root whatever the caller's directory.
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# What today's tests start for real: PostgreSQL. (NATS, coturn and Chromium join this
+# What today's tests start for real: PostgreSQL and an SMTP server. (NATS, coturn and Chromium join this
 # list with the tests of the rooms and notifications.)
-bash tests/install-deps.sh postgresql
+bash tests/install-deps.sh postgresql python3-aiosmtpd
 
 # `cargo test`, not nextest: nextest runs each test in a process of its own, and every
 # test process would then start its own PostgreSQL cluster; one per test binary is enough.
