@@ -10,7 +10,8 @@
 //! - [`global_log`]: the gap-free reader of the `events` table in `global_position` order.
 //! - [`projector`]: the loop that runs every projection from its checkpoint, one leader
 //!   at a time across nodes, woken by `NOTIFY` with polling as the fallback; and rebuild.
-//! - [`meeting_details`], [`calendar`]: the two read models and how events change them.
+//! - [`meeting_details`], [`calendar`], [`reminders`]: the read models and how events
+//!   change them (`reminders`: the notifications due, for the reminder scheduler).
 //! - [`progress`]: how far the projections have got, for read-your-writes waits.
 //! - [`queries`]: what the API reads.
 //! - [`wake`]: how appends wake the readers of the log, on this node and the others.
@@ -22,6 +23,7 @@ pub mod meeting_details;
 pub mod progress;
 pub mod projector;
 pub mod queries;
+pub mod reminders;
 pub mod wake;
 
 pub use global_log::RecordedEvent;

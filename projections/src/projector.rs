@@ -13,7 +13,7 @@
 
 use crate::global_log::{self, RecordedEvent, EVENTS_CHANNEL};
 use crate::wake::LogWake;
-use crate::{calendar, meeting_details, ProjectionError};
+use crate::{calendar, meeting_details, reminders, ProjectionError};
 use cqrs_es::persist::EventUpcaster;
 use sqlx::postgres::PgListener;
 use sqlx::{Connection, PgConnection, PgPool};
@@ -25,15 +25,19 @@ use tokio_util::sync::CancellationToken;
 pub enum Projection {
     MeetingDetails,
     Calendar,
+    Reminders,
 }
 
 impl Projection {
-    pub const ALL: [Projection; 2] = [Projection::MeetingDetails, Projection::Calendar];
+    /// Every projection, in the order a batch is applied: `reminders` reads the meeting
+    /// states `meeting_details` has just written.
+    pub const ALL: [Projection; 3] = [Projection::MeetingDetails, Projection::Calendar, Projection::Reminders];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::MeetingDetails => meeting_details::NAME,
             Self::Calendar => calendar::NAME,
+            Self::Reminders => reminders::NAME,
         }
     }
 
@@ -41,6 +45,7 @@ impl Projection {
         match self {
             Self::MeetingDetails => meeting_details::TABLES,
             Self::Calendar => calendar::TABLES,
+            Self::Reminders => reminders::TABLES,
         }
     }
 
@@ -67,6 +72,7 @@ impl Projection {
         match self {
             Self::MeetingDetails => meeting_details::apply_batch(conn, events).await,
             Self::Calendar => calendar::apply_batch(conn, events).await,
+            Self::Reminders => reminders::apply_batch(conn, events).await,
         }
     }
 }
