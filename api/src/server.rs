@@ -105,7 +105,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let database = open_database(&settings).await?;
     let secret = jwt_secret(&settings)?;
     let jwt = JwtKeys::from_secret(&secret);
-    let notifications = crate::notifications::Notifications::from_settings(&settings, &secret)?;
+    let notifications = crate::notifications::Notifications::from_settings(&settings, &secret, &database.pool)?;
     let shutdown = CancellationToken::new();
     let pool = database.pool.clone();
     let progress = ProjectionProgress::follow(pool.clone(), shutdown.clone()).await?;
@@ -120,6 +120,11 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
             projector.run(token).await;
             alive.store(false, Ordering::Relaxed);
         }));
+    }
+    {
+        // Every node runs a reminder scheduler; SKIP LOCKED takes keep them apart.
+        let scheduler = notifications.reminder_scheduler(&pool);
+        tasks.push(tokio::spawn(scheduler.run(shutdown.clone())));
     }
     let meetings = Meetings::new(Executor::new(meeting_store(pool.clone()), PgEventLog::new(pool.clone(), wake)));
     let state = AppState {

@@ -6,6 +6,7 @@ pub mod history;
 pub mod links;
 pub mod meetings;
 pub mod outbox;
+pub mod push;
 pub mod ops;
 
 use crate::error::{ApiError, Problem};
@@ -32,6 +33,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "calendar", description = "A person's meetings in a time range"),
         (name = "history", description = "The event history of a meeting, for auditors"),
         (name = "operations", description = "Health, readiness, metrics"),
+        (name = "push", description = "Web Push subscriptions for reminders"),
     )
 )]
 struct ApiDoc;
@@ -82,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .merge(calendar::router())
         .merge(history::router())
         .merge(ops::router())
+        .merge(push::router())
         .split_for_parts();
     let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serialises");
     api.route("/", axum::routing::get(web_client))

@@ -126,26 +126,33 @@ impl ReminderScheduler {
         self
     }
 
-    /// Takes up to a batch of due rows (step 1).
-    pub async fn take_due(&self) -> Result<Vec<TakenReminder>, sqlx::Error> {
+    /// Takes up to a batch of rows due at `now` (step 1).
+    pub async fn take_due(&self, now: DateTime<Utc>) -> Result<Vec<TakenReminder>, sqlx::Error> {
         sqlx::query_as(
-            "update reminder_due r set claimed_until = now() + make_interval(secs => $2) \
+            "update reminder_due r set claimed_until = $3 + make_interval(secs => $2) \
              from (select meeting_id, user_email, minutes_before from reminder_due \
-                   where sent_at is null and due_at <= now() and starts_at > now() \
-                     and (claimed_until is null or claimed_until < now()) \
+                   where sent_at is null and due_at <= $3 and starts_at > $3 \
+                     and (claimed_until is null or claimed_until < $3) \
                    order by due_at limit $1 for update skip locked) due \
              where (r.meeting_id, r.user_email, r.minutes_before) = (due.meeting_id, due.user_email, due.minutes_before) \
              returning r.meeting_id, r.user_email, r.minutes_before, r.due_at, r.starts_at",
         )
         .bind(self.options.batch_size)
         .bind(self.options.lease.as_secs_f64())
+        .bind(now)
         .fetch_all(&self.pool)
         .await
     }
 
     /// Takes one batch and sends it. Returns how many rows were taken.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
-        let taken = self.take_due().await?;
+        self.run_once_at(Utc::now()).await
+    }
+
+    /// [`Self::run_once`] as if the time were `now` (what the tests of DST days use; the
+    /// database's clock is not involved in deciding what is due).
+    pub async fn run_once_at(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
+        let taken = self.take_due(now).await?;
         if taken.is_empty() {
             return Ok(0);
         }
@@ -213,7 +220,7 @@ impl ReminderScheduler {
             .map(|(row, key, effect)| async move {
                 let outcome = self.perform(&effect).await;
                 if let Effect::Email(_) = effect {
-                    let lateness = (Utc::now() - taken_rows[row].due_at).num_milliseconds().max(0) as f64 / 1000.0;
+                    let lateness = (now - taken_rows[row].due_at).num_milliseconds().max(0) as f64 / 1000.0;
                     metrics::histogram!("veche_reminder_lateness_seconds").record(lateness);
                 }
                 (row, key, outcome)
@@ -243,8 +250,8 @@ impl ReminderScheduler {
         metrics::counter!("veche_reminder_effects_done_total").increment(done.len() as u64);
 
         let (finished, retry): (Vec<_>, Vec<_>) = taken.iter().enumerate().partition(|(row, _)| !unfinished.contains(row));
-        self.settle(finished.into_iter().map(|(_, t)| t), None).await?;
-        self.settle(retry.into_iter().map(|(_, t)| t), Some(self.options.retry_after)).await?;
+        self.settle(finished.into_iter().map(|(_, t)| t), None, now).await?;
+        self.settle(retry.into_iter().map(|(_, t)| t), Some(self.options.retry_after), now).await?;
         Ok(taken.len())
     }
 
@@ -279,6 +286,7 @@ impl ReminderScheduler {
         &self,
         rows: impl Iterator<Item = &'a TakenReminder>,
         retry_after: Option<Duration>,
+        now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
         let (mut ids, mut emails, mut minutes, mut dues) = (vec![], vec![], vec![], vec![]);
         for row in rows {
@@ -291,8 +299,8 @@ impl ReminderScheduler {
             return Ok(());
         }
         let set = match retry_after {
-            None => "sent_at = now(), claimed_until = null".to_string(),
-            Some(wait) => format!("claimed_until = now() + interval '{} milliseconds'", wait.as_millis()),
+            None => "sent_at = $5, claimed_until = null".to_string(),
+            Some(wait) => format!("claimed_until = $5 + interval '{} milliseconds'", wait.as_millis()),
         };
         sqlx::query(&format!(
             "update reminder_due r set {set} \
@@ -303,6 +311,7 @@ impl ReminderScheduler {
         .bind(&emails)
         .bind(&minutes)
         .bind(&dues)
+        .bind(now)
         .execute(&self.pool)
         .await?;
         Ok(())
