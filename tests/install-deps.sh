@@ -12,13 +12,14 @@
 #   coturn           the TURN server of the video rooms (turnserver)
 #   chromium         the browser of the end-to-end tests (/usr/bin/chromium)
 #   chromium-driver  its WebDriver (/usr/bin/chromedriver)
+#   libssl-dev       OpenSSL headers: the web-push crate encrypts with it (openssl-sys builds against them)
 #   python3-aiosmtpd the SMTP server the notification tests send to (/usr/bin/python3 -m aiosmtpd)
 #   cargo-nextest    the test runner (`cargo install cargo-nextest --locked`)
 set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
 
-ALL=(postgresql nats-server coturn chromium chromium-driver python3-aiosmtpd cargo-nextest)
+ALL=(postgresql libssl-dev nats-server coturn chromium chromium-driver python3-aiosmtpd cargo-nextest)
 
 # Succeeds when the named dependency is already installed.
 present() {
@@ -28,6 +29,7 @@ present() {
         coturn) command -v turnserver >/dev/null 2>&1 || [ -x /usr/bin/turnserver ] ;;
         chromium) [ -x /usr/bin/chromium ] ;;
         chromium-driver) [ -x /usr/bin/chromedriver ] ;;
+        libssl-dev) [ -f /usr/include/openssl/ssl.h ] && command -v pkg-config >/dev/null 2>&1 ;;
         python3-aiosmtpd) /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 ;;
         cargo-nextest) cargo nextest --version >/dev/null 2>&1 ;;
         *)
@@ -54,6 +56,8 @@ for dependency in "${wanted[@]}"; do
         want_nextest=true
     else
         missing_packages+=("$dependency")
+        # openssl-sys finds OpenSSL through pkg-config.
+        [ "$dependency" = libssl-dev ] && missing_packages+=(pkg-config)
     fi
 done
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs veche on this machine in one step: installs PostgreSQL if it is
+# Runs veche on this machine in one step: installs PostgreSQL (and OpenSSL headers) if
 # missing, builds the release binary and starts `veche serve` (which starts its own
 # PostgreSQL cluster under its data directory). Extra arguments go to `veche serve`.
 set -euo pipefail
@@ -7,7 +7,8 @@ set -euo pipefail
 # Work from the repository root whatever the caller's directory.
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-bash tests/install-deps.sh postgresql
+# libssl-dev: the Web Push encryption (web-push → ece → openssl-sys) builds against it.
+bash tests/install-deps.sh postgresql libssl-dev
 
 cargo build --release -p veche-api --bin veche
 

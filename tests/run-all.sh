@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # What today's tests start for real: PostgreSQL and an SMTP server. (NATS, coturn and Chromium join this
 # list with the tests of the rooms and notifications.)
-bash tests/install-deps.sh postgresql python3-aiosmtpd
+bash tests/install-deps.sh postgresql libssl-dev python3-aiosmtpd
 
 # `cargo test`, not nextest: nextest runs each test in a process of its own, and every
 # test process would then start its own PostgreSQL cluster; one per test binary is enough.

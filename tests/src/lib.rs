@@ -9,6 +9,7 @@
 //! - [`app`]: `spawn_app()`: veche on port 0 over a fresh database, with typed helpers
 //!   for tokens and requests.
 //! - [`smtp`]: a real SMTP server (aiosmtpd) that keeps what it receives.
+//! - [`push_service`]: a local Web Push service that verifies VAPID and decrypts.
 //! - [`process`]: the watchdog that stops the tests' child processes.
 //! - `tests/api`: the HTTP API, as a client sees it.
 //! - `tests/notify`: invitations, answers through signed links, reminders, Web Push.
@@ -19,4 +20,5 @@
 pub mod app;
 pub mod cluster;
 pub mod process;
+pub mod push_service;
 pub mod smtp;

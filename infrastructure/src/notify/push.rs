@@ -84,6 +84,13 @@ impl PushSender for WebPushSender {
         let info = SubscriptionInfo::new(target.endpoint.as_str(), target.p256dh.as_str(), target.auth.as_str());
         let mut signature = VapidSignatureBuilder::from_base64(self.keys.private_key(), &info).map_err(permanent)?;
         signature.add_claim("sub", self.subject.as_str());
+        // RFC 8292 §2: `aud` is the push resource's origin, port included; the crate's own
+        // `aud` leaves a non-default port out, which a push service rightly refuses.
+        let origin = reqwest::Url::parse(&target.endpoint)
+            .map_err(|e| DeliveryError::Permanent(Box::new(e)))?
+            .origin()
+            .ascii_serialization();
+        signature.add_claim("aud", origin);
         let mut message = WebPushMessageBuilder::new(&info);
         message.set_payload(ContentEncoding::Aes128Gcm, payload);
         message.set_vapid_signature(signature.build().map_err(permanent)?);

@@ -5,6 +5,8 @@
 //! event of the global log — so a redelivery is simply a second call.
 
 mod invitations;
+mod push_api;
+mod reminders;
 
 use infrastructure::reactor::{Reactor, ReactorError};
 use projections::global_log;
