@@ -6,6 +6,7 @@
 //!   ahead, a `sub`;
 //! - decrypts the `aes128gcm` body (RFC 8188, RFC 8291) with the subscription's private key
 //!   and auth secret, and keeps the plaintext.
+//!
 //! A subscription can be made to answer 410 Gone, as when a browser unsubscribed.
 
 use aes_gcm::aead::{Aead, KeyInit};

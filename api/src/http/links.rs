@@ -49,28 +49,30 @@ fn label(answer: Answer) -> &'static str {
 }
 
 /// Checks the link; on failure, the page that says why.
-fn check(state: &AppState, link: &AnswerLink) -> Result<(GuestClaims, Answer, &'static str), Response> {
+/// The refusal is a whole page; boxed, since a response is large beside the claims.
+fn check(state: &AppState, link: &AnswerLink) -> Result<(GuestClaims, Answer, &'static str), Box<Response>> {
     let Some((answer, slug)) = parse_answer(&link.answer) else {
-        return Err(page(StatusCode::BAD_REQUEST, "Unknown answer / Неизвестный ответ",
-            "The answer must be accepted, declined or tentative.", None));
+        return Err(Box::new(page(StatusCode::BAD_REQUEST, "Unknown answer / Неизвестный ответ",
+            "The answer must be accepted, declined or tentative.", None)));
     };
     if link.token.len() > 4096 {
-        return Err(page(StatusCode::BAD_REQUEST, "Invalid link / Неверная ссылка", "The link is too long.", None));
+        return Err(Box::new(page(StatusCode::BAD_REQUEST, "Invalid link / Неверная ссылка", "The link is too long.", None)));
     }
-    match state.notifications.links.verify(&link.token, GuestScope::Respond) {
-        Ok(claims) => Ok((claims, answer, slug)),
-        Err(GuestTokenError::Expired) => Err(page(StatusCode::GONE, "This link has expired / Ссылка устарела",
-            "The meeting is over, or a newer email about it has fresher links.", None)),
-        Err(GuestTokenError::Invalid | GuestTokenError::WrongScope) => Err(page(StatusCode::BAD_REQUEST,
+    let refusal = match state.notifications.links.verify(&link.token, GuestScope::Respond) {
+        Ok(claims) => return Ok((claims, answer, slug)),
+        Err(GuestTokenError::Expired) => page(StatusCode::GONE, "This link has expired / Ссылка устарела",
+            "The meeting is over, or a newer email about it has fresher links.", None),
+        Err(GuestTokenError::Invalid | GuestTokenError::WrongScope) => page(StatusCode::BAD_REQUEST,
             "Invalid link / Неверная ссылка",
-            "This link was not issued by this server, or it was changed on the way.", None)),
-    }
+            "This link was not issued by this server, or it was changed on the way.", None),
+    };
+    Err(Box::new(refusal))
 }
 
 async fn confirm_page(State(state): State<AppState>, Query(link): Query<AnswerLink>) -> Response {
     let (claims, answer, slug) = match check(&state, &link) {
         Ok(checked) => checked,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let form = format!(
         "<form method=\"post\" action=\"/links/respond\">\
@@ -87,7 +89,7 @@ async fn confirm_page(State(state): State<AppState>, Query(link): Query<AnswerLi
 async fn record_answer(State(state): State<AppState>, Form(link): Form<AnswerLink>) -> Response {
     let (claims, answer, _) = match check(&state, &link) {
         Ok(checked) => checked,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let Ok(email) = EmailAddress::parse(&claims.email) else {
         return page(StatusCode::BAD_REQUEST, "Invalid link / Неверная ссылка", "The link names no valid address.", None);

@@ -169,7 +169,8 @@ fn decode_encoded_words(value: &str) -> String {
         })
         .fold((String::new(), false), |(mut out, previous_encoded), (word, encoded)| {
             // Whitespace between two encoded words is not part of the text (RFC 2047 §6.2).
-            if !out.is_empty() && !(previous_encoded && encoded) {
+            let joined_words = previous_encoded && encoded;
+            if !out.is_empty() && !joined_words {
                 out.push(' ');
             }
             out.push_str(&word);
