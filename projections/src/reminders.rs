@@ -88,12 +88,7 @@ pub(crate) async fn apply_batch(
             .await?;
     let (mut meetings, mut emails, mut minutes, mut dues, mut starts) = (vec![], vec![], vec![], vec![], vec![]);
     for (id, state, position) in states {
-        let meeting = serde_json::from_value::<Meeting>(state).map_err(|source| ProjectionError::Decode {
-            position,
-            event_type: "meeting_view.state".into(),
-            event_version: String::new(),
-            source,
-        })?;
+        let meeting = crate::meeting_details::decode_state(state, position)?;
         for due in reminders_of(&meeting) {
             meetings.push(id);
             emails.push(due.user_email);
