@@ -151,11 +151,14 @@ impl Projector {
         let mut tx = self.pool.begin().await?;
         // Read before writing anything: until it writes, this transaction has no id of its
         // own, so it does not hold back the snapshot horizon the log reader relies on.
-        let checkpoints: Vec<(String, i64)> =
+        let mut checkpoints: Vec<(String, i64)> =
             sqlx::query_as("select name, position from projection_checkpoint where name = any($1)")
                 .bind(&names)
                 .fetch_all(&mut *tx)
                 .await?;
+        // Apply in the order of `ALL` (rows come back in no particular order): `reminders`
+        // reads what `meeting_details` writes in the same batch.
+        checkpoints.sort_by_key(|(name, _)| names.iter().position(|n| n == name));
         let Some(lowest) = checkpoints.iter().map(|(_, position)| *position).min() else {
             tx.rollback().await?;
             return Ok(Step::Idle);
