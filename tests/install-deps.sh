@@ -14,12 +14,14 @@
 #   chromium-driver  its WebDriver (/usr/bin/chromedriver)
 #   nodejs           runs the browser tests' scripts (tests/web, playwright-core)
 #   npm              installs their packages (npm ci in tests/web)
+#   libssl-dev       OpenSSL headers: the web-push crate encrypts with it (openssl-sys builds against them)
+#   python3-aiosmtpd the SMTP server the notification tests send to (/usr/bin/python3 -m aiosmtpd)
 #   cargo-nextest    the test runner (`cargo install cargo-nextest --locked`)
 set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
 
-ALL=(postgresql nats-server coturn chromium chromium-driver nodejs npm cargo-nextest)
+ALL=(postgresql libssl-dev nats-server coturn chromium chromium-driver nodejs npm python3-aiosmtpd cargo-nextest)
 
 # Succeeds when the named dependency is already installed.
 present() {
@@ -31,6 +33,8 @@ present() {
         chromium-driver) [ -x /usr/bin/chromedriver ] ;;
         nodejs) command -v node >/dev/null 2>&1 ;;
         npm) command -v npm >/dev/null 2>&1 ;;
+        libssl-dev) [ -f /usr/include/openssl/ssl.h ] && command -v pkg-config >/dev/null 2>&1 ;;
+        python3-aiosmtpd) /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 ;;
         cargo-nextest) cargo nextest --version >/dev/null 2>&1 ;;
         *)
             echo "install-deps.sh: unknown dependency '$1' (known: ${ALL[*]})" >&2
@@ -56,6 +60,8 @@ for dependency in "${wanted[@]}"; do
         want_nextest=true
     else
         missing_packages+=("$dependency")
+        # openssl-sys finds OpenSSL through pkg-config.
+        [ "$dependency" = libssl-dev ] && missing_packages+=(pkg-config)
     fi
 done
 

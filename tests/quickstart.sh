@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Runs veche on this machine in one step: installs PostgreSQL and nats-server if they
-# are missing, builds the release binary and starts `veche serve` (which starts its own
-# PostgreSQL cluster and nats-server under its data directory). Extra arguments go to `veche serve`.
+# Runs veche on this machine in one step: installs PostgreSQL, nats-server and OpenSSL
+# headers if missing, builds the release binary and starts `veche serve` (which starts its
+# own PostgreSQL cluster and nats-server under its data directory). Extra arguments go to
+# `veche serve`.
 set -euo pipefail
 
 # Work from the repository root whatever the caller's directory.
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-bash tests/install-deps.sh postgresql nats-server
+# libssl-dev: the Web Push encryption (web-push → ece → openssl-sys) builds against it.
+bash tests/install-deps.sh postgresql nats-server libssl-dev
 
 cargo build --release -p veche-api --bin veche
 

@@ -26,6 +26,13 @@ pub struct Claims {
     /// Set in a room pass: the token opens this room and nothing else.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub room: Option<uuid::Uuid>,
+    /// Set in a guest link's token (`respond` or `join`, see `infrastructure::links`): it
+    /// serves that link's purpose for its meeting only, never as a bearer token of the API.
+    #[serde(default, skip_serializing)]
+    pub scope: Option<String>,
+    /// The meeting of a guest link's token.
+    #[serde(default, skip_serializing)]
+    pub meeting_id: Option<uuid::Uuid>,
 }
 
 pub const AUDITOR_ROLE: &str = "auditor";
@@ -87,6 +94,9 @@ impl FromRequestParts<AppState> for AuthUser {
         let claims = state.jwt.verify_caller(token.trim())?;
         if claims.room.is_some() {
             return Err(ApiError::Unauthorized("a room pass opens its room only, not the API".into()));
+        }
+        if claims.scope.is_some() {
+            return Err(ApiError::Unauthorized("a guest link's token serves its link only, not the API".into()));
         }
         let actor = claims.actor()?;
         Ok(Self { actor, roles: claims.roles })

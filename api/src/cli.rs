@@ -117,6 +117,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 iat: Some(now),
                 roles,
                 room: None,
+                scope: None,
+                meeting_id: None,
             };
             println!("{}", keys.mint(&claims)?);
             Ok(())

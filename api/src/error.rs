@@ -50,6 +50,13 @@ pub enum ApiError {
     IdempotencyKeyReused,
     #[error("the read models have not reached position {0} yet; retry shortly")]
     NotCaughtUp(i64),
+    /// A field is invalid for a reason outside the domain's value types.
+    #[error("{field}: {detail}")]
+    InvalidField { field: String, detail: String },
+    #[error("{0}")]
+    TooManySubscriptions(String),
+    #[error("no such push subscription")]
+    NoSuchSubscription,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -119,6 +126,11 @@ impl ApiError {
                 (S::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "The Idempotency-Key was used for another request")
             }
             Self::NotCaughtUp(_) => (S::SERVICE_UNAVAILABLE, "not-caught-up", "The read models are behind"),
+            Self::InvalidField { .. } => (S::UNPROCESSABLE_ENTITY, "validation", "A field is invalid"),
+            Self::TooManySubscriptions(_) => {
+                (S::CONFLICT, "too-many-subscriptions", "Too many browsers are subscribed")
+            }
+            Self::NoSuchSubscription => (S::NOT_FOUND, "subscription-not-found", "No such push subscription"),
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
         }
     }
@@ -135,7 +147,7 @@ impl ApiError {
             status: status.as_u16(),
             detail: self.to_string(),
             field: match self {
-                Self::Invalid { field, .. } => Some(field.clone()),
+                Self::Invalid { field, .. } | Self::InvalidField { field, .. } => Some(field.clone()),
                 _ => None,
             },
             current_version: match self {

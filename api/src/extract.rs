@@ -128,3 +128,54 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
         ))
     }
 }
+
+/// The language the client prefers among those veche writes emails in, from
+/// `Accept-Language` (highest `q` first; ties keep the header's order). `None` when the
+/// header is absent or names none of them.
+#[derive(Debug, Clone)]
+pub struct PreferredLanguage(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PreferredLanguage {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+        Ok(Self(header.and_then(preferred_language)))
+    }
+}
+
+fn preferred_language(header: &str) -> Option<String> {
+    let supported = application::notifications::SUPPORTED_LANGUAGES;
+    header
+        .split(',')
+        .take(32)
+        .filter_map(|item| {
+            let mut parts = item.split(';');
+            let tag = parts.next()?.trim().to_ascii_lowercase();
+            let primary = tag.split('-').next()?.to_string();
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                .unwrap_or(1.0);
+            let language = supported.iter().find(|s| **s == primary)?;
+            (q > 0.0).then_some((q, *language))
+        })
+        .fold(None, |best: Option<(f32, &str)>, (q, language)| match best {
+            Some((best_q, _)) if best_q >= q => best,
+            _ => Some((q, language)),
+        })
+        .map(|(_, language)| language.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::preferred_language;
+
+    #[test]
+    fn the_preferred_language_is_the_supported_one_with_the_highest_q() {
+        assert_eq!(preferred_language("ru-RU,ru;q=0.9,en;q=0.8").as_deref(), Some("ru"));
+        assert_eq!(preferred_language("de-DE, en;q=0.5, ru;q=0.7").as_deref(), Some("ru"));
+        assert_eq!(preferred_language("en-GB").as_deref(), Some("en"));
+        assert_eq!(preferred_language("de, fr;q=0.5"), None);
+        assert_eq!(preferred_language("ru;q=0"), None);
+    }
+}

@@ -15,6 +15,7 @@
 //!   whose rejections are problem+json too.
 //! - [`http`]: one module per feature, each with its handlers and DTOs, merged with the
 //!   OpenAPI document in [`http::router`].
+//! - [`notifications`]: the mailer, guest links, reactors and reminder scheduler of a node.
 //! - [`signaling`]: the WebSocket signaling hub (veche's protocol and PeerJS), room
 //!   access, ICE servers, presence and node leases.
 //! - [`telemetry`]: tracing and Prometheus set-up.
@@ -25,6 +26,7 @@ pub mod cli;
 pub mod error;
 pub mod extract;
 pub mod http;
+pub mod notifications;
 pub mod server;
 pub mod settings;
 pub mod signaling;

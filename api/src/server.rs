@@ -97,9 +97,8 @@ pub async fn open_nats(settings: &Settings) -> anyhow::Result<Option<NatsConnect
 }
 
 /// The reactors every node runs, each as a durable JetStream consumer shared by the nodes.
-fn reactors(_state: &AppState) -> Vec<Arc<dyn Reactor>> {
-    // The notification reactors (email, push, room status) register here.
-    Vec::new()
+fn reactors(state: &AppState) -> Vec<Arc<dyn Reactor>> {
+    state.notifications.reactors(&state.pool)
 }
 
 fn jwt_secret(settings: &Settings) -> anyhow::Result<String> {
@@ -167,7 +166,9 @@ impl RunningServer {
 pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let database = open_database(&settings).await?;
     let nats = open_nats(&settings).await?;
-    let jwt = jwt_keys(&settings)?;
+    let secret = jwt_secret(&settings)?;
+    let jwt = JwtKeys::from_secret(&secret);
+    let notifications = crate::notifications::Notifications::from_settings(&settings, &secret, &database.pool)?;
     let shutdown = CancellationToken::new();
     let pool = database.pool.clone();
     let progress = ProjectionProgress::follow(pool.clone(), shutdown.clone()).await?;
@@ -215,6 +216,11 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     if let Some(nats) = &nats {
         crate::signaling::remote::NatsRelay::attach(&hub, nats.client().clone(), shutdown.clone());
     }
+    {
+        // Every node runs a reminder scheduler; SKIP LOCKED takes keep them apart.
+        let scheduler = notifications.reminder_scheduler(&pool);
+        tasks.push(tokio::spawn(scheduler.run(shutdown.clone())));
+    }
     let state = AppState {
         pool: pool.clone(),
         meetings: Arc::new(meetings),
@@ -229,6 +235,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         metrics: crate::telemetry::metrics_handle(),
         settings: Arc::new(settings.clone()),
         nats: nats.clone(),
+        notifications,
     };
     tasks.push(tokio::spawn(crate::signaling::run_presence_keeper(state.clone(), lease.clone(), shutdown.clone())));
     if let Some(nats) = &nats {

@@ -57,6 +57,30 @@ pub struct Settings {
     #[arg(long, env = "VECHE_MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
     pub max_concurrent_requests: usize,
 
+    /// SMTP server for notification emails, in lettre's URL form: `smtp://host:25`,
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS), `smtps://user:password@host`
+    /// (TLS). Unset: emails go to a local outbox (`<data dir>/outbox`, served at /dev/outbox).
+    #[arg(long, env = "VECHE_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of notification emails (`Name <address>` or `address`).
+    #[arg(long, env = "VECHE_MAIL_FROM", default_value = "veche <veche@localhost>")]
+    pub mail_from: String,
+
+    /// The language of emails when the scheduling request named none veche speaks (en, ru).
+    #[arg(long, env = "VECHE_MAIL_LANGUAGE", default_value = "en")]
+    pub mail_language: String,
+
+    /// VAPID private key for Web Push: the P-256 private scalar, base64url (as the usual
+    /// `generate-vapid-keys` tools print it). Unset: generated once and kept in the data
+    /// directory (`vapid-private-key`).
+    #[arg(long, env = "VECHE_VAPID_PRIVATE_KEY", hide_env_values = true)]
+    pub vapid_private_key: Option<String>,
+
+    /// The contact in VAPID tokens (`mailto:` or `https:`), which push services may use.
+    #[arg(long, env = "VECHE_VAPID_SUBJECT", default_value = "mailto:veche@localhost")]
+    pub vapid_subject: String,
+
     #[command(flatten)]
     pub rooms: RoomSettings,
 }
@@ -174,6 +198,11 @@ impl Settings {
         self.data_dir.clone().unwrap_or_else(default_data_dir)
     }
 
+    /// Where emails go when no SMTP server is configured.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir().join("outbox")
+    }
+
     pub fn public_url(&self) -> String {
         self.public_url
             .clone()
@@ -198,18 +227,36 @@ fn is_root() -> bool {
 
 /// Reads a secret kept in the data directory, creating it (mode 0600) on first use.
 pub fn persistent_secret(data_dir: &std::path::Path, file: &str) -> std::io::Result<String> {
+    persistent_file(data_dir, file, || {
+        use rand::distributions::{Alphanumeric, DistString};
+        Alphanumeric.sample_string(&mut rand::thread_rng(), 48)
+    })
+}
+
+/// Reads a value kept in the data directory, creating it with `generate` (mode 0600) on
+/// first use. `create_new` makes concurrent first starts agree: the loser reads the
+/// winner's file.
+pub fn persistent_file(
+    data_dir: &std::path::Path,
+    file: &str,
+    generate: impl FnOnce() -> String,
+) -> std::io::Result<String> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let path = data_dir.join(file);
-    if let Ok(secret) = std::fs::read_to_string(&path) {
-        return Ok(secret.trim().to_string());
+    if let Ok(value) = std::fs::read_to_string(&path) {
+        return Ok(value.trim().to_string());
     }
     std::fs::create_dir_all(data_dir)?;
-    let secret: String = {
-        use rand::distributions::{Alphanumeric, DistString};
-        Alphanumeric.sample_string(&mut rand::thread_rng(), 48)
-    };
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path)?;
-    f.write_all(secret.as_bytes())?;
-    Ok(secret)
+    let value = generate();
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
+        Ok(mut f) => {
+            f.write_all(value.as_bytes())?;
+            Ok(value)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Ok(std::fs::read_to_string(&path)?.trim().to_string())
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -32,4 +32,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The NATS connection, unless NATS is disabled on this node.
     pub nats: Option<infrastructure::nats::Nats>,
+    /// Mailer, guest links, outbox.
+    pub notifications: crate::notifications::Notifications,
 }

@@ -7,12 +7,15 @@
 //! - [`executor`]: load an aggregate, check the caller's expected version, decide, commit,
 //!   and report the new version and global log position (read-your-writes).
 //! - [`meetings`]: the meeting use cases on top of the executor, with idempotent scheduling.
+//! - [`notifications`]: who is told what when a meeting changes (the reactors' policy),
+//!   and the mailer and push ports.
 //! - [`rooms`]: presence in video rooms (join, resume, leave, expire, close).
 //! - [`ports`]: the traits infrastructure implements (the log position lookup).
 #![forbid(unsafe_code)]
 
 pub mod executor;
 pub mod meetings;
+pub mod notifications;
 pub mod ports;
 pub mod rooms;
 

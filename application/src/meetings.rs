@@ -25,6 +25,9 @@ pub mod metadata {
     pub const COMMAND: &str = "command";
     pub const REQUEST_ID: &str = "request_id";
     pub const REQUEST_FINGERPRINT: &str = "request_fingerprint";
+    /// The language (`en`, `ru`) the actor's client asked for (`Accept-Language`); the
+    /// emails about a meeting are written in the language its scheduling request had.
+    pub const LOCALE: &str = "locale";
 }
 
 /// The namespace of meeting ids derived from idempotency keys.
@@ -37,6 +40,8 @@ pub struct CommandMeta {
     pub expected_version: Option<u64>,
     /// The request id, stored so that an auditor can match an event to a log line.
     pub request_id: Option<String>,
+    /// The caller's preferred language, if it named one veche speaks.
+    pub locale: Option<String>,
 }
 
 /// A creating request's idempotency: the caller's key and a fingerprint of the request.
@@ -86,6 +91,9 @@ pub(crate) fn actor_metadata(actor: &Actor, command: &str, meta: &CommandMeta) -
     ]);
     if let Some(request_id) = &meta.request_id {
         map.insert(metadata::REQUEST_ID.to_string(), request_id.clone());
+    }
+    if let Some(locale) = &meta.locale {
+        map.insert(metadata::LOCALE.to_string(), locale.clone());
     }
     map
 }

@@ -20,6 +20,11 @@
 //! - [`nats_consumer`]: runs a reactor as a JetStream durable pull consumer, with
 //!   redelivery and dead letters.
 //!
+//! - [`reactor`]: the contract between the JetStream consumers and the reactors.
+//! - [`notify`]: the notification reactors and the reminder scheduler, their effect
+//!   ledger, iCalendar, email and Web Push.
+//! - [`links`]: signed per-attendee links (guest tokens) to answer and to join.
+//!
 //! [`EventLog`]: application::ports::EventLog
 #![forbid(unsafe_code)]
 
@@ -28,10 +33,12 @@ pub mod database;
 pub mod embedded_nats;
 pub mod embedded_postgres;
 pub mod event_store;
+pub mod links;
 pub mod nats;
 pub mod nats_consumer;
-pub mod publisher;
+pub mod notify;
 pub mod presence;
+pub mod publisher;
 pub mod reactor;
 pub mod signal_bus;
 pub mod turn;

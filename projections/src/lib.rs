@@ -12,7 +12,8 @@
 //!   at a time across nodes, woken by `NOTIFY` with polling as the fallback; and rebuild.
 //! - [`follow`]: what every follower of the log shares: one leader across nodes (an
 //!   advisory lock), and waiting for appends (in memory, `NOTIFY`, polling).
-//! - [`meeting_details`], [`calendar`], [`rooms`]: the read models and how events change them.
+//! - [`meeting_details`], [`calendar`], [`rooms`], [`reminders`]: the read models and how
+//!   events change them (`reminders`: the notifications due, for the reminder scheduler).
 //! - [`progress`]: how far the projections have got, for read-your-writes waits.
 //! - [`queries`]: what the API reads.
 //! - [`wake`]: how appends wake the readers of the log, on this node and the others.
@@ -25,6 +26,7 @@ pub mod meeting_details;
 pub mod progress;
 pub mod projector;
 pub mod queries;
+pub mod reminders;
 pub mod rooms;
 pub mod wake;
 

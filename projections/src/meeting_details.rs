@@ -47,12 +47,7 @@ pub(crate) async fn apply_batch(
             .await?;
     let mut rows: HashMap<Uuid, Row> = HashMap::with_capacity(ids.len());
     for (id, state, position) in stored {
-        let meeting = serde_json::from_value::<Meeting>(state).map_err(|source| ProjectionError::Decode {
-            position,
-            event_type: "meeting_view.state".into(),
-            event_version: String::new(),
-            source,
-        })?;
+        let meeting = decode_state(state, position)?;
         rows.insert(id, Row { meeting, position, recorded_at: Utc::now(), changed: false });
     }
     for (id, recorded, event) in events {
@@ -72,6 +67,16 @@ pub(crate) async fn apply_batch(
         row.changed = true;
     }
     upsert(conn, rows.into_iter().filter(|(_, row)| row.changed)).await
+}
+
+/// A meeting as `meeting_view.state` stores it.
+pub(crate) fn decode_state(state: serde_json::Value, position: i64) -> Result<Meeting, ProjectionError> {
+    serde_json::from_value::<Meeting>(state).map_err(|source| ProjectionError::Decode {
+        position,
+        event_type: "meeting_view.state".into(),
+        event_version: String::new(),
+        source,
+    })
 }
 
 async fn upsert(conn: &mut PgConnection, rows: impl Iterator<Item = (Uuid, Row)>) -> Result<(), ProjectionError> {

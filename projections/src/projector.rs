@@ -17,7 +17,7 @@ use crate::global_log::{self, RecordedEvent};
 use crate::wake::LogWake;
 use domain::meeting::Meeting;
 use domain::room::Room;
-use crate::{calendar, meeting_details, rooms, ProjectionError};
+use crate::{calendar, meeting_details, reminders, rooms, ProjectionError};
 use cqrs_es::persist::EventUpcaster;
 use sqlx::{PgConnection, PgPool};
 use std::time::Duration;
@@ -29,16 +29,21 @@ pub enum Projection {
     MeetingDetails,
     Calendar,
     Rooms,
+    Reminders,
 }
 
 impl Projection {
-    pub const ALL: [Projection; 3] = [Projection::MeetingDetails, Projection::Calendar, Projection::Rooms];
+    /// Every projection, in the order a batch is applied: `reminders` reads the meeting
+    /// states `meeting_details` has just written.
+    pub const ALL: [Projection; 4] =
+        [Projection::MeetingDetails, Projection::Calendar, Projection::Rooms, Projection::Reminders];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::MeetingDetails => meeting_details::NAME,
             Self::Calendar => calendar::NAME,
             Self::Rooms => rooms::NAME,
+            Self::Reminders => reminders::NAME,
         }
     }
 
@@ -47,6 +52,7 @@ impl Projection {
             Self::MeetingDetails => meeting_details::TABLES,
             Self::Calendar => calendar::TABLES,
             Self::Rooms => rooms::TABLES,
+            Self::Reminders => reminders::TABLES,
         }
     }
 
@@ -68,6 +74,7 @@ impl Projection {
             Self::MeetingDetails => meeting_details::apply_batch(conn, decode::<Meeting>(batch, upcasters)?).await,
             Self::Calendar => calendar::apply_batch(conn, decode::<Meeting>(batch, upcasters)?).await,
             Self::Rooms => rooms::apply_batch(conn, decode::<Room>(batch, upcasters)?).await,
+            Self::Reminders => reminders::apply_batch(conn, decode::<Meeting>(batch, upcasters)?).await,
         }
     }
 }
@@ -160,11 +167,14 @@ impl Projector {
         let mut tx = self.pool.begin().await?;
         // Read before writing anything: until it writes, this transaction has no id of its
         // own, so it does not hold back the snapshot horizon the log reader relies on.
-        let checkpoints: Vec<(String, i64)> =
+        let mut checkpoints: Vec<(String, i64)> =
             sqlx::query_as("select name, position from projection_checkpoint where name = any($1)")
                 .bind(&names)
                 .fetch_all(&mut *tx)
                 .await?;
+        // Apply in the order of `ALL` (rows come back in no particular order): `reminders`
+        // reads what `meeting_details` writes in the same batch.
+        checkpoints.sort_by_key(|(name, _)| names.iter().position(|n| n == name));
         let Some(lowest) = checkpoints.iter().map(|(_, position)| *position).min() else {
             tx.rollback().await?;
             return Ok(Step::Idle);

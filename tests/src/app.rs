@@ -33,6 +33,11 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.read_wait_ms = 2000;
     settings.max_body_bytes = 64 * 1024;
     settings.max_concurrent_requests = 512;
+    settings.smtp_url = None;
+    settings.mail_from = "veche <veche@example.org>".into();
+    settings.mail_language = "en".into();
+    settings.vapid_private_key = None;
+    settings.vapid_subject = "mailto:ops@example.org".into();
     settings
 }
 
@@ -40,7 +45,7 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-/// A veche on a fresh database, with some settings changed.
+/// veche with settings the test adjusts (an SMTP server, a data directory, ...).
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         api::telemetry::init_tracing();
@@ -80,6 +85,8 @@ pub fn user(name: &str) -> User {
         iat: None,
         roles: vec![],
         room: None,
+        scope: None,
+        meeting_id: None,
     };
     User { sub: claims.sub.clone(), email, token: token(&claims) }
 }
@@ -114,6 +121,10 @@ impl TestApp {
         let status = response.status().as_u16();
         let body = response.json().await.unwrap_or(Value::Null);
         (status, body)
+    }
+
+    pub fn state(&self) -> &api::state::AppState {
+        &self.server.state
     }
 
     pub async fn stop(self) {

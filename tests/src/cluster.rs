@@ -43,31 +43,13 @@ fn shared() -> &'static SharedCluster {
 /// Test binaries exit without running destructors of statics, so a small watchdog stops
 /// the cluster by its data directory and deletes it once this process is gone.
 fn watch_for_exit(dir: &std::path::Path) {
-    let script = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; \
-         pg_ctl=$(ls -d /usr/lib/postgresql/*/bin/pg_ctl | sort -V | tail -n1); \
+    crate::process::run_after_exit(&format!(
+        "pg_ctl=$(ls -d /usr/lib/postgresql/*/bin/pg_ctl | sort -V | tail -n1); \
          if [ \"$(id -u)\" = 0 ]; then runuser -u postgres -- \"$pg_ctl\" stop -D '{cluster}' -m immediate; \
          else \"$pg_ctl\" stop -D '{cluster}' -m immediate; fi >/dev/null 2>&1; rm -rf '{dir}'",
-        pid = std::process::id(),
         cluster = dir.join("postgres").display(),
         dir = dir.display(),
-    );
-    spawn_watchdog(&script);
-}
-
-/// Runs a shell script in the background that outlives this process: it waits for this
-/// process to exit, then cleans up after it.
-// The watchdog must outlive this process, so it is deliberately never waited for.
-#[allow(clippy::zombie_processes)]
-pub(crate) fn spawn_watchdog(script: &str) {
-    std::process::Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("the watchdog starts");
+    ));
 }
 
 /// A database of its own for one test, with every migration applied.

@@ -37,11 +37,7 @@ impl Coturn {
             .stderr(Stdio::null())
             .spawn()
             .expect("turnserver starts (Debian's coturn; tests/install-deps.sh installs it)");
-        crate::cluster::spawn_watchdog(&format!(
-            "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; kill -9 {turn} 2>/dev/null",
-            me = std::process::id(),
-            turn = child.id()
-        ));
+        crate::process::run_after_exit(&format!("kill -9 {} 2>/dev/null", child.id()));
         let server = Self { port, secret: secret.to_string(), child, _dir: dir };
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {

@@ -14,7 +14,11 @@
 //! - [`node`]: a veche node as a real process, for the multi-node tests.
 //! - [`signal`]: a WebSocket client for the signaling hub (veche's protocol and PeerJS).
 //! - [`browser`]: runs the Node.js scripts of `tests/web`, which drive headless Chromium.
+//! - [`smtp`]: a real SMTP server (aiosmtpd) that keeps what it receives.
+//! - [`push_service`]: a local Web Push service that verifies VAPID and decrypts.
+//! - [`process`]: the watchdog that stops the tests' child processes.
 //! - `tests/api`: the HTTP API, as a client sees it.
+//! - `tests/notify`: invitations, answers through signed links, reminders, Web Push.
 //! - `tests/store`: the event store, the global log and the projector.
 //! - `tests/nats`: the publisher to JetStream, the reactor consumers, the AsyncAPI document.
 //! - `tests/browser`: two real browsers in a meeting's room (veche's page, and PeerJS).
@@ -27,4 +31,7 @@ pub mod cluster;
 pub mod coturn;
 pub mod nats;
 pub mod node;
+pub mod process;
+pub mod push_service;
 pub mod signal;
+pub mod smtp;

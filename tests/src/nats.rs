@@ -82,11 +82,8 @@ impl Drop for TestNats {
 /// Kills the server (whatever its PID after restarts: read from its PID file) and deletes
 /// the directory once this process is gone; a test that panics or is killed leaves nothing.
 fn watch_for_exit(dir: &Path) {
-    let script = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; \
-         kill -9 \"$(cat '{dir}/nats-server.pid' 2>/dev/null)\" 2>/dev/null; rm -rf '{dir}'",
-        pid = std::process::id(),
+    crate::process::run_after_exit(&format!(
+        "kill -9 \"$(cat '{dir}/nats-server.pid' 2>/dev/null)\" 2>/dev/null; rm -rf '{dir}'",
         dir = dir.display(),
-    );
-    crate::cluster::spawn_watchdog(&script);
+    ));
 }

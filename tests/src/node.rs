@@ -41,11 +41,7 @@ impl VecheNode {
             command.env(key, value);
         }
         let child = command.spawn().expect("veche starts");
-        crate::cluster::spawn_watchdog(&format!(
-            "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; kill -9 {node} 2>/dev/null",
-            me = std::process::id(),
-            node = child.id()
-        ));
+        crate::process::run_after_exit(&format!("kill -9 {} 2>/dev/null", child.id()));
         let node = Self { base: format!("http://127.0.0.1:{port}"), node_id: node_id.into(), child, _dir: dir };
         let client = reqwest::Client::new();
         for _ in 0..300 {

@@ -8,7 +8,7 @@ use super::dto::MeetingView;
 use super::{wait_for_projections, ReadAfter};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Problem, Result};
-use crate::extract::{IdempotencyKey, IfMatch, Json, Path, Query, RequestId};
+use crate::extract::{IdempotencyKey, IfMatch, Json, Path, PreferredLanguage, Query, RequestId};
 use crate::state::AppState;
 use application::executor::CommandOutcome;
 use application::meetings::{meeting_id_for_key, new_meeting_id, CommandMeta, Idempotency};
@@ -207,7 +207,7 @@ impl FromRequestParts<AppState> for MeetingChange {
         let Path(MeetingPath { id }) = Path::from_request_parts(parts, state).await?;
         let IfMatch(expected_version) = IfMatch::from_request_parts(parts, state).await?;
         let Ok(RequestId(request_id)) = RequestId::from_request_parts(parts, state).await;
-        Ok(Self { state: state.clone(), user, id: MeetingId(id), meta: CommandMeta { expected_version, request_id } })
+        Ok(Self { state: state.clone(), user, id: MeetingId(id), meta: CommandMeta { expected_version, request_id, locale: None } })
     }
 }
 
@@ -232,7 +232,10 @@ impl MeetingChange {
 /// result (with `Idempotent-Replayed: true`) and creates nothing.
 #[utoipa::path(post, path = "/api/meetings", tag = "meetings",
     request_body = ScheduleMeetingRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+        ("Accept-Language" = Option<String>, Header, description = "The language of the invitations (en, ru)"),
+    ),
     responses(
         (status = 201, description = "Scheduled", body = CommandResult),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -245,6 +248,7 @@ pub async fn schedule_meeting(
     user: AuthUser,
     IdempotencyKey(key): IdempotencyKey,
     request_id: RequestId,
+    PreferredLanguage(locale): PreferredLanguage,
     Json(body): Json<serde_json::Value>,
 ) -> Result<Response> {
     // serde_json's maps are sorted, so the re-serialised body is a canonical form: the
@@ -277,7 +281,7 @@ pub async fn schedule_meeting(
     let idempotency = key.map(|key| Idempotency { key, fingerprint });
     let scheduled = state
         .meetings
-        .schedule(command, idempotency, CommandMeta { expected_version: None, request_id: request_id.0 })
+        .schedule(command, idempotency, CommandMeta { expected_version: None, request_id: request_id.0, locale })
         .await?;
     let replayed = scheduled.replayed;
     let mut response = command_response(&state, &user, StatusCode::CREATED, scheduled.outcome)?;

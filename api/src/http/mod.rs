@@ -4,7 +4,10 @@ pub mod asyncapi;
 pub mod calendar;
 pub mod dto;
 pub mod history;
+pub mod links;
 pub mod meetings;
+pub mod outbox;
+pub mod push;
 pub mod ops;
 
 use crate::error::{ApiError, Problem};
@@ -32,6 +35,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "history", description = "The event history of a meeting, for auditors"),
         (name = "operations", description = "Health, readiness, metrics"),
         (name = "events", description = "What veche publishes to NATS (AsyncAPI)"),
+        (name = "push", description = "Web Push subscriptions for reminders"),
     )
 )]
 struct ApiDoc;
@@ -85,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::signaling::access::router())
         .merge(crate::signaling::room::router())
         .merge(asyncapi::router())
+        .merge(push::router())
         .split_for_parts();
     let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serialises");
     let rooms = &settings.rooms;
@@ -98,7 +103,8 @@ pub fn router(state: AppState) -> Router {
             api = api.merge(crate::signaling::peerjs::info_route(&path));
         }
     }
-    api
+    api.merge(links::router())
+    .merge(outbox::router())
     .route(
         "/api/openapi.json",
         axum::routing::get(move || async move {

@@ -4,7 +4,8 @@
 //! holds a *room pass*: a short-lived JWT with a `room` claim, minted for someone who may
 //! enter (`POST /api/rooms/{id}/pass`), e.g. for a PeerJS client, whose only credential
 //! slot is its `key`. A pass opens its room and nothing else. Anyone else gets 404, so a
-//! stranger cannot tell a room exists.
+//! stranger cannot tell a room exists. A guest link's `join` token (emailed to an attendee
+//! without an account) enters its meeting's room as that attendee.
 
 use crate::auth::{bearer_token, AuthUser, Claims};
 use crate::error::ApiError;
@@ -37,6 +38,12 @@ pub async fn authorize(state: &AppState, room_id: RoomId, token: &str) -> Result
     if claims.room.is_some_and(|room| room != room_id.as_uuid()) {
         return Err(ApiError::RoomNotFound);
     }
+    // A guest link's token enters with scope `join` only, and only its own meeting's room.
+    let guest = match claims.scope.as_deref() {
+        None => false,
+        Some("join") => true,
+        Some(_) => return Err(ApiError::Unauthorized("this link's token does not open rooms".into())),
+    };
     let meeting = match meeting_of_room(state, room_id).await? {
         Some(meeting) => meeting,
         // A link followed right after scheduling may beat the projector: wait (bounded)
@@ -48,8 +55,12 @@ pub async fn authorize(state: &AppState, room_id: RoomId, token: &str) -> Result
         }
     };
     let meeting_state = meeting.state().ok_or(ApiError::RoomNotFound)?;
+    if guest && claims.meeting_id != Some(meeting_state.id.as_uuid()) {
+        return Err(ApiError::RoomNotFound);
+    }
     // A pass was minted for someone who could enter; it stays good until it expires, even if
-    // they are uninvited meanwhile (it is short-lived for that reason).
+    // they are uninvited meanwhile (it is short-lived for that reason). A guest must still be
+    // invited: a removed attendee's link stops opening the room.
     if claims.room.is_none() && !meeting_state.is_visible_to(&actor) {
         return Err(ApiError::RoomNotFound);
     }
@@ -119,6 +130,8 @@ async fn mint_pass(State(state): State<AppState>, user: AuthUser, RoomCaller(acc
         iat: Some(now.timestamp()),
         roles: vec![],
         room: Some(access.room_id.as_uuid()),
+        scope: None,
+        meeting_id: None,
     };
     let pass = state.jwt.mint(&claims).map_err(|e| ApiError::Internal(e.into()))?;
     Ok(Json(RoomPass { pass, expires_at }))

@@ -24,6 +24,8 @@ async fn an_expired_or_forged_token_is_refused() {
         iat: None,
         roles: vec![],
         room: None,
+        scope: None,
+        meeting_id: None,
     });
     let forged = api::auth::JwtKeys::from_secret("another-secret-entirely!").mint(&Claims {
         sub: "ann".into(),
@@ -33,6 +35,8 @@ async fn an_expired_or_forged_token_is_refused() {
         iat: None,
         roles: vec![],
         room: None,
+        scope: None,
+        meeting_id: None,
     }).unwrap();
     for bad in [expired, forged, "not-a-jwt".to_string()] {
         let response = app.client.post(format!("{}/api/meetings", app.base)).bearer_auth(bad).json(&json!({})).send().await.unwrap();
@@ -108,6 +112,8 @@ async fn an_auditor_reads_the_history_of_any_meeting_but_cannot_change_it() {
         iat: None,
         roles: vec!["auditor".into()],
         room: None,
+        scope: None,
+        meeting_id: None,
     });
     let history = app.client.get(format!("{}/api/meetings/{id}/history", app.base)).bearer_auth(&auditor).send().await.unwrap();
     assert_eq!(history.status(), 200);

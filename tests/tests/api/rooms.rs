@@ -466,3 +466,27 @@ async fn the_meeting_link_serves_the_room_page_and_a_path_that_is_no_room_gets_a
     assert_eq!(problem["status"], 404, "a problem document: {problem}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_guest_links_join_token_opens_its_meetings_room_and_nothing_else() {
+    let app = spawn_app().await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let (meeting_id, room) = meeting(&app, &ann, &[&bob]).await;
+    let (_, other_room) = meeting(&app, &ann, &[&bob]).await;
+    let links = infrastructure::links::GuestLinks::new(veche_tests::app::TEST_JWT_SECRET, "https://meet.example.org");
+    let ends = chrono::Utc::now() + chrono::Duration::days(30);
+    let mint = |scope| {
+        links
+            .mint(domain::MeetingId(meeting_id.parse().unwrap()), &domain::values::EmailAddress::parse("bob@example.org").unwrap(), "bob", scope, ends)
+    };
+    let join = mint(infrastructure::links::GuestScope::Join);
+
+    let mut guest = SignalClient::join(&app.base, &room, &join, None).await.expect("the guest enters");
+    assert_eq!(guest.next_of_type("welcome").await["type"], "welcome");
+    assert_eq!(SignalClient::join(&app.base, &other_room, &join, None).await.err().unwrap().status, 404);
+    let calendar = app.client.get(format!("{}/api/calendar?from=2026-12-01T00:00:00Z&to=2026-12-02T00:00:00Z", app.base));
+    assert_eq!(calendar.bearer_auth(&join).send().await.unwrap().status(), 401, "a link's token is no API token");
+    let respond = mint(infrastructure::links::GuestScope::Respond);
+    assert_eq!(SignalClient::join(&app.base, &room, &respond, None).await.err().unwrap().status, 401);
+    app.stop().await;
+}

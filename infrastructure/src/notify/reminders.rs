@@ -1,0 +1,360 @@
+//! The reminder scheduler. Every node runs one over the `reminder_due` read model:
+//!
+//! 1. **Take** a batch of due rows in one short statement: the earliest unsent rows whose
+//!    meeting has not started, not claimed by anyone, `FOR UPDATE SKIP LOCKED`, stamped
+//!    with a claim (`claimed_until = now() + lease`). Two schedulers never take the same
+//!    row: the row lock keeps them apart during the statement, the claim afterwards.
+//! 2. **Send** outside any transaction, concurrently: an email to the person and a push to
+//!    each of their subscribed browsers, each effect through the effect ledger
+//!    (`reminder/<meeting>/<email>/<minutes>/<due epoch>/<channel>`), so a row retaken after
+//!    a crash, or rebuilt by a projection rebuild, does not send what was sent.
+//! 3. **Mark** the rows whose effects are all settled as sent (only if `due_at` did not move
+//!    meanwhile); a row with a passing failure is claimed for a short back-off and retried.
+//!
+//! A node that dies in step 2 leaves claims that expire after the lease; another node then
+//! retakes the rows, and the ledger lets through only what had not been sent.
+
+use super::compose::{compose_reminder, reminder_push_text, MailContext};
+use super::ledger::EffectLedger;
+use super::push::PushSubscriptions;
+use super::MailSettings;
+use application::notifications::{DeliveryError, Mailer, OutgoingMail, PushSender, PushTarget, Recipient};
+use chrono::{DateTime, Utc};
+use domain::meeting::{Meeting, MeetingState};
+use domain::values::EmailAddress;
+use futures::StreamExt;
+use sqlx::PgPool;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+/// One reminder row taken by this scheduler.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TakenReminder {
+    pub meeting_id: Uuid,
+    pub user_email: String,
+    pub minutes_before: i32,
+    pub due_at: DateTime<Utc>,
+    pub starts_at: DateTime<Utc>,
+}
+
+impl TakenReminder {
+    fn key(&self, channel: &str) -> String {
+        format!(
+            "reminder/{}/{}/{}/{}/{channel}",
+            self.meeting_id,
+            self.user_email,
+            self.minutes_before,
+            self.due_at.timestamp()
+        )
+    }
+}
+
+/// The tuning of a scheduler.
+#[derive(Debug, Clone)]
+pub struct SchedulerOptions {
+    /// Rows taken per statement.
+    pub batch_size: i64,
+    /// Deliveries in flight at once.
+    pub concurrency: usize,
+    /// How long a take protects its rows (longer than a batch takes to send).
+    pub lease: Duration,
+    /// How long a row with a passing failure waits before it is tried again.
+    pub retry_after: Duration,
+    /// How often an idle scheduler looks for due rows.
+    pub idle_poll: Duration,
+}
+
+impl Default for SchedulerOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            concurrency: 32,
+            lease: Duration::from_secs(120),
+            retry_after: Duration::from_secs(30),
+            // Lateness is at most this plus the send time when idle.
+            idle_poll: Duration::from_millis(200),
+        }
+    }
+}
+
+pub struct ReminderScheduler {
+    pool: PgPool,
+    ledger: EffectLedger,
+    mailer: Arc<dyn Mailer>,
+    push: Option<(Arc<dyn PushSender>, PushSubscriptions)>,
+    settings: MailSettings,
+    options: SchedulerOptions,
+}
+
+/// What became of one effect.
+enum Outcome {
+    Done,
+    Failed(String),
+    Retry,
+    Gone(String),
+}
+
+/// One effect to perform.
+enum Effect {
+    Email(OutgoingMail),
+    Push { target: PushTarget, payload: Vec<u8> },
+}
+
+impl ReminderScheduler {
+    pub fn new(pool: PgPool, mailer: Arc<dyn Mailer>, settings: MailSettings) -> Self {
+        Self {
+            ledger: EffectLedger::new(pool.clone()),
+            pool,
+            mailer,
+            push: None,
+            settings,
+            options: SchedulerOptions::default(),
+        }
+    }
+
+    pub fn with_push(mut self, sender: Arc<dyn PushSender>, subscriptions: PushSubscriptions) -> Self {
+        self.push = Some((sender, subscriptions));
+        self
+    }
+
+    pub fn with_options(mut self, options: SchedulerOptions) -> Self {
+        self.ledger = self.ledger.with_lease(options.lease);
+        self.options = options;
+        self
+    }
+
+    /// Takes up to a batch of rows due at `now` (step 1).
+    pub async fn take_due(&self, now: DateTime<Utc>) -> Result<Vec<TakenReminder>, sqlx::Error> {
+        sqlx::query_as(
+            "update reminder_due r set claimed_until = $3 + make_interval(secs => $2) \
+             from (select meeting_id, user_email, minutes_before from reminder_due \
+                   where sent_at is null and due_at <= $3 and starts_at > $3 \
+                     and (claimed_until is null or claimed_until < $3) \
+                   order by due_at limit $1 for update skip locked) due \
+             where (r.meeting_id, r.user_email, r.minutes_before) = (due.meeting_id, due.user_email, due.minutes_before) \
+             returning r.meeting_id, r.user_email, r.minutes_before, r.due_at, r.starts_at",
+        )
+        .bind(self.options.batch_size)
+        .bind(self.options.lease.as_secs_f64())
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Takes one batch and sends it. Returns how many rows were taken.
+    pub async fn run_once(&self) -> anyhow::Result<usize> {
+        self.run_once_at(Utc::now()).await
+    }
+
+    /// [`Self::run_once`] as if the time were `now` (what the tests of DST days use; the
+    /// database's clock is not involved in deciding what is due).
+    pub async fn run_once_at(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
+        let taken = self.take_due(now).await?;
+        if taken.is_empty() {
+            return Ok(0);
+        }
+        let meetings = self.meetings(&taken).await?;
+        let mut effects: Vec<(usize, String, Effect)> = Vec::new();
+        let subscriptions = match &self.push {
+            Some((_, store)) => {
+                let emails: Vec<String> = taken.iter().map(|t| t.user_email.clone()).collect();
+                store.of_emails(&emails).await?
+            }
+            None => vec![],
+        };
+        for (row, reminder) in taken.iter().enumerate() {
+            let Some((meeting, locale)) = meetings.get(&reminder.meeting_id) else { continue };
+            let language = self.settings.language(locale.as_deref());
+            let Ok(email) = EmailAddress::parse(&reminder.user_email) else { continue };
+            let to = Recipient {
+                name: meeting.attendee(&email).and_then(|a| a.name.as_ref().map(|n| n.as_str().to_string())),
+                email,
+            };
+            let context = MailContext {
+                meeting,
+                before: None,
+                language,
+                stamp: reminder.due_at,
+                links: &self.settings.links,
+                from: &self.settings.from,
+            };
+            let key = reminder.key("email");
+            match compose_reminder(&to, reminder.minutes_before as u32, &context, &key) {
+                Ok(mail) => effects.push((row, key, Effect::Email(mail))),
+                Err(error) => tracing::error!(%key, error = %error, "a reminder email cannot be built"),
+            }
+            let (title, body) = reminder_push_text(meeting, reminder.minutes_before as u32, language);
+            let payload = serde_json::json!({
+                "title": title,
+                "body": body,
+                "url": self.settings.links.meeting_link(meeting.room_id),
+                "meeting_id": meeting.id,
+                "tag": format!("reminder-{}", meeting.id),
+            })
+            .to_string()
+            .into_bytes();
+            for (_, target) in subscriptions.iter().filter(|(e, _)| e == &reminder.user_email) {
+                let endpoint_id = Uuid::new_v5(&Uuid::NAMESPACE_URL, target.endpoint.as_bytes());
+                let key = reminder.key(&format!("push/{endpoint_id}"));
+                effects.push((row, key, Effect::Push { target: target.clone(), payload: payload.clone() }));
+            }
+        }
+
+        let keys: Vec<String> = effects.iter().map(|(_, key, _)| key.clone()).collect();
+        let mine: HashSet<String> = self.ledger.claim_many(&keys).await?.into_iter().collect();
+        let busy: HashSet<String> = sqlx::query_scalar(
+            "select key from effect_ledger where key = any($1) and status = 'claimed'",
+        )
+        .bind(keys.iter().filter(|k| !mine.contains(*k)).cloned().collect::<Vec<_>>())
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .collect();
+        let mut unfinished: HashSet<usize> = effects.iter().filter(|(_, key, _)| busy.contains(key)).map(|(row, ..)| *row).collect();
+
+        let taken_rows = &taken;
+        let outcomes: Vec<(usize, String, Outcome)> = futures::stream::iter(effects.into_iter().filter(|(_, key, _)| mine.contains(key)))
+            .map(|(row, key, effect)| async move {
+                let outcome = self.perform(&effect).await;
+                if let Effect::Email(_) = effect {
+                    let lateness = (now - taken_rows[row].due_at).num_milliseconds().max(0) as f64 / 1000.0;
+                    metrics::histogram!("veche_reminder_lateness_seconds").record(lateness);
+                }
+                (row, key, outcome)
+            })
+            .buffer_unordered(self.options.concurrency)
+            .collect()
+            .await;
+
+        let mut done = Vec::new();
+        for (row, key, outcome) in outcomes {
+            match outcome {
+                Outcome::Done => done.push(key),
+                Outcome::Failed(error) => self.ledger.failed(&key, &error).await?,
+                Outcome::Gone(endpoint) => {
+                    if let Some((_, store)) = &self.push {
+                        store.forget(&endpoint).await?;
+                    }
+                    self.ledger.failed(&key, "the push subscription is gone").await?;
+                }
+                Outcome::Retry => {
+                    self.ledger.release(&key).await?;
+                    unfinished.insert(row);
+                }
+            }
+        }
+        self.ledger.done_many(&done).await?;
+        metrics::counter!("veche_reminder_effects_done_total").increment(done.len() as u64);
+
+        let (finished, retry): (Vec<_>, Vec<_>) = taken.iter().enumerate().partition(|(row, _)| !unfinished.contains(row));
+        self.settle(finished.into_iter().map(|(_, t)| t), None, now).await?;
+        self.settle(retry.into_iter().map(|(_, t)| t), Some(self.options.retry_after), now).await?;
+        Ok(taken.len())
+    }
+
+    async fn perform(&self, effect: &Effect) -> Outcome {
+        let result = match effect {
+            Effect::Email(mail) => self.mailer.send(mail).await,
+            Effect::Push { target, payload } => match &self.push {
+                Some((sender, _)) => sender.push(target, payload).await,
+                None => Ok(()),
+            },
+        };
+        match result {
+            Ok(()) => Outcome::Done,
+            Err(DeliveryError::Transient(error)) => {
+                tracing::warn!(error = %error, "a reminder could not be delivered now; retrying later");
+                Outcome::Retry
+            }
+            Err(DeliveryError::Permanent(error)) => {
+                tracing::error!(error = %error, "a reminder was refused for good");
+                Outcome::Failed(error.to_string())
+            }
+            Err(DeliveryError::Gone) => match effect {
+                Effect::Push { target, .. } => Outcome::Gone(target.endpoint.clone()),
+                Effect::Email(_) => Outcome::Failed("gone".into()),
+            },
+        }
+    }
+
+    /// Marks rows sent (`retry_after` `None`) or claims them again for a back-off. Only rows
+    /// whose `due_at` is still the one taken: a reminder moved meanwhile is due anew.
+    async fn settle<'a>(
+        &self,
+        rows: impl Iterator<Item = &'a TakenReminder>,
+        retry_after: Option<Duration>,
+        now: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        let (mut ids, mut emails, mut minutes, mut dues) = (vec![], vec![], vec![], vec![]);
+        for row in rows {
+            ids.push(row.meeting_id);
+            emails.push(row.user_email.clone());
+            minutes.push(row.minutes_before);
+            dues.push(row.due_at);
+        }
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let set = match retry_after {
+            None => "sent_at = $5, claimed_until = null".to_string(),
+            Some(wait) => format!("claimed_until = $5 + interval '{} milliseconds'", wait.as_millis()),
+        };
+        sqlx::query(&format!(
+            "update reminder_due r set {set} \
+             from unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[]) as t(meeting_id, user_email, minutes_before, due_at) \
+             where (r.meeting_id, r.user_email, r.minutes_before, r.due_at) = (t.meeting_id, t.user_email, t.minutes_before, t.due_at)"
+        ))
+        .bind(&ids)
+        .bind(&emails)
+        .bind(&minutes)
+        .bind(&dues)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The meetings of the taken rows, with the language of their scheduling request.
+    async fn meetings(&self, taken: &[TakenReminder]) -> anyhow::Result<HashMap<Uuid, (MeetingState, Option<String>)>> {
+        let ids: Vec<Uuid> = taken.iter().map(|t| t.meeting_id).collect::<HashSet<_>>().into_iter().collect();
+        let rows: Vec<(Uuid, serde_json::Value, Option<String>)> = sqlx::query_as(
+            "select v.meeting_id, v.state, e.metadata ->> $2 from meeting_view v \
+             left join events e on e.aggregate_type = 'Meeting' and e.aggregate_id = v.meeting_id::text and e.sequence = 1 \
+             where v.meeting_id = any($1)",
+        )
+        .bind(&ids)
+        .bind(application::meetings::metadata::LOCALE)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut meetings = HashMap::with_capacity(rows.len());
+        for (id, state, locale) in rows {
+            if let Some(state) = serde_json::from_value::<Meeting>(state)?.state().cloned() {
+                meetings.insert(id, (state, locale));
+            }
+        }
+        Ok(meetings)
+    }
+
+    /// Runs until `shutdown`: a full batch is followed at once by the next, an empty or
+    /// partial one by a short pause.
+    pub async fn run(self, shutdown: CancellationToken) {
+        while !shutdown.is_cancelled() {
+            let pause = match self.run_once().await {
+                Ok(taken) if taken as i64 >= self.options.batch_size => continue,
+                Ok(_) => self.options.idle_poll,
+                Err(error) => {
+                    tracing::error!(error = %error, cause = ?error, "the reminder scheduler failed; retrying");
+                    metrics::counter!("veche_reminder_scheduler_errors_total").increment(1);
+                    Duration::from_secs(1)
+                }
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! Reminders: due in the meeting's zone, sent once across schedulers, restarts and
+//! rebuilds, by email and by Web Push.
+
+use chrono::{DateTime, Duration, Utc};
+use infrastructure::notify::reminders::{ReminderScheduler, SchedulerOptions};
+use projections::{Projection, Projector};
+use reqwest::Method;
+use serde_json::{json, Value};
+use veche_tests::app::{spawn_app_with, user, TestApp, User};
+use veche_tests::push_service::PushService;
+use veche_tests::smtp::SmtpSink;
+
+fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+async fn app_with_smtp(smtp: &SmtpSink) -> TestApp {
+    let url = smtp.url();
+    spawn_app_with(|settings| settings.smtp_url = Some(url)).await
+}
+
+fn scheduler(app: &TestApp) -> ReminderScheduler {
+    app.state().notifications.reminder_scheduler(&app.pool)
+}
+
+/// Schedules and waits until every projection, reminders included, has the meeting.
+async fn schedule_projected(app: &TestApp, organizer: &User, attendees: &[&User], overrides: Value) -> String {
+    let result = app.schedule(organizer, attendees, overrides).await;
+    let id = result["meeting"]["id"].as_str().unwrap().to_string();
+    wait_projected(app, organizer, &id, result["position"].as_i64().unwrap()).await;
+    id
+}
+
+async fn wait_projected(app: &TestApp, who: &User, id: &str, position: i64) {
+    let response = app
+        .request(Method::GET, &format!("/api/meetings/{id}?after_position={position}"), who)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+async fn due_rows(app: &TestApp, id: &str) -> Vec<(String, i32, DateTime<Utc>)> {
+    sqlx::query_as(
+        "select user_email, minutes_before, due_at from reminder_due where meeting_id = $1::uuid \
+         order by due_at, user_email",
+    )
+    .bind(id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+}
+
+/// Runs `scheduler` as of `now` until it finds nothing more due.
+async fn run_until_idle(scheduler: &ReminderScheduler, now: DateTime<Utc>) -> usize {
+    let mut total = 0;
+    loop {
+        match scheduler.run_once_at(now).await.unwrap() {
+            0 => return total,
+            n => total += n,
+        }
+    }
+}
+
+async fn reminders_on_dst_day(start: &str, one_day_due: &str, ten_minutes_due: &str) {
+    let smtp = SmtpSink::start().await;
+    let app = app_with_smtp(&smtp).await;
+    let (olga, ann) = (user("olga"), user("ann"));
+    let end = start.replace("09:00", "10:00");
+    let id = schedule_projected(&app, &olga, &[&ann], json!({"start": start, "end": end, "reminders": [10, 1440]})).await;
+    let (day, ten) = (utc(one_day_due), utc(ten_minutes_due));
+
+    // The organizer and the attendee each have both reminders, due at those instants.
+    let rows = due_rows(&app, &id).await;
+    let expected: Vec<(String, i32, DateTime<Utc>)> = vec![
+        (ann.email.clone(), 1440, day),
+        (olga.email.clone(), 1440, day),
+        (ann.email.clone(), 10, ten),
+        (olga.email.clone(), 10, ten),
+    ];
+    assert_eq!(rows, expected);
+
+    // Nothing goes out a second early; each goes out at its time.
+    let scheduler = scheduler(&app);
+    assert_eq!(run_until_idle(&scheduler, day - Duration::seconds(1)).await, 0);
+    assert_eq!(run_until_idle(&scheduler, day).await, 2);
+    assert_eq!(run_until_idle(&scheduler, ten - Duration::seconds(1)).await, 0);
+    assert_eq!(run_until_idle(&scheduler, ten).await, 2);
+    let mails = smtp.wait_for(4).await;
+    assert_eq!(mails.len(), 4);
+    assert!(mails.iter().all(|m| m.subject.starts_with("Reminder: Planning")), "{:?}", mails.iter().map(|m| &m.subject).collect::<Vec<_>>());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn reminders_fire_at_the_right_wall_clock_time_when_berlin_springs_forward() {
+    // 09:00 CEST on 2026-03-29 is 07:00 UTC. A day before is 09:00 CET on the 28th (08:00
+    // UTC, 23 hours earlier); ten minutes before is 06:50 UTC.
+    reminders_on_dst_day("2026-03-29T09:00:00", "2026-03-28T08:00:00Z", "2026-03-29T06:50:00Z").await;
+}
+
+#[tokio::test]
+async fn reminders_fire_at_the_right_wall_clock_time_when_berlin_falls_back() {
+    // 09:00 CET on 2026-10-25 is 08:00 UTC. A day before is 09:00 CEST on the 24th (07:00
+    // UTC, 25 hours earlier); ten minutes before is 07:50 UTC.
+    reminders_on_dst_day("2026-10-25T09:00:00", "2026-10-24T07:00:00Z", "2026-10-25T07:50:00Z").await;
+}
+
+#[tokio::test]
+async fn a_reschedule_moves_reminders_and_a_decline_or_a_cancellation_removes_them() {
+    let smtp = SmtpSink::start().await;
+    let app = app_with_smtp(&smtp).await;
+    let (olga, ann, bob) = (user("olga"), user("ann"), user("bob"));
+    let id = schedule_projected(&app, &olga, &[&ann, &bob], json!({})).await;
+    assert_eq!(due_rows(&app, &id).await.len(), 3);
+
+    let declined = app.request(Method::PUT, &format!("/api/meetings/{id}/response"), &bob)
+        .json(&json!({"response": "declined"})).send().await.unwrap();
+    let position = declined.headers()["veche-position"].to_str().unwrap().parse().unwrap();
+    wait_projected(&app, &olga, &id, position).await;
+    let people: Vec<String> = due_rows(&app, &id).await.into_iter().map(|r| r.0).collect();
+    assert_eq!(people, vec![ann.email.clone(), olga.email.clone()]);
+
+    let moved = json!({"start": "2026-12-03T15:00:00", "end": "2026-12-03T16:00:00", "time_zone": "Europe/Berlin"});
+    let response = app.request(Method::PUT, &format!("/api/meetings/{id}/schedule"), &olga).json(&moved).send().await.unwrap();
+    let position = response.headers()["veche-position"].to_str().unwrap().parse().unwrap();
+    wait_projected(&app, &olga, &id, position).await;
+    assert!(due_rows(&app, &id).await.iter().all(|r| r.2 == utc("2026-12-03T13:50:00Z")));
+
+    let cancelled = app.request(Method::POST, &format!("/api/meetings/{id}/cancel"), &olga).send().await.unwrap();
+    let position = cancelled.headers()["veche-position"].to_str().unwrap().parse().unwrap();
+    wait_projected(&app, &olga, &id, position).await;
+    assert!(due_rows(&app, &id).await.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn two_schedulers_never_send_the_same_reminder_and_a_rebuild_sends_nothing_again() {
+    let smtp = SmtpSink::start().await;
+    let app = app_with_smtp(&smtp).await;
+    let olga = user("olga");
+    let attendees: Vec<User> = (0..3).map(|i| user(&format!("guest{i}"))).collect();
+    let refs: Vec<&User> = attendees.iter().collect();
+    let mut ids = Vec::new();
+    for _ in 0..15 {
+        ids.push(schedule_projected(&app, &olga, &refs, json!({})).await);
+    }
+    // 15 meetings × (organizer + 3 attendees), all due at 09:50 Berlin on 1 December.
+    let now = utc("2026-12-01T08:55:00Z");
+    let small_batches = SchedulerOptions { batch_size: 7, ..SchedulerOptions::default() };
+    let (first, second) = (scheduler(&app).with_options(small_batches.clone()), scheduler(&app).with_options(small_batches));
+    let (a, b) = tokio::join!(run_until_idle(&first, now), run_until_idle(&second, now));
+    assert_eq!(a + b, 60);
+    assert!(a > 0 && b > 0, "both schedulers took work: {a} and {b}");
+
+    let mails = smtp.wait_for(60).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mails = if mails.len() == 60 { smtp.received() } else { mails };
+    assert_eq!(mails.len(), 60);
+    let distinct: std::collections::HashSet<&String> = mails.iter().map(|m| &m.message_id).collect();
+    assert_eq!(distinct.len(), 60);
+
+    // A rebuild of the reminders table makes every row unsent again; the ledger remembers.
+    let projector = Projector::new(app.pool.clone());
+    projector.reset(Projection::Reminders).await.unwrap();
+    projector.catch_up().await.unwrap();
+    let rows: i64 = sqlx::query_scalar("select count(*) from reminder_due where sent_at is null").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(rows, 60);
+    assert_eq!(run_until_idle(&first, now).await, 60);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(smtp.received().len(), 60);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_reminder_is_pushed_encrypted_to_each_browser_and_a_gone_browser_is_forgotten() {
+    let smtp = SmtpSink::start().await;
+    let app = app_with_smtp(&smtp).await;
+    let push = PushService::start().await;
+    let (olga, ann) = (user("olga"), user("ann"));
+    let (laptop, phone) = (push.subscribe(), push.subscribe());
+    for browser in [&laptop, &phone] {
+        let response = app.request(Method::POST, "/api/push/subscriptions", &ann).json(&browser.json()).send().await.unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    schedule_projected(&app, &olga, &[&ann], json!({"title": "Retro"})).await;
+    push.unsubscribe_browser(&phone);
+
+    let now = utc("2026-12-01T08:55:00Z");
+    assert_eq!(run_until_idle(&scheduler(&app), now).await, 2);
+
+    // The laptop got the reminder, decrypted with its own keys, under a valid VAPID token.
+    let delivered = push.delivered();
+    assert_eq!(delivered.len(), 1, "refused: {:?}", push.refused());
+    assert_eq!(delivered[0].subscription, laptop.id);
+    assert_eq!(delivered[0].vapid_subject, "mailto:ops@example.org");
+    let payload: Value = serde_json::from_slice(&delivered[0].plaintext).unwrap();
+    assert_eq!(payload["title"], "Reminder: Retro");
+    assert!(payload["url"].as_str().unwrap().starts_with("https://meet.example.org/rooms/"));
+    // The phone answered 410, so its subscription is gone.
+    let left: Vec<String> = sqlx::query_scalar("select endpoint from push_subscription").fetch_all(&app.pool).await.unwrap();
+    assert_eq!(left, vec![laptop.endpoint.clone()]);
+    assert_eq!(smtp.wait_for(2).await.len(), 2);
+    app.stop().await;
+}
