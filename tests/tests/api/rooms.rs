@@ -41,6 +41,25 @@ async fn await_room_events(app: &TestApp, room: &str, expected: &[&str]) {
     assert_eq!(room_events(app, room).await, expected);
 }
 
+/// Ann (the organizer) and Bob (an attendee) in a new meeting's room, Ann told of Bob.
+struct InRoom {
+    room: String,
+    ann_client: SignalClient,
+    bob_client: SignalClient,
+    bob_peer: String,
+}
+
+async fn ann_and_bob_in_the_room(app: &TestApp) -> InRoom {
+    let (ann, bob) = (user("ann"), user("bob"));
+    let (_, room) = meeting(app, &ann, &[&bob]).await;
+    let (ann_client, _) = enter(app, &room, &ann).await;
+    let (bob_client, bob_welcome) = enter(app, &room, &bob).await;
+    let mut ann_client = ann_client;
+    ann_client.next_of_type("joined").await;
+    let bob_peer = bob_welcome["peer_id"].as_str().unwrap().to_string();
+    InRoom { room, ann_client, bob_client, bob_peer }
+}
+
 fn candidate(seq: u32) -> Value {
     json!({ "candidate": "candidate:1 1 udp 2122260223 192.168.1.23 58461 typ host", "sdpMid": "0", "seq": seq })
 }
@@ -155,15 +174,11 @@ async fn a_participant_who_reconnects_with_the_same_peer_id_resumes_their_place(
 #[tokio::test]
 async fn leaving_is_recorded_the_others_are_told_and_the_last_one_out_ends_the_room() {
     let app = spawn_app().await;
-    let (ann, bob) = (user("ann"), user("bob"));
-    let (_, room) = meeting(&app, &ann, &[&bob]).await;
-    let (mut ann_client, _) = enter(&app, &room, &ann).await;
-    let (bob_client, bob_welcome) = enter(&app, &room, &bob).await;
-    ann_client.next_of_type("joined").await;
+    let InRoom { room, mut ann_client, bob_client, bob_peer, .. } = ann_and_bob_in_the_room(&app).await;
 
     bob_client.leave().await;
     let left = ann_client.next_of_type("left").await;
-    assert_eq!(left, json!({ "type": "left", "peer_id": bob_welcome["peer_id"], "reason": "left" }));
+    assert_eq!(left, json!({ "type": "left", "peer_id": bob_peer, "reason": "left" }));
     ann_client.send_json(json!({ "type": "leave" })).await;
     await_room_events(
         &app,
@@ -177,15 +192,11 @@ async fn leaving_is_recorded_the_others_are_told_and_the_last_one_out_ends_the_r
 #[tokio::test]
 async fn a_dropped_participant_who_does_not_come_back_in_time_expires() {
     let app = spawn_app_with(|s| s.rooms.reconnect_grace_secs = 1).await;
-    let (ann, bob) = (user("ann"), user("bob"));
-    let (_, room) = meeting(&app, &ann, &[&bob]).await;
-    let (mut ann_client, _) = enter(&app, &room, &ann).await;
-    let (bob_client, bob_welcome) = enter(&app, &room, &bob).await;
-    ann_client.next_of_type("joined").await;
+    let InRoom { room, mut ann_client, bob_client, bob_peer, .. } = ann_and_bob_in_the_room(&app).await;
 
     bob_client.drop_connection();
     let left = ann_client.next_of_type("left").await;
-    assert_eq!(left["peer_id"], bob_welcome["peer_id"]);
+    assert_eq!(left["peer_id"], bob_peer.as_str());
     assert_eq!(left["reason"], "expired");
     assert_eq!(room_events(&app, &room).await.last().unwrap(), "ParticipantExpired");
     app.stop().await;
@@ -256,12 +267,8 @@ async fn a_message_over_the_size_limit_closes_the_connection_with_1009() {
 #[tokio::test]
 async fn messages_over_the_rate_limit_are_refused_and_dropped() {
     let app = spawn_app_with(|s| s.rooms.signal_rate = 5).await;
-    let (ann, bob) = (user("ann"), user("bob"));
-    let (_, room) = meeting(&app, &ann, &[&bob]).await;
-    let (mut ann_client, _) = enter(&app, &room, &ann).await;
-    let (mut bob_client, bob_welcome) = enter(&app, &room, &bob).await;
-    let bob_peer = bob_welcome["peer_id"].as_str().unwrap().to_string();
-    ann_client.next_of_type("joined").await;
+    let InRoom { mut ann_client, bob_client, bob_peer, .. } = ann_and_bob_in_the_room(&app).await;
+    let mut bob_client = bob_client;
 
     for seq in 0..40 {
         ann_client.send_json(json!({ "type": "signal", "to": bob_peer, "kind": "candidate", "data": candidate(seq) })).await;
@@ -284,12 +291,8 @@ async fn a_participant_that_does_not_read_is_disconnected_rather_than_queued_for
         s.rooms.signal_rate = 100_000;
     })
     .await;
-    let (ann, bob) = (user("ann"), user("bob"));
-    let (_, room) = meeting(&app, &ann, &[&bob]).await;
-    let (mut ann_client, _) = enter(&app, &room, &ann).await;
-    let (mut bob_client, bob_welcome) = enter(&app, &room, &bob).await;
-    let bob_peer = bob_welcome["peer_id"].as_str().unwrap().to_string();
-    ann_client.next_of_type("joined").await;
+    let InRoom { mut ann_client, bob_client, bob_peer, .. } = ann_and_bob_in_the_room(&app).await;
+    let mut bob_client = bob_client;
 
     // Bob reads nothing while ann sends far more than socket buffers and his queue hold.
     let sdp = "a".repeat(60_000);
