@@ -98,7 +98,13 @@ pub async fn open_nats(settings: &Settings) -> anyhow::Result<Option<NatsConnect
 
 /// The reactors every node runs, each as a durable JetStream consumer shared by the nodes.
 fn reactors(state: &AppState) -> Vec<Arc<dyn Reactor>> {
-    state.notifications.reactors(&state.pool)
+    let mut reactors = state.notifications.reactors(&state.pool);
+    reactors.push(Arc::new(crate::signaling::status::RoomStatusReactor {
+        pool: state.pool.clone(),
+        rooms: state.rooms.clone(),
+        hub: state.hub.clone(),
+    }));
+    reactors
 }
 
 fn jwt_secret(settings: &Settings) -> anyhow::Result<String> {

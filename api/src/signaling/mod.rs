@@ -42,6 +42,7 @@ pub mod peerjs;
 pub mod presence;
 pub mod remote;
 pub mod room;
+pub mod status;
 
 use crate::state::AppState;
 use std::time::Duration;

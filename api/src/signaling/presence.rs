@@ -172,10 +172,14 @@ async fn expire_unless_back(state: &AppState, namespace: Namespace, room_id: Roo
     }
 }
 
-/// The actor recorded for what a node does by itself (expiries).
+/// The actor recorded for what a node does by itself (expiries, closing rooms).
 pub fn system_actor(state: &AppState) -> Actor {
+    system_actor_of(&state.hub)
+}
+
+pub fn system_actor_of(hub: &super::hub::Hub) -> Actor {
     Actor {
-        user_id: format!("node:{}", state.hub.node_id),
+        user_id: format!("node:{}", hub.node_id),
         email: domain::values::EmailAddress::parse("system@veche.invalid").expect("a valid address"),
         name: "veche".into(),
     }

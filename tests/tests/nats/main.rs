@@ -4,6 +4,7 @@
 mod asyncapi;
 mod consumers;
 mod publisher;
+mod room_status;
 mod serve;
 
 use application::executor::Executor;

@@ -1,0 +1,55 @@
+//! The room-status reactor: a meeting's cancellation, delivered by JetStream to one node,
+//! closes its room in the log (`Close` on the Room aggregate) and on every node's hub (the
+//! remote relay carries the closure), so connected participants are told and let out.
+//!
+//! The cancel handler closes the room at once as well; this reactor is what makes it
+//! certain: it runs again after a crash between the cancellation and the closing, and on
+//! every node's behalf. Both are idempotent (`Close` of a closed room records nothing).
+
+use super::hub::{room_namespace, Hub};
+use super::presence::system_actor_of;
+use application::rooms::Rooms;
+use async_trait::async_trait;
+use cqrs_es::Aggregate;
+use domain::meeting::Meeting;
+use infrastructure::event_store::{PgEventLog, RoomStore};
+use infrastructure::notify::{meeting_at, HistoryError};
+use infrastructure::reactor::{Reactor, ReactorError};
+use projections::RecordedEvent;
+use sqlx::PgPool;
+use std::sync::Arc;
+
+pub const NAME: &str = "room-status";
+
+pub struct RoomStatusReactor {
+    pub pool: PgPool,
+    pub rooms: Arc<Rooms<RoomStore, PgEventLog>>,
+    pub hub: Arc<Hub>,
+}
+
+#[async_trait]
+impl Reactor for RoomStatusReactor {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn wants(&self, aggregate_type: &str, event_type: &str) -> bool {
+        aggregate_type == Meeting::TYPE && event_type == "MeetingCancelled"
+    }
+
+    async fn react(&self, event: &RecordedEvent) -> Result<(), ReactorError> {
+        let upcasters = domain::upcasting::meeting_upcasters();
+        let at = meeting_at(&self.pool, &event.aggregate_id, event.sequence, &upcasters).await.map_err(|e| match e {
+            HistoryError::Database(e) => ReactorError::Retry(e.into()),
+            other => ReactorError::Poison(other.into()),
+        })?;
+        let room_id = at.after.room_id;
+        let actor = system_actor_of(&self.hub);
+        self.rooms
+            .close(room_id, &actor, event.recorded_at)
+            .await
+            .map_err(|e| ReactorError::Retry(anyhow::anyhow!("closing room {room_id}: {e}")))?;
+        self.hub.close_room(&room_namespace(room_id));
+        Ok(())
+    }
+}

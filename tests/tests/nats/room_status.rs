@@ -1,0 +1,53 @@
+//! The room-status reactor: a cancellation delivered through JetStream closes the room in
+//! the log and lets its participants out, even when nothing else closed it.
+
+use domain::meeting::MeetingCommand;
+use domain::{Actor, MeetingId};
+use serde_json::json;
+use std::time::Duration;
+use veche_tests::app::{spawn_app_with, user};
+use veche_tests::nats::TestNats;
+use veche_tests::signal::SignalClient;
+
+#[tokio::test]
+async fn a_cancellation_reaching_the_reactor_closes_the_room_and_lets_everyone_out() {
+    let nats = TestNats::start().await;
+    let url = nats.url();
+    let app = spawn_app_with(move |s| {
+        s.nats_disabled = false;
+        s.nats_url = Some(url);
+    })
+    .await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let scheduled = app.schedule(&ann, &[&bob], json!({})).await;
+    let (id, room) = (scheduled["meeting"]["id"].as_str().unwrap(), scheduled["meeting"]["room_id"].as_str().unwrap());
+    let mut bob_client = SignalClient::join(&app.base, room, &bob.token, None).await.unwrap();
+    bob_client.next_of_type("welcome").await;
+
+    // Cancel through the use case, not the HTTP handler (which also closes the room at
+    // once): only the reactor can close it now.
+    let organizer = Actor {
+        user_id: ann.sub.clone(),
+        email: domain::values::EmailAddress::parse(&ann.email).unwrap(),
+        name: "ann".into(),
+    };
+    let meeting_id = MeetingId(id.parse().unwrap());
+    let cancel = MeetingCommand::Cancel { actor: organizer, reason: None };
+    app.state().meetings.execute(meeting_id, cancel, Default::default()).await.expect("the organizer cancels");
+
+    let (code, before) = bob_client.closed().await;
+    assert_eq!(code, 4001, "{before:?}");
+    assert!(before.iter().any(|m| m["type"] == "room-closed"));
+    let mut events = Vec::new();
+    for _ in 0..100 {
+        events = projections::global_log::stream_of(&app.pool, "Room", room, None).await.unwrap();
+        if events.last().is_some_and(|e| e.event_type == "RoomClosed") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(types, ["RoomOpened", "ParticipantJoined", "ParticipantLeft", "RoomEnded", "RoomClosed"]);
+    assert_eq!(events.last().unwrap().metadata_str("actor_id").map(|a| a.starts_with("node:")), Some(true));
+    app.stop().await;
+}
