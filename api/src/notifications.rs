@@ -7,7 +7,9 @@ use anyhow::Context;
 use application::notifications::{Mailer, PushSender};
 use infrastructure::links::GuestLinks;
 use infrastructure::notify::compose::Language;
-use infrastructure::notify::invitations::InvitationMailer;
+use infrastructure::notify::delivery::Deliverer;
+use infrastructure::notify::invitations::InvitationNotifier;
+use infrastructure::notify::ledger::EffectLedger;
 use infrastructure::notify::mailer::{OutboxMailer, SmtpMailer};
 use infrastructure::notify::push::{PushSubscriptions, VapidKeys, WebPushSender};
 use infrastructure::notify::reminders::ReminderScheduler;
@@ -65,14 +67,19 @@ impl Notifications {
         Ok(Self { links, mail, mailer, outbox_dir, vapid, push, subscriptions: PushSubscriptions::new(pool.clone()) })
     }
 
+    /// Email and push through the effect ledger of `pool`.
+    pub fn deliverer(&self, pool: &PgPool) -> Deliverer {
+        Deliverer::new(EffectLedger::new(pool.clone()), self.mailer.clone())
+            .with_push(self.push.clone(), self.subscriptions.clone())
+    }
+
     /// The reactors a JetStream consumer runner feeds (one durable consumer each).
     pub fn reactors(&self, pool: &PgPool) -> Vec<Arc<dyn Reactor>> {
-        vec![Arc::new(InvitationMailer::new(pool.clone(), self.mailer.clone(), self.mail.clone()))]
+        vec![Arc::new(InvitationNotifier::new(pool.clone(), self.deliverer(pool), self.mail.clone()))]
     }
 
     /// The reminder scheduler every node runs.
     pub fn reminder_scheduler(&self, pool: &PgPool) -> ReminderScheduler {
-        ReminderScheduler::new(pool.clone(), self.mailer.clone(), self.mail.clone())
-            .with_push(self.push.clone(), self.subscriptions.clone())
+        ReminderScheduler::new(pool.clone(), self.deliverer(pool), self.mail.clone())
     }
 }

@@ -17,6 +17,9 @@ use uuid::Uuid;
 pub const NAME: &str = "rooms";
 pub const TABLES: &[&str] = &["room_view"];
 
+/// A `room_view` row as stored: id, state, opened, ended, position.
+type StoredRow = (Uuid, serde_json::Value, Option<DateTime<Utc>>, Option<DateTime<Utc>>, i64);
+
 struct Row {
     room: Room,
     opened_at: Option<DateTime<Utc>>,
@@ -40,7 +43,7 @@ pub(crate) async fn apply_batch(
     let mut ids: Vec<Uuid> = events.iter().map(|(id, ..)| *id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let stored: Vec<(Uuid, serde_json::Value, Option<DateTime<Utc>>, Option<DateTime<Utc>>, i64)> = sqlx::query_as(
+    let stored: Vec<StoredRow> = sqlx::query_as(
         "select room_id, state, opened_at, ended_at, position from room_view where room_id = any($1) for update",
     )
     .bind(&ids)

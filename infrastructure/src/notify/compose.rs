@@ -147,6 +147,20 @@ pub enum ComposeError {
 
 /// Renders `notice` as an email.
 pub fn compose(notice: &Notice, context: &MailContext<'_>, effect_key: &str) -> Result<OutgoingMail, ComposeError> {
+    let (subject, body, calendar) = render(notice, context);
+    build(notice.to.clone(), subject, body, calendar, context, effect_key)
+}
+
+/// The push notification of a notice, `(title, body)`: the email's subject and its first
+/// sentence, so that the two say the same.
+pub fn notice_push_text(notice: &Notice, context: &MailContext<'_>) -> (String, String) {
+    let (subject, body, _) = render(notice, context);
+    let first_line = body.text.lines().next().unwrap_or_default().to_string();
+    (subject, first_line)
+}
+
+/// A notice's subject, body and iCalendar part (with its method).
+fn render(notice: &Notice, context: &MailContext<'_>) -> (String, Body, Option<(ItipMethod, String)>) {
     let texts = context.language.texts();
     let meeting = context.meeting;
     let title = meeting.title.as_str();
@@ -218,7 +232,7 @@ pub fn compose(notice: &Notice, context: &MailContext<'_>, effect_key: &str) -> 
         });
         (method, text)
     });
-    build(notice.to.clone(), subject, body, calendar, context, effect_key)
+    (subject, body, calendar)
 }
 
 /// Renders a reminder `minutes` before the meeting.

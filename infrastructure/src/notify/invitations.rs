@@ -1,50 +1,39 @@
-//! The invitation mailer: a reactor that turns meeting events into iMIP emails (see
-//! `application::notifications::policy` for who gets what), each email once, through the
-//! effect ledger.
+//! The invitation notifier: a reactor that turns meeting events into iMIP emails (see
+//! `application::notifications::policy` for who gets what) and, for each recipient's
+//! subscribed browsers, a Web Push notification saying the same; each effect once, through
+//! the effect ledger. The effects of one event go out concurrently.
 
-use super::compose::{compose, MailContext};
-use super::ledger::{Claim, EffectLedger};
+use super::compose::{compose, notice_push_text, MailContext};
+use super::delivery::{push_jobs, Deliverer, Effect, Job, PushMessage};
 use super::{meeting_at, HistoryError, MailSettings};
 use crate::reactor::{Reactor, ReactorError};
-use application::notifications::{notices_for, DeliveryError, Mailer};
+use application::notifications::notices_for;
 use async_trait::async_trait;
 use cqrs_es::persist::EventUpcaster;
 use cqrs_es::Aggregate;
 use domain::meeting::Meeting;
 use projections::global_log::RecordedEvent;
 use sqlx::PgPool;
-use std::sync::Arc;
 
-/// The durable consumer's name; JetStream keeps the position under it, so never change it.
+/// The durable consumer's name; JetStream keeps the position under it, so never change it
+/// (it predates the pushes).
 pub const NAME: &str = "invitation-mailer";
 
-pub struct InvitationMailer {
+pub struct InvitationNotifier {
     pool: PgPool,
-    ledger: EffectLedger,
-    mailer: Arc<dyn Mailer>,
+    deliverer: Deliverer,
     settings: MailSettings,
     upcasters: Vec<Box<dyn EventUpcaster>>,
 }
 
-impl InvitationMailer {
-    pub fn new(pool: PgPool, mailer: Arc<dyn Mailer>, settings: MailSettings) -> Self {
-        Self {
-            ledger: EffectLedger::new(pool.clone()),
-            pool,
-            mailer,
-            settings,
-            upcasters: domain::upcasting::meeting_upcasters(),
-        }
-    }
-
-    pub fn with_ledger(mut self, ledger: EffectLedger) -> Self {
-        self.ledger = ledger;
-        self
+impl InvitationNotifier {
+    pub fn new(pool: PgPool, deliverer: Deliverer, settings: MailSettings) -> Self {
+        Self { pool, deliverer, settings, upcasters: domain::upcasting::meeting_upcasters() }
     }
 }
 
 #[async_trait]
-impl Reactor for InvitationMailer {
+impl Reactor for InvitationNotifier {
     fn name(&self) -> &'static str {
         NAME
     }
@@ -55,6 +44,7 @@ impl Reactor for InvitationMailer {
 
     #[tracing::instrument(skip_all, fields(meeting = %event.aggregate_id, sequence = event.sequence, event_type = %event.event_type))]
     async fn react(&self, event: &RecordedEvent) -> Result<(), ReactorError> {
+        let retry = |e: sqlx::Error| ReactorError::Retry(e.into());
         let at = meeting_at(&self.pool, &event.aggregate_id, event.sequence, &self.upcasters)
             .await
             .map_err(|e| match e {
@@ -69,50 +59,32 @@ impl Reactor for InvitationMailer {
             links: &self.settings.links,
             from: &self.settings.from,
         };
-        let mut unfinished = None;
-        for notice in notices_for(&at.event, at.before.as_ref(), &at.after) {
+        let notices = notices_for(&at.event, at.before.as_ref(), &at.after);
+        let emails: Vec<String> = notices.iter().map(|n| n.to.email.to_string()).collect();
+        let subscriptions = self.deliverer.subscriptions_of(&emails).await.map_err(retry)?;
+        let mut jobs = Vec::with_capacity(notices.len());
+        for (tag, notice) in notices.iter().enumerate() {
             let key = notice.effect_key(NAME, &event.aggregate_id, event.sequence);
-            match self.ledger.claim(&key).await.map_err(|e| ReactorError::Retry(e.into()))? {
-                Claim::Settled => continue,
-                Claim::Busy => {
-                    unfinished = Some(anyhow::anyhow!("{key} is being sent by another worker"));
-                    continue;
-                }
-                Claim::Mine => {}
-            }
-            let mail = match compose(&notice, &context, &key) {
-                Ok(mail) => mail,
-                Err(error) => {
-                    tracing::error!(%key, error = %error, "an email cannot be built; giving it up");
-                    self.ledger.failed(&key, &error.to_string()).await.map_err(|e| ReactorError::Retry(e.into()))?;
-                    continue;
-                }
+            let effect = match compose(notice, &context, &key) {
+                Ok(mail) => Effect::Email(mail),
+                Err(error) => Effect::Unbuildable(error.to_string()),
             };
-            let started = std::time::Instant::now();
-            let outcome = self.mailer.send(&mail).await;
-            metrics::histogram!("veche_mail_send_seconds").record(started.elapsed().as_secs_f64());
-            let recorded = match outcome {
-                Ok(()) => {
-                    metrics::counter!("veche_mails_sent_total", "kind" => notice.kind.slug()).increment(1);
-                    self.ledger.done(&key).await
-                }
-                Err(DeliveryError::Transient(error)) => {
-                    metrics::counter!("veche_mail_failures_total", "kind" => "transient").increment(1);
-                    tracing::warn!(%key, error = %error, "sending an email failed; it will be retried");
-                    unfinished = Some(anyhow::anyhow!(error).context(key.clone()));
-                    self.ledger.release(&key).await
-                }
-                Err(error) => {
-                    metrics::counter!("veche_mail_failures_total", "kind" => "permanent").increment(1);
-                    tracing::error!(%key, error = %error, cause = ?error, "an email was refused for good");
-                    self.ledger.failed(&key, &error.to_string()).await
-                }
+            let (title, body) = notice_push_text(notice, &context);
+            let message = PushMessage {
+                title,
+                body,
+                url: self.settings.links.meeting_link(at.after.room_id),
+                meeting_id: at.after.id.as_uuid(),
+                tag: format!("meeting-{}", at.after.id),
             };
-            recorded.map_err(|e| ReactorError::Retry(e.into()))?;
+            jobs.extend(push_jobs(tag, &key, notice.to.email.as_str(), &subscriptions, &message));
+            jobs.push(Job { tag, key, effect });
         }
-        match unfinished {
-            Some(error) => Err(ReactorError::Retry(error)),
-            None => Ok(()),
+        let delivered = self.deliverer.deliver(jobs).await.map_err(retry)?;
+        if delivered.unfinished.is_empty() {
+            return Ok(());
         }
+        let waiting: Vec<String> = delivered.unfinished.iter().map(|&tag| notices[tag].to.email.to_string()).collect();
+        Err(ReactorError::Retry(anyhow::anyhow!("notifications to {} are not delivered yet", waiting.join(", "))))
     }
 }

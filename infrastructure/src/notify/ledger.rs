@@ -84,6 +84,14 @@ impl EffectLedger {
         .await
     }
 
+    /// Those of `keys` another worker holds right now.
+    pub async fn busy_among(&self, keys: &[String]) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar("select key from effect_ledger where key = any($1) and status = 'claimed'")
+            .bind(keys)
+            .fetch_all(&self.pool)
+            .await
+    }
+
     /// The effects happened.
     pub async fn done_many(&self, keys: &[String]) -> Result<(), sqlx::Error> {
         sqlx::query("update effect_ledger set status = 'done', done_at = now() where key = any($1)")

@@ -2,16 +2,18 @@
 //! scheduler.
 //!
 //! ## Layout
-//! - [`invitations`]: the reactor that emails invitations, updates, cancellations and
+//! - [`invitations`]: the reactor that emails (and pushes) invitations, updates, cancellations and
 //!   answer notices for meeting events (policy in `application::notifications`).
 //! - [`reminders`]: the scheduler that every node runs over the `reminder_due` read model.
 //! - [`ledger`]: the effect ledger, one idempotency record per side effect.
+//! - [`delivery`]: claiming, performing and recording a batch of effects (email, push).
 //! - [`compose`]: an email from a notice: texts in English and Russian, HTML, iMIP parts.
 //! - [`ical`]: the iCalendar objects (VEVENT, VTIMEZONE from chrono-tz).
 //! - [`mailer`]: SMTP via lettre, or the local outbox of `.eml` files.
 //! - [`push`]: Web Push (RFC 8030/8291/8292) and the subscriptions' store.
 
 pub mod compose;
+pub mod delivery;
 pub mod ical;
 pub mod invitations;
 pub mod ledger;

@@ -15,17 +15,15 @@
 //! retakes the rows, and the ledger lets through only what had not been sent.
 
 use super::compose::{compose_reminder, reminder_push_text, MailContext};
+use super::delivery::{push_jobs, Deliverer, Effect, Job, PushMessage};
 use super::ledger::EffectLedger;
-use super::push::PushSubscriptions;
 use super::MailSettings;
-use application::notifications::{DeliveryError, Mailer, OutgoingMail, PushSender, PushTarget, Recipient};
+use application::notifications::Recipient;
 use chrono::{DateTime, Utc};
 use domain::meeting::{Meeting, MeetingState};
 use domain::values::EmailAddress;
-use futures::StreamExt;
 use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -82,46 +80,22 @@ impl Default for SchedulerOptions {
 
 pub struct ReminderScheduler {
     pool: PgPool,
-    ledger: EffectLedger,
-    mailer: Arc<dyn Mailer>,
-    push: Option<(Arc<dyn PushSender>, PushSubscriptions)>,
+    deliverer: Deliverer,
     settings: MailSettings,
     options: SchedulerOptions,
 }
 
-/// What became of one effect.
-enum Outcome {
-    Done,
-    Failed(String),
-    Retry,
-    Gone(String),
-}
-
-/// One effect to perform.
-enum Effect {
-    Email(OutgoingMail),
-    Push { target: PushTarget, payload: Vec<u8> },
-}
-
 impl ReminderScheduler {
-    pub fn new(pool: PgPool, mailer: Arc<dyn Mailer>, settings: MailSettings) -> Self {
-        Self {
-            ledger: EffectLedger::new(pool.clone()),
-            pool,
-            mailer,
-            push: None,
-            settings,
-            options: SchedulerOptions::default(),
-        }
-    }
-
-    pub fn with_push(mut self, sender: Arc<dyn PushSender>, subscriptions: PushSubscriptions) -> Self {
-        self.push = Some((sender, subscriptions));
-        self
+    pub fn new(pool: PgPool, deliverer: Deliverer, settings: MailSettings) -> Self {
+        let options = SchedulerOptions::default();
+        Self { deliverer: deliverer.with_concurrency(options.concurrency), pool, settings, options }
     }
 
     pub fn with_options(mut self, options: SchedulerOptions) -> Self {
-        self.ledger = self.ledger.with_lease(options.lease);
+        self.deliverer = self
+            .deliverer
+            .with_ledger(EffectLedger::new(self.pool.clone()).with_lease(options.lease))
+            .with_concurrency(options.concurrency);
         self.options = options;
         self
     }
@@ -157,14 +131,9 @@ impl ReminderScheduler {
             return Ok(0);
         }
         let meetings = self.meetings(&taken).await?;
-        let mut effects: Vec<(usize, String, Effect)> = Vec::new();
-        let subscriptions = match &self.push {
-            Some((_, store)) => {
-                let emails: Vec<String> = taken.iter().map(|t| t.user_email.clone()).collect();
-                store.of_emails(&emails).await?
-            }
-            None => vec![],
-        };
+        let emails: Vec<String> = taken.iter().map(|t| t.user_email.clone()).collect();
+        let subscriptions = self.deliverer.subscriptions_of(&emails).await?;
+        let mut jobs = Vec::new();
         for (row, reminder) in taken.iter().enumerate() {
             let Some((meeting, locale)) = meetings.get(&reminder.meeting_id) else { continue };
             let language = self.settings.language(locale.as_deref());
@@ -182,102 +151,37 @@ impl ReminderScheduler {
                 from: &self.settings.from,
             };
             let key = reminder.key("email");
-            match compose_reminder(&to, reminder.minutes_before as u32, &context, &key) {
-                Ok(mail) => effects.push((row, key, Effect::Email(mail))),
-                Err(error) => tracing::error!(%key, error = %error, "a reminder email cannot be built"),
-            }
+            let effect = match compose_reminder(&to, reminder.minutes_before as u32, &context, &key) {
+                Ok(mail) => Effect::Email(mail),
+                Err(error) => Effect::Unbuildable(error.to_string()),
+            };
+            jobs.push(Job { tag: row, key, effect });
             let (title, body) = reminder_push_text(meeting, reminder.minutes_before as u32, language);
-            let payload = serde_json::json!({
-                "title": title,
-                "body": body,
-                "url": self.settings.links.meeting_link(meeting.room_id),
-                "meeting_id": meeting.id,
-                "tag": format!("reminder-{}", meeting.id),
-            })
-            .to_string()
-            .into_bytes();
-            for (_, target) in subscriptions.iter().filter(|(e, _)| e == &reminder.user_email) {
-                let endpoint_id = Uuid::new_v5(&Uuid::NAMESPACE_URL, target.endpoint.as_bytes());
-                let key = reminder.key(&format!("push/{endpoint_id}"));
-                effects.push((row, key, Effect::Push { target: target.clone(), payload: payload.clone() }));
-            }
+            let message = PushMessage {
+                title,
+                body,
+                url: self.settings.links.meeting_link(meeting.room_id),
+                meeting_id: meeting.id.as_uuid(),
+                tag: format!("reminder-{}", meeting.id),
+            };
+            // Keys `reminder/.../<due>/push/<endpoint id>`, as before the deliverer was shared.
+            let prefix = reminder.key("");
+            jobs.extend(push_jobs(row, prefix.trim_end_matches('/'), &reminder.user_email, &subscriptions, &message));
         }
 
-        let keys: Vec<String> = effects.iter().map(|(_, key, _)| key.clone()).collect();
-        let mine: HashSet<String> = self.ledger.claim_many(&keys).await?.into_iter().collect();
-        let busy: HashSet<String> = sqlx::query_scalar(
-            "select key from effect_ledger where key = any($1) and status = 'claimed'",
-        )
-        .bind(keys.iter().filter(|k| !mine.contains(*k)).cloned().collect::<Vec<_>>())
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .collect();
-        let mut unfinished: HashSet<usize> = effects.iter().filter(|(_, key, _)| busy.contains(key)).map(|(row, ..)| *row).collect();
-
-        let taken_rows = &taken;
-        let outcomes: Vec<(usize, String, Outcome)> = futures::stream::iter(effects.into_iter().filter(|(_, key, _)| mine.contains(key)))
-            .map(|(row, key, effect)| async move {
-                let outcome = self.perform(&effect).await;
-                if let Effect::Email(_) = effect {
-                    let lateness = (now - taken_rows[row].due_at).num_milliseconds().max(0) as f64 / 1000.0;
-                    metrics::histogram!("veche_reminder_lateness_seconds").record(lateness);
-                }
-                (row, key, outcome)
-            })
-            .buffer_unordered(self.options.concurrency)
-            .collect()
-            .await;
-
-        let mut done = Vec::new();
-        for (row, key, outcome) in outcomes {
-            match outcome {
-                Outcome::Done => done.push(key),
-                Outcome::Failed(error) => self.ledger.failed(&key, &error).await?,
-                Outcome::Gone(endpoint) => {
-                    if let Some((_, store)) = &self.push {
-                        store.forget(&endpoint).await?;
-                    }
-                    self.ledger.failed(&key, "the push subscription is gone").await?;
-                }
-                Outcome::Retry => {
-                    self.ledger.release(&key).await?;
-                    unfinished.insert(row);
-                }
-            }
+        let delivered = self.deliverer.deliver(jobs).await?;
+        let delivered_at = Utc::now();
+        for &row in &delivered.emailed {
+            let lateness = (delivered_at - taken[row].due_at).num_milliseconds().max(0) as f64 / 1000.0;
+            metrics::histogram!("veche_reminder_lateness_seconds").record(lateness);
         }
-        self.ledger.done_many(&done).await?;
-        metrics::counter!("veche_reminder_effects_done_total").increment(done.len() as u64);
+        metrics::counter!("veche_reminder_effects_done_total").increment(delivered.done as u64);
 
-        let (finished, retry): (Vec<_>, Vec<_>) = taken.iter().enumerate().partition(|(row, _)| !unfinished.contains(row));
+        let (finished, retry): (Vec<_>, Vec<_>) =
+            taken.iter().enumerate().partition(|(row, _)| !delivered.unfinished.contains(row));
         self.settle(finished.into_iter().map(|(_, t)| t), None, now).await?;
         self.settle(retry.into_iter().map(|(_, t)| t), Some(self.options.retry_after), now).await?;
         Ok(taken.len())
-    }
-
-    async fn perform(&self, effect: &Effect) -> Outcome {
-        let result = match effect {
-            Effect::Email(mail) => self.mailer.send(mail).await,
-            Effect::Push { target, payload } => match &self.push {
-                Some((sender, _)) => sender.push(target, payload).await,
-                None => Ok(()),
-            },
-        };
-        match result {
-            Ok(()) => Outcome::Done,
-            Err(DeliveryError::Transient(error)) => {
-                tracing::warn!(error = %error, "a reminder could not be delivered now; retrying later");
-                Outcome::Retry
-            }
-            Err(DeliveryError::Permanent(error)) => {
-                tracing::error!(error = %error, "a reminder was refused for good");
-                Outcome::Failed(error.to_string())
-            }
-            Err(DeliveryError::Gone) => match effect {
-                Effect::Push { target, .. } => Outcome::Gone(target.endpoint.clone()),
-                Effect::Email(_) => Outcome::Failed("gone".into()),
-            },
-        }
     }
 
     /// Marks rows sent (`retry_after` `None`) or claims them again for a back-off. Only rows

@@ -9,6 +9,7 @@ use reqwest::Method;
 use serde_json::json;
 use std::sync::Arc;
 use veche_tests::app::{spawn_app_with, user, TestApp, User};
+use veche_tests::push_service::PushService;
 use veche_tests::smtp::{Received, SmtpSink};
 
 async fn app_with_smtp(smtp: &SmtpSink) -> TestApp {
@@ -212,6 +213,47 @@ async fn a_redelivered_event_sends_nothing_twice_even_when_two_nodes_get_it_at_o
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let mails = smtp.received();
     assert_eq!(mails.len(), 2, "{:?}", mails.iter().map(|m| &m.envelope_to).collect::<Vec<_>>());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_invitation_is_pushed_to_each_browser_of_the_invitee_once_however_often_it_is_delivered() {
+    let smtp = SmtpSink::start().await;
+    let app = app_with_smtp(&smtp).await;
+    let push = PushService::start().await;
+    let (olga, ann, bob) = (user("olga"), user("ann"), user("bob"));
+    // Given Ann has subscribed two browsers, and Bob none.
+    let (laptop, phone) = (push.subscribe(), push.subscribe());
+    for browser in [&laptop, &phone] {
+        let response = app.request(Method::POST, "/api/push/subscriptions", &ann).json(&browser.json()).send().await.unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    let scheduled = app.schedule(&olga, &[&ann, &bob], json!({"title": "Retro"})).await;
+    let meeting_id = scheduled["meeting"]["id"].as_str().unwrap();
+
+    // When the invitation event is handled, and then delivered again.
+    let reactor = mailer(&app);
+    deliver_all(&app.pool, &reactor).await.unwrap();
+    deliver_all(&app.pool, &reactor).await.unwrap();
+
+    // Then each of Ann's browsers got one push saying what the email says, and both
+    // attendees one email.
+    let delivered = push.delivered();
+    assert_eq!(delivered.len(), 2, "refused: {:?}", push.refused());
+    let mut browsers: Vec<&str> = delivered.iter().map(|d| d.subscription.as_str()).collect();
+    browsers.sort_unstable();
+    let mut expected = vec![laptop.id.as_str(), phone.id.as_str()];
+    expected.sort_unstable();
+    assert_eq!(browsers, expected);
+    let payload: serde_json::Value = serde_json::from_slice(&delivered[0].plaintext).unwrap();
+    assert!(payload["title"].as_str().unwrap().starts_with("Invitation: Retro"), "{payload}");
+    assert_eq!(payload["body"], "olga invites you to «Retro».");
+    assert_eq!(payload["meeting_id"], meeting_id);
+    assert_eq!(payload["url"], scheduled["meeting"]["meeting_link"]);
+    assert_eq!(smtp.wait_for(2).await.len(), 2);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(push.delivered().len(), 2);
+    assert_eq!(smtp.received().len(), 2);
     app.stop().await;
 }
 
