@@ -96,6 +96,9 @@ pub async fn open_nats(settings: &Settings) -> anyhow::Result<Option<NatsConnect
     Ok(Some(NatsConnection { nats, embedded }))
 }
 
+/// Events each reactor handles at once on a node.
+const REACTOR_LANES: usize = 16;
+
 /// The reactors every node runs, each as a durable JetStream consumer shared by the nodes.
 fn reactors(state: &AppState) -> Vec<Arc<dyn Reactor>> {
     let mut reactors = state.notifications.reactors(&state.pool);
@@ -246,7 +249,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     tasks.push(tokio::spawn(crate::signaling::run_presence_keeper(state.clone(), lease.clone(), shutdown.clone())));
     if let Some(nats) = &nats {
         for reactor in reactors(&state) {
-            let runner = ReactorRunner::new(nats.clone(), reactor, ConsumerOptions::default());
+            // None of them depends on the order of events (see `nats_consumer`).
+            let runner = ReactorRunner::new(nats.clone(), reactor, ConsumerOptions::concurrent(REACTOR_LANES));
             tasks.push(tokio::spawn(runner.run(shutdown.clone())));
         }
     }

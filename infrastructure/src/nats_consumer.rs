@@ -2,18 +2,23 @@
 //!
 //! - **Shared by every node**: the durable is named after the reactor, so every node's
 //!   runner pulls from the same consumer and JetStream hands each event to one of them.
-//! - **Explicit ack, bounded redelivery**: `Ok` acks; [`ReactorError::Retry`] naks with a
-//!   growing delay; an event not acknowledged within `ack_wait` (its node died, the runner
-//!   was stopped mid-event) is delivered again. After `max_deliver` deliveries, or at once
-//!   on [`ReactorError::Poison`] or an undecodable message, the event goes to
+//! - **Explicit ack, bounded retries**: `Ok` acks. [`ReactorError::Retry`] retries the
+//!   event in place after a growing delay, telling JetStream it is still being worked on
+//!   (`+WPI`), so the events after it on its lane wait (per-aggregate order holds through
+//!   retries). An event not acknowledged within `ack_wait` (its node died, the runner was
+//!   stopped) is delivered again, to any node. After `max_deliver` attempts, or at once on
+//!   [`ReactorError::Poison`] or an undecodable message, the event goes to
 //!   `VECHE_DEAD_LETTERS` (subject `veche.dead_letters.<reactor>`, the reason in headers,
 //!   the original message as payload) and is terminated, so it is never delivered again.
-//! - **Order**: with `max_ack_pending = 1` (the default) JetStream has one unacknowledged
-//!   event per reactor at a time across all nodes, and a nak'd event stays pending until it
-//!   is acked or dead-lettered, so a reactor sees each aggregate's events (indeed all
-//!   events) in stream order, which is global order (see [`crate::publisher`]). A larger
-//!   `max_ack_pending` trades that order for throughput: events are then handled
-//!   concurrently and a retried event may come after a later one.
+//! - **Order and concurrency**: with `max_ack_pending = 1` and one lane (the default)
+//!   JetStream has one unacknowledged event per reactor at a time across all nodes, so a
+//!   reactor sees all events in stream order, which is global order (see
+//!   [`crate::publisher`]). With `lanes > 1` a node handles up to `lanes` events at once,
+//!   each aggregate's events on one lane (by hash of the subject), so on one node they keep
+//!   their order; with several nodes, two events of one aggregate may be handled at once on
+//!   two nodes. Only reactors that do not depend on order run so (the invitation notifier
+//!   renders each event from the meeting as it was then, and iTIP's SEQUENCE lets calendar
+//!   clients put updates in order).
 //! - **At least once**: an event may come twice (a redelivery after `ack_wait`, an ack lost
 //!   with a dying node), so reactors make their side effects idempotent.
 
@@ -26,6 +31,7 @@ use async_nats::jetstream::Message;
 use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// Headers of a dead letter.
@@ -45,14 +51,16 @@ pub struct ConsumerOptions {
     /// How long a delivered event may stay unacknowledged before JetStream delivers it
     /// again (to any node).
     pub ack_wait: Duration,
-    /// Deliveries before a failing event is dead-lettered.
+    /// Attempts (deliveries and in-place retries) before a failing event is dead-lettered.
     pub max_deliver: i64,
-    /// The delay before the first redelivery after [`ReactorError::Retry`]; it doubles on
-    /// each later one, up to [`ConsumerOptions::max_retry_delay`].
+    /// The delay before the first retry after [`ReactorError::Retry`]; it doubles on each
+    /// later one, up to [`ConsumerOptions::max_retry_delay`].
     pub retry_delay: Duration,
     pub max_retry_delay: Duration,
-    /// Events delivered and not yet acknowledged, across nodes. 1 keeps order.
+    /// Events delivered and not yet acknowledged, across nodes. 1 keeps global order.
     pub max_ack_pending: i64,
+    /// Events this node handles at once, each aggregate on one lane.
+    pub lanes: usize,
 }
 
 impl Default for ConsumerOptions {
@@ -63,8 +71,29 @@ impl Default for ConsumerOptions {
             retry_delay: Duration::from_secs(1),
             max_retry_delay: Duration::from_secs(60),
             max_ack_pending: 1,
+            lanes: 1,
         }
     }
+}
+
+impl ConsumerOptions {
+    /// For a reactor that does not depend on order: `lanes` events at once on this node.
+    pub fn concurrent(lanes: usize) -> Self {
+        let lanes = lanes.max(1);
+        Self { lanes, max_ack_pending: (lanes * 4) as i64, ..Self::default() }
+    }
+}
+
+/// The lane of an event: its subject without the event type names the aggregate.
+fn lane_of(subject: &str, lanes: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    if lanes == 1 {
+        return 0;
+    }
+    let aggregate = subject.rsplit_once('.').map_or(subject, |(aggregate, _)| aggregate);
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    aggregate.hash(&mut hasher);
+    (hasher.finish() % lanes as u64) as usize
 }
 
 /// Runs one reactor on this node.
@@ -79,7 +108,8 @@ pub struct ReactorRunner {
 enum Outcome {
     Acked,
     Skipped,
-    Retried,
+    /// Stopping mid-retry: handed back to JetStream for another attempt.
+    HandedBack,
     DeadLettered,
 }
 
@@ -88,7 +118,7 @@ impl Outcome {
         match self {
             Self::Acked => "acked",
             Self::Skipped => "skipped",
-            Self::Retried => "retried",
+            Self::HandedBack => "handed_back",
             Self::DeadLettered => "dead_lettered",
         }
     }
@@ -135,46 +165,96 @@ impl ReactorRunner {
             )
             .await?;
         let mut messages = consumer.messages().await?;
-        loop {
-            let message = tokio::select! {
-                _ = shutdown.cancelled() => return Ok(()),
-                message = messages.next() => message,
-            };
-            let Some(message) = message else { return Ok(()) };
-            let outcome = self.handle(&message?).await?;
-            metrics::counter!("veche_reactor_events_total", "reactor" => name, "outcome" => outcome.label())
-                .increment(1);
-        }
+        let lanes = self.options.lanes.max(1);
+        let depth = (self.options.max_ack_pending.max(1) as usize).div_ceil(lanes);
+        let (senders, receivers): (Vec<_>, Vec<_>) = (0..lanes).map(|_| mpsc::channel::<Message>(depth)).unzip();
+        let dispatch = async move {
+            loop {
+                let message = tokio::select! {
+                    _ = shutdown.cancelled() => return Ok(()),
+                    message = messages.next() => message,
+                };
+                let Some(message) = message else { return Ok(()) };
+                let message = message?;
+                let lane = lane_of(message.subject.as_str(), lanes);
+                if senders[lane].send(message).await.is_err() {
+                    return Ok(());
+                }
+            }
+        };
+        let work = futures::future::try_join_all(receivers.into_iter().map(|queue| self.lane(queue, shutdown)));
+        tokio::try_join!(dispatch, work)?;
+        Ok(())
     }
 
-    async fn handle(&self, message: &Message) -> Result<Outcome, async_nats::Error> {
-        let deliveries = message.info()?.delivered;
+    /// Handles one lane's events in order. Once `shutdown` comes, the event in hand is
+    /// finished and the queued ones are handed back to JetStream.
+    async fn lane(&self, mut queue: mpsc::Receiver<Message>, shutdown: &CancellationToken) -> Result<(), async_nats::Error> {
+        while let Some(message) = queue.recv().await {
+            if shutdown.is_cancelled() {
+                message.ack_with(AckKind::Nak(None)).await?;
+                continue;
+            }
+            let outcome = self.handle(&message, shutdown).await?;
+            metrics::counter!("veche_reactor_events_total", "reactor" => self.reactor.name(), "outcome" => outcome.label())
+                .increment(1);
+        }
+        Ok(())
+    }
+
+    async fn handle(&self, message: &Message, shutdown: &CancellationToken) -> Result<Outcome, async_nats::Error> {
+        let mut attempt = message.info()?.delivered;
         let event = match CloudEvent::decode(&message.payload) {
             Ok(event) => event,
-            Err(error) => return self.dead_letter(message, deliveries, &format!("undecodable: {error}")).await,
+            Err(error) => return self.dead_letter(message, attempt, &format!("undecodable: {error}")).await,
         };
         if !self.reactor.wants(&event.aggregate_type, &event.event_type) {
             message.ack().await?;
             return Ok(Outcome::Skipped);
         }
-        match self.reactor.react(&event).await {
-            Ok(()) => {
-                message.ack().await?;
-                Ok(Outcome::Acked)
+        loop {
+            match self.reactor.react(&event).await {
+                Ok(()) => {
+                    message.ack().await?;
+                    return Ok(Outcome::Acked);
+                }
+                Err(ReactorError::Poison(error)) => {
+                    return self.dead_letter(message, attempt, &format!("poison: {error:#}")).await;
+                }
+                Err(ReactorError::Retry(error)) if attempt >= self.options.max_deliver => {
+                    let reason = format!("gave up after {attempt} deliveries: {error:#}");
+                    return self.dead_letter(message, attempt, &reason).await;
+                }
+                Err(ReactorError::Retry(error)) => {
+                    let delay = self.retry_delay(attempt);
+                    metrics::counter!("veche_reactor_retries_total", "reactor" => self.reactor.name()).increment(1);
+                    tracing::info!(reactor = self.reactor.name(), position = event.position, attempt, ?delay, error = %format!("{error:#}"), "reactor will retry the event");
+                    if !self.hold(message, delay, shutdown).await? {
+                        // Stopping: another node (or this one, restarted) takes it up.
+                        message.ack_with(AckKind::Nak(None)).await?;
+                        return Ok(Outcome::HandedBack);
+                    }
+                    attempt += 1;
+                }
             }
-            Err(ReactorError::Poison(error)) => {
-                self.dead_letter(message, deliveries, &format!("poison: {error:#}")).await
+        }
+    }
+
+    /// Waits `delay` while telling JetStream the event is still in hand, so it is not
+    /// delivered elsewhere meanwhile; `false` when `shutdown` came first.
+    async fn hold(&self, message: &Message, delay: Duration, shutdown: &CancellationToken) -> Result<bool, async_nats::Error> {
+        let deadline = tokio::time::Instant::now() + delay;
+        let beat = (self.options.ack_wait / 2).max(Duration::from_millis(100));
+        loop {
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Ok(true);
             }
-            Err(ReactorError::Retry(error)) if deliveries >= self.options.max_deliver => {
-                let reason = format!("gave up after {deliveries} deliveries: {error:#}");
-                self.dead_letter(message, deliveries, &reason).await
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(false),
+                _ = tokio::time::sleep((deadline - now).min(beat)) => {}
             }
-            Err(ReactorError::Retry(error)) => {
-                let delay = self.retry_delay(deliveries);
-                tracing::info!(reactor = self.reactor.name(), position = event.position, deliveries, ?delay, error = %format!("{error:#}"), "reactor will retry the event");
-                message.ack_with(AckKind::Nak(Some(delay))).await?;
-                Ok(Outcome::Retried)
-            }
+            message.ack_with(AckKind::Progress).await?;
         }
     }
 

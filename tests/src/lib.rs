@@ -16,13 +16,15 @@
 //! - [`browser`]: runs the Node.js scripts of `tests/web`, which drive headless Chromium.
 //! - [`smtp`]: a real SMTP server (aiosmtpd) that keeps what it receives.
 //! - [`push_service`]: a local Web Push service that verifies VAPID and decrypts.
+//! - [`stats`]: percentiles for the benchmarks.
 //! - [`process`]: the watchdog that stops the tests' child processes.
 //! - `tests/api`: the HTTP API, as a client sees it.
 //! - `tests/notify`: invitations, answers through signed links, reminders, Web Push.
 //! - `tests/store`: the event store, the global log and the projector.
 //! - `tests/nats`: the publisher to JetStream, the reactor consumers, the AsyncAPI document.
 //! - `tests/browser`: two real browsers in a meeting's room (veche's page, and PeerJS).
-//! - `src/bin/bench.rs`: the benchmark (`cargo run --release -p veche-tests --bin bench`).
+//! - `src/bin/bench.rs`: the calendar benchmark (`cargo run --release -p veche-tests --bin bench`);
+//!   `bench_publisher.rs`, `bench_notify.rs`: the NATS publisher's and the notifications'.
 #![forbid(unsafe_code)]
 
 pub mod app;
@@ -35,3 +37,4 @@ pub mod process;
 pub mod push_service;
 pub mod signal;
 pub mod smtp;
+pub mod stats;

@@ -40,6 +40,8 @@ pub struct Delivered {
     pub plaintext: Vec<u8>,
     pub vapid_subject: String,
     pub ttl: Option<String>,
+    /// When the service accepted it.
+    pub at: std::time::SystemTime,
 }
 
 #[derive(Default)]
@@ -146,6 +148,7 @@ async fn receive(
                 plaintext,
                 vapid_subject: subject,
                 ttl: headers.get("ttl").and_then(|v| v.to_str().ok()).map(str::to_string),
+                at: std::time::SystemTime::now(),
             });
             StatusCode::CREATED
         }

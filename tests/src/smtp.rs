@@ -26,6 +26,8 @@ pub struct Received {
     pub parts: Vec<(String, String)>,
     /// The top-level content type (without parameters).
     pub mime_type: String,
+    /// When the server wrote it down (just before it answered 250).
+    pub received_at: std::time::SystemTime,
 }
 
 impl Received {
@@ -85,7 +87,12 @@ impl SmtpSink {
             })
             .collect();
         files.sort();
-        files.iter().map(|(_, path)| parse(path)).collect()
+        files.iter().map(|(at, path)| parse(path, *at)).collect()
+    }
+
+    /// How many messages arrived so far (cheaper than [`Self::received`]).
+    pub fn count(&self) -> usize {
+        ["new", "cur"].iter().flat_map(|sub| std::fs::read_dir(self.maildir().join(sub)).into_iter().flatten()).count()
     }
 
     /// Waits until at least `count` messages arrived (the server writes after it answers).
@@ -108,7 +115,7 @@ impl Drop for SmtpSink {
     }
 }
 
-fn parse(path: &Path) -> Received {
+fn parse(path: &Path, received_at: std::time::SystemTime) -> Received {
     let raw = std::fs::read(path).unwrap();
     let mail = mailparse::parse_mail(&raw).unwrap();
     let header = |name: &str| {
@@ -124,6 +131,7 @@ fn parse(path: &Path) -> Received {
         mime_type: mail.ctype.mimetype.clone(),
         parts,
         raw,
+        received_at,
     }
 }
 

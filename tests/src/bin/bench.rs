@@ -41,6 +41,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use uuid::Uuid;
+use veche_tests::stats::Percentiles;
 
 const CLIENT_LEVELS: [usize; 3] = [1, 8, 64];
 const TIME_ZONE: &str = "Europe/Berlin";
@@ -177,28 +178,6 @@ struct Report {
     lag: Option<LagStats>,
     week: Option<WeekResult>,
     errors: Vec<String>,
-}
-
-/// Percentiles in milliseconds.
-#[derive(Debug, Clone, Copy)]
-struct Percentiles {
-    p50: f64,
-    p99: f64,
-    max: f64,
-}
-
-impl Percentiles {
-    fn of(mut ms: Vec<f64>) -> Option<Self> {
-        if ms.is_empty() {
-            return None;
-        }
-        ms.sort_by(f64::total_cmp);
-        let at = |q: f64| {
-            let rank = ((q * ms.len() as f64).ceil() as usize).clamp(1, ms.len());
-            ms[rank - 1]
-        };
-        Some(Self { p50: at(0.50), p99: at(0.99), max: ms[ms.len() - 1] })
-    }
 }
 
 // ---------------------------------------------------------------------------------------

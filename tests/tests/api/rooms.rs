@@ -411,6 +411,8 @@ async fn the_meetings_history_shows_who_was_in_the_call_and_when() {
     let (ann_client, _) = enter(&app, &room, &ann).await;
     let (bob_client, _) = enter(&app, &room, &bob).await;
     bob_client.leave().await;
+    // Leaving is asynchronous on the hub: Bob's leave is recorded before Ann leaves.
+    await_room_events(&app, &room, &["RoomOpened", "ParticipantJoined", "ParticipantJoined", "ParticipantLeft"]).await;
     ann_client.leave().await;
     await_room_events(
         &app,

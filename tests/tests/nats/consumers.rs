@@ -8,6 +8,7 @@ use infrastructure::nats::DEAD_LETTERS_STREAM;
 use infrastructure::nats_consumer::{ConsumerOptions, ReactorRunner, DEAD_LETTER_REACTOR, DEAD_LETTER_REASON};
 use infrastructure::reactor::{Reactor, ReactorError};
 use projections::global_log::RecordedEvent;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// What a test reactor does with an event.
@@ -23,11 +24,24 @@ struct RecordingReactor {
     /// When set, reacting to the event at this index of `seen` never finishes (a node that
     /// hangs, then dies).
     hang_at: Option<usize>,
+    /// How long each event takes to handle.
+    pause: Duration,
+    /// Events in hand now, and the most ever at once.
+    in_hand: AtomicUsize,
+    peak: AtomicUsize,
 }
 
 impl RecordingReactor {
     fn new(decide: impl Fn(&RecordedEvent, usize) -> Result<(), ReactorError> + Send + Sync + 'static) -> Arc<Self> {
-        Arc::new(Self { seen: Mutex::new(Vec::new()), decide: Box::new(decide), unwanted: "RemindersChanged", hang_at: None })
+        Arc::new(Self {
+            seen: Mutex::new(Vec::new()),
+            decide: Box::new(decide),
+            unwanted: "RemindersChanged",
+            hang_at: None,
+            pause: Duration::ZERO,
+            in_hand: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        })
     }
 
     fn accepting() -> Arc<Self> {
@@ -63,6 +77,10 @@ impl Reactor for RecordingReactor {
         if self.hang_at == Some(index) {
             std::future::pending::<()>().await;
         }
+        let now = self.in_hand.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(self.pause).await;
+        self.in_hand.fetch_sub(1, Ordering::SeqCst);
         (self.decide)(event, times)
     }
 }
@@ -74,6 +92,7 @@ fn quick_options() -> ConsumerOptions {
         retry_delay: Duration::from_millis(50),
         max_retry_delay: Duration::from_millis(200),
         max_ack_pending: 1,
+        lanes: 1,
     }
 }
 
@@ -200,6 +219,41 @@ async fn a_reactor_that_asks_to_retry_gets_the_event_again_and_order_holds() {
 }
 
 #[tokio::test]
+async fn with_lanes_a_node_handles_meetings_at_once_and_each_meetings_events_in_order_through_retries() {
+    // Given a slow reactor that fails each event once, run with 8 lanes
+    let fixture = Fixture::start().await;
+    let publisher = fixture.spawn_publisher().await;
+    let mut slow = RecordingReactor::new(|_, times| {
+        if times == 1 {
+            Err(ReactorError::Retry(anyhow::anyhow!("SMTP is busy")))
+        } else {
+            Ok(())
+        }
+    });
+    Arc::get_mut(&mut slow).unwrap().pause = Duration::from_millis(50);
+    let running = fixture.spawn_reactor(slow.clone(), ConsumerOptions { lanes: 8, max_ack_pending: 32, ..quick_options() }).await;
+    // When eight meetings record three events each
+    fixture.schedule_meetings(8).await;
+    // Then every event is handled, several at once, each meeting's in order
+    wait_until_seen(&slow, 48).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let seen = slow.seen();
+    for event in logged_events(&fixture).await {
+        assert_eq!(slow.deliveries_of(&event), 2, "event {} is tried twice", event.position);
+    }
+    // (an event's retry comes before the next event of its meeting: sequences never go back)
+    let mut last = std::collections::HashMap::<&str, i64>::new();
+    for event in &seen {
+        let previous = last.insert(&event.aggregate_id, event.sequence).unwrap_or(0);
+        assert!(event.sequence >= previous, "{} came after sequence {previous}", event.sequence);
+    }
+    assert!(slow.peak.load(Ordering::SeqCst) > 1, "lanes run at once");
+    running.stop().await;
+    publisher.stop().await;
+    fixture.stop().await;
+}
+
+#[tokio::test]
 async fn a_poison_event_goes_to_the_dead_letters_and_the_others_are_handled() {
     // Given a reactor that cannot ever handle renames
     let (fixture, publisher, reactor, running) = start_with(RecordingReactor::new(|event, _| {
@@ -269,6 +323,9 @@ async fn a_consumer_that_dies_mid_event_loses_nothing() {
         decide: Box::new(|_, _| Ok(())),
         unwanted: "RemindersChanged",
         hang_at: Some(3),
+        pause: Duration::ZERO,
+        in_hand: AtomicUsize::new(0),
+        peak: AtomicUsize::new(0),
     });
     let dying = fixture.spawn_reactor(hanging.clone(), quick_options()).await;
     fixture.schedule_meetings(4).await;
