@@ -247,6 +247,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         notifications,
     };
     tasks.push(tokio::spawn(crate::signaling::run_presence_keeper(state.clone(), lease.clone(), shutdown.clone())));
+    tasks.push(tokio::spawn(crate::signaling::clock::run(pool.clone(), state.hub.clone(), shutdown.clone())));
     if let Some(nats) = &nats {
         for reactor in reactors(&state) {
             // None of them depends on the order of events (see `nats_consumer`).

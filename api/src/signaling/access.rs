@@ -29,6 +29,8 @@ pub struct RoomAccess {
     pub meeting_id: MeetingId,
     /// The meeting is cancelled: the room refuses joins.
     pub cancelled: bool,
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    pub ends_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Checks a token (user JWT or room pass) against the room's meeting.
@@ -69,6 +71,8 @@ pub async fn authorize(state: &AppState, room_id: RoomId, token: &str) -> Result
         room_id,
         meeting_id: meeting_state.id,
         cancelled: meeting_state.status == MeetingStatus::Cancelled,
+        starts_at: meeting_state.schedule.starts_at,
+        ends_at: meeting_state.schedule.ends_at,
     })
 }
 

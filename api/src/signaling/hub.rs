@@ -365,6 +365,12 @@ impl Hub {
         removed
     }
 
+    /// The meetings' rooms this node holds peers of.
+    pub fn room_ids(&self) -> Vec<uuid::Uuid> {
+        let rooms = self.rooms.read().expect("hub lock");
+        rooms.keys().filter_map(|namespace| namespace.strip_prefix("room:")?.parse().ok()).collect()
+    }
+
     pub fn room(&self, namespace: &str) -> Option<Arc<LocalRoom>> {
         self.rooms.read().expect("hub lock").get(namespace).cloned()
     }

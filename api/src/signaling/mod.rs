@@ -11,11 +11,12 @@
 //!
 //! | message | when |
 //! |---|---|
-//! | `{"type":"welcome","peer_id","room_id","meeting_id","resumed","capacity","participants":[{"peer_id","name","email"}]}` | on entering; `participants` are the others |
+//! | `{"type":"welcome","peer_id","room_id","meeting_id","starts_at","ends_at","resumed","capacity","participants":[{"peer_id","name","email"}]}` | on entering; `participants` are the others |
 //! | `{"type":"joined","peer":{"peer_id","name","email"},"resumed"}` | someone entered (or came back) |
 //! | `{"type":"left","peer_id","reason":"left"\|"expired"}` | someone left, or dropped and did not come back in time |
 //! | `{"type":"signal","kind":"offer"\|"answer"\|"candidate","from","data"}` | a message addressed to you |
 //! | `{"type":"room-closed"}` | the meeting was cancelled; the connection closes with 4001 |
+//! | `{"type":"meeting","status":"started"\|"ended"\|"rescheduled","starts_at","ends_at"}` | the scheduled start or end came, or the meeting moved (the call goes on either way) |
 //! | `{"type":"pong"}` | answer to `ping` |
 //! | `{"type":"error","code","message"}` | the previous message was refused (codes: `malformed-message`, `unknown-type`, `no-such-peer`, `rate-limited`; on entering: `room-full`, `room-closed`, `peer-id-taken`, `internal`) |
 //!
@@ -36,6 +37,7 @@
 //! # PeerJS: see [`peerjs`].
 
 pub mod access;
+pub mod clock;
 pub mod connection;
 pub mod hub;
 pub mod peerjs;

@@ -119,6 +119,8 @@ fn welcome(
         "peer_id": peer_id,
         "room_id": access.room_id,
         "meeting_id": access.meeting_id,
+        "starts_at": access.starts_at,
+        "ends_at": access.ends_at,
         "resumed": resumed,
         "capacity": capacity,
         "participants": others,

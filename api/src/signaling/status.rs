@@ -1,17 +1,21 @@
 //! The room-status reactor: a meeting's cancellation, delivered by JetStream to one node,
 //! closes its room in the log (`Close` on the Room aggregate) and on every node's hub (the
-//! remote relay carries the closure), so connected participants are told and let out.
+//! remote relay carries the closure), so connected participants are told and let out. A
+//! reschedule is announced to the participants connected to any node
+//! (`{"type":"meeting","status":"rescheduled",...}`); the scheduled start and end are
+//! announced by each node's meeting clock ([`super::clock`]).
 //!
 //! The cancel handler closes the room at once as well; this reactor is what makes it
 //! certain: it runs again after a crash between the cancellation and the closing, and on
 //! every node's behalf. Both are idempotent (`Close` of a closed room records nothing).
 
+use super::clock::meeting_notice;
 use super::hub::{room_namespace, Hub};
 use super::presence::system_actor_of;
 use application::rooms::Rooms;
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
-use domain::meeting::Meeting;
+use domain::meeting::{Meeting, MeetingEvent};
 use infrastructure::event_store::{PgEventLog, RoomStore};
 use infrastructure::notify::{meeting_at, HistoryError};
 use infrastructure::reactor::{Reactor, ReactorError};
@@ -34,7 +38,7 @@ impl Reactor for RoomStatusReactor {
     }
 
     fn wants(&self, aggregate_type: &str, event_type: &str) -> bool {
-        aggregate_type == Meeting::TYPE && event_type == "MeetingCancelled"
+        aggregate_type == Meeting::TYPE && matches!(event_type, "MeetingCancelled" | "MeetingRescheduled")
     }
 
     async fn react(&self, event: &RecordedEvent) -> Result<(), ReactorError> {
@@ -44,6 +48,12 @@ impl Reactor for RoomStatusReactor {
             other => ReactorError::Poison(other.into()),
         })?;
         let room_id = at.after.room_id;
+        if let MeetingEvent::MeetingRescheduled { .. } = at.event {
+            let schedule = &at.after.schedule;
+            let notice = meeting_notice("rescheduled", schedule.starts_at, schedule.ends_at);
+            self.hub.broadcast(&room_namespace(room_id), None, notice);
+            return Ok(());
+        }
         let actor = system_actor_of(&self.hub);
         self.rooms
             .close(room_id, &actor, event.recorded_at)

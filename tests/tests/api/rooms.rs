@@ -495,3 +495,32 @@ async fn a_guest_links_join_token_opens_its_meetings_room_and_nothing_else() {
     assert_eq!(SignalClient::join(&app.base, &room, &respond, None).await.err().unwrap().status, 401);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_participants_are_told_when_the_meeting_starts_and_when_its_time_is_up() {
+    let app = spawn_app().await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    // Given a meeting that starts a few seconds from now and lasts two seconds
+    let start = chrono::Utc::now() + chrono::Duration::seconds(4);
+    let end = start + chrono::Duration::seconds(2);
+    let local = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let scheduled = app.schedule(&ann, &[&bob], json!({"start": local(start), "end": local(end), "time_zone": "UTC"})).await;
+    let room = scheduled["meeting"]["room_id"].as_str().unwrap();
+    let starts_at = scheduled["meeting"]["starts_at"].clone();
+
+    // When Bob waits in the room
+    let (mut bob_client, welcome) = enter(&app, room, &bob).await;
+    assert_eq!(welcome["starts_at"], starts_at);
+    assert_eq!(welcome["ends_at"], scheduled["meeting"]["ends_at"]);
+
+    // Then he is told the meeting started, and then that its time is up
+    let started = bob_client.next_of_type("meeting").await;
+    assert_eq!(started["status"], "started");
+    assert_eq!(started["starts_at"], starts_at);
+    let ended = bob_client.next_of_type("meeting").await;
+    assert_eq!(ended["status"], "ended");
+    // and nothing is announced twice
+    let again = bob_client.next_within(Duration::from_millis(1500)).await;
+    assert!(again.as_ref().is_none_or(|m| m["type"] != "meeting"), "{again:?}");
+    app.stop().await;
+}

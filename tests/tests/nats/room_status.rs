@@ -1,23 +1,54 @@
 //! The room-status reactor: a cancellation delivered through JetStream closes the room in
-//! the log and lets its participants out, even when nothing else closed it.
+//! the log and lets its participants out, even when nothing else closed it; a reschedule
+//! is announced to whoever is in the room.
 
 use domain::meeting::MeetingCommand;
 use domain::{Actor, MeetingId};
 use serde_json::json;
 use std::time::Duration;
-use veche_tests::app::{spawn_app_with, user};
+use reqwest::Method;
+use veche_tests::app::{spawn_app_with, user, TestApp};
 use veche_tests::nats::TestNats;
 use veche_tests::signal::SignalClient;
+
+async fn app_with_nats(nats: &TestNats) -> TestApp {
+    let url = nats.url();
+    spawn_app_with(move |s| {
+        s.nats_disabled = false;
+        s.nats_url = Some(url);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_reschedule_is_announced_to_the_participants_in_the_room() {
+    let nats = TestNats::start().await;
+    let app = app_with_nats(&nats).await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let scheduled = app.schedule(&ann, &[&bob], json!({})).await;
+    let (id, room) = (scheduled["meeting"]["id"].as_str().unwrap(), scheduled["meeting"]["room_id"].as_str().unwrap());
+    let mut bob_client = SignalClient::join(&app.base, room, &bob.token, None).await.unwrap();
+    bob_client.next_of_type("welcome").await;
+
+    let moved = app
+        .request(Method::PUT, &format!("/api/meetings/{id}/schedule"), &ann)
+        .json(&json!({"start": "2026-12-02T15:00:00", "end": "2026-12-02T16:30:00", "time_zone": "Europe/Berlin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 200);
+
+    let notice = bob_client.next_of_type("meeting").await;
+    assert_eq!(notice["status"], "rescheduled");
+    assert_eq!(notice["starts_at"], "2026-12-02T14:00:00Z");
+    assert_eq!(notice["ends_at"], "2026-12-02T15:30:00Z");
+    app.stop().await;
+}
 
 #[tokio::test]
 async fn a_cancellation_reaching_the_reactor_closes_the_room_and_lets_everyone_out() {
     let nats = TestNats::start().await;
-    let url = nats.url();
-    let app = spawn_app_with(move |s| {
-        s.nats_disabled = false;
-        s.nats_url = Some(url);
-    })
-    .await;
+    let app = app_with_nats(&nats).await;
     let (ann, bob) = (user("ann"), user("bob"));
     let scheduled = app.schedule(&ann, &[&bob], json!({})).await;
     let (id, room) = (scheduled["meeting"]["id"].as_str().unwrap(), scheduled["meeting"]["room_id"].as_str().unwrap());
