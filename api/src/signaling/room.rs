@@ -31,7 +31,7 @@ pub struct SignalQuery {
 /// Open a room's signaling WebSocket
 ///
 /// Upgrades to a WebSocket speaking veche's signaling protocol (see the repository's
-/// `api/src/signaling/mod.rs`: welcome, joined, left, signal, error, room-closed; close
+/// `api/src/signaling/mod.rs`: welcome, joined, left, signal, meeting, error, room-closed; close
 /// codes 4001–4013). Open to the meeting's organizer and attendees, and room-pass holders.
 #[utoipa::path(get, path = "/api/rooms/{room_id}/signal", tag = "rooms",
     params(("room_id" = uuid::Uuid, Path, description = "The meeting's room id"), SignalQuery),

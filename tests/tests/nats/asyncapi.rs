@@ -1,5 +1,6 @@
 //! The AsyncAPI document cannot drift from the domain: it names every event type the
-//! domain has, and the events the publisher really sends have the shape it declares.
+//! domain has, and the events the publisher really sends have the shape it declares; the
+//! signaling messages the hub sends have the members it requires.
 
 use domain::meeting::MeetingEvent;
 use domain::room::RoomEvent;
@@ -128,5 +129,38 @@ async fn veche_serves_the_asyncapi_document() {
     assert_eq!(response.headers()["content-type"], "application/json");
     let served: Value = response.json().await.unwrap();
     assert_eq!(served, document());
+    app.stop().await;
+}
+
+/// The `required` members of a signaling message's payload in the document.
+fn required_of(document: &Value, message: &str) -> Vec<String> {
+    let payload = &document["components"]["messages"][message]["payload"];
+    payload["required"].as_array().unwrap_or_else(|| panic!("{message} has a payload")).iter().map(|v| v.as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn the_signaling_messages_the_hub_sends_have_the_members_the_document_requires() {
+    let app = veche_tests::app::spawn_app().await;
+    let (ann, bob) = (veche_tests::app::user("ann"), veche_tests::app::user("bob"));
+    let scheduled = app.schedule(&ann, &[&bob], serde_json::json!({})).await;
+    let room = scheduled["meeting"]["room_id"].as_str().unwrap();
+    let mut ann_client = veche_tests::signal::SignalClient::join(&app.base, room, &ann.token, None).await.unwrap();
+    let welcome = ann_client.next_of_type("welcome").await;
+    let mut bob_client = veche_tests::signal::SignalClient::join(&app.base, room, &bob.token, None).await.unwrap();
+    bob_client.next_of_type("welcome").await;
+    let joined = ann_client.next_of_type("joined").await;
+    bob_client.send_json(serde_json::json!({"type": "dance"})).await;
+    let error = bob_client.next_of_type("error").await;
+    bob_client.send_json(serde_json::json!({"type": "ping"})).await;
+    let pong = bob_client.next_of_type("pong").await;
+
+    let document = document();
+    for (name, sent) in [("signal.welcome", welcome), ("signal.joined", joined), ("signal.error", error), ("signal.pong", pong)] {
+        for member in required_of(&document, name) {
+            assert!(sent.get(&member).is_some(), "{name} as sent lacks {member}: {sent}");
+        }
+        let declared = &document["components"]["messages"][name]["payload"]["properties"]["type"]["const"];
+        assert_eq!(&sent["type"], declared, "{name}");
+    }
     app.stop().await;
 }
