@@ -48,11 +48,23 @@ impl SmtpSink {
 
     /// On a given port (a server coming back where it was).
     pub async fn start_on(port: u16) -> Self {
+        Self::start_with(port, "aiosmtpd.handlers.Mailbox").await
+    }
+
+    /// For the benchmarks: the same Maildir without an fsync per message
+    /// (`tests/smtp/unsynced_maildir.py` says why).
+    pub async fn start_unsynced() -> Self {
+        Self::start_with(free_port(), "unsynced_maildir.UnsyncedMaildir").await
+    }
+
+    async fn start_with(port: u16, handler: &str) -> Self {
         let dir = tempfile::Builder::new().prefix("veche-smtp-").tempdir().unwrap();
         let maildir = dir.path().join("maildir");
+        let handlers = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("smtp");
         // Debian's python3, which has python3-aiosmtpd (a pyenv shim may come first in PATH).
         let child = Command::new("/usr/bin/python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .env("PYTHONPATH", handlers)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", handler])
             .arg(&maildir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -146,7 +146,12 @@ impl Deliverer {
                 ("email", result)
             }
             Effect::Push { target, payload } => match &self.push {
-                Some((sender, _)) => ("push", sender.push(target, payload).await),
+                Some((sender, _)) => {
+                    let started = std::time::Instant::now();
+                    let result = sender.push(target, payload).await;
+                    metrics::histogram!("veche_push_send_seconds").record(started.elapsed().as_secs_f64());
+                    ("push", result)
+                }
                 None => ("push", Ok(())),
             },
             Effect::Unbuildable(error) => {

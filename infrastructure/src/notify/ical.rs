@@ -179,10 +179,32 @@ pub fn transitions(zone: Tz, from: DateTime<Utc>, until: DateTime<Utc>) -> Vec<T
     found
 }
 
+/// Rendered VTIMEZONEs by (zone, first year, last year): finding the transitions probes
+/// every hour of the years, which dominated the cost of an invitation before this cache.
+static VTIMEZONES: std::sync::Mutex<Option<std::collections::HashMap<(Tz, i32, i32), std::sync::Arc<str>>>> =
+    std::sync::Mutex::new(None);
+/// More distinct (zone, years) than this and the cache starts afresh (bounded memory).
+const VTIMEZONE_CACHE_LIMIT: usize = 4096;
+
 /// A VTIMEZONE for `zone` valid for the years `first..=last`: the observance in force at
 /// the start of `first` and every transition until the end of `last`, each as an
 /// explicit onset (no RRULE, so nothing depends on the client's rules for the zone).
-pub fn vtimezone(zone: Tz, first: i32, last: i32) -> String {
+pub fn vtimezone(zone: Tz, first: i32, last: i32) -> std::sync::Arc<str> {
+    let key = (zone, first, last);
+    if let Some(found) = VTIMEZONES.lock().expect("vtimezone cache").get_or_insert_with(Default::default).get(&key) {
+        return found.clone();
+    }
+    let rendered: std::sync::Arc<str> = render_vtimezone(zone, first, last).into();
+    let mut cache = VTIMEZONES.lock().expect("vtimezone cache");
+    let cache = cache.get_or_insert_with(Default::default);
+    if cache.len() >= VTIMEZONE_CACHE_LIMIT {
+        cache.clear();
+    }
+    cache.insert(key, rendered.clone());
+    rendered
+}
+
+fn render_vtimezone(zone: Tz, first: i32, last: i32) -> String {
     let year_start = |year: i32| {
         NaiveDate::from_ymd_opt(year, 1, 1).expect("1 January exists").and_hms_opt(0, 0, 0).expect("midnight").and_utc()
     };

@@ -11,7 +11,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use sqlx::PgPool;
 use std::time::Duration;
-use web_push::{ContentEncoding, SubscriptionInfo, VapidSignatureBuilder, WebPushMessageBuilder};
+use std::collections::HashMap;
+use web_push::{ContentEncoding, SubscriptionInfo, VapidSignature, VapidSignatureBuilder, WebPushMessageBuilder};
 
 /// A VAPID key pair: the P-256 private scalar and the uncompressed public point, both
 /// base64url without padding (the forms browsers' `applicationServerKey` and the usual
@@ -60,11 +61,18 @@ impl VapidKeys {
 /// a reminder delivered long after the meeting started is noise.
 const TTL_SECONDS: u32 = 3600;
 
+/// How long a VAPID token is reused for one push service. The crate signs tokens valid for
+/// 12 hours; reusing one for an hour spares an ECDSA signature per push (RFC 8292 §2 lets
+/// a sender reuse a token until it expires).
+const VAPID_REUSE: Duration = Duration::from_secs(3600);
+
 pub struct WebPushSender {
     keys: VapidKeys,
     /// The VAPID `sub` claim: a contact for the push service's operators.
     subject: String,
     client: reqwest::Client,
+    /// Signed tokens by push service origin, with when they were signed.
+    tokens: std::sync::Mutex<HashMap<String, (std::time::Instant, VapidSignature)>>,
 }
 
 impl WebPushSender {
@@ -73,7 +81,29 @@ impl WebPushSender {
             .timeout(Duration::from_secs(15))
             .build()
             .expect("a reqwest client with default settings builds");
-        Self { keys, subject, client }
+        Self { keys, subject, client, tokens: Default::default() }
+    }
+
+    /// A VAPID token for the push service at `origin` (`aud`), signed anew at most hourly.
+    fn vapid_token(&self, origin: &str, info: &SubscriptionInfo) -> Result<VapidSignature, web_push::WebPushError> {
+        if let Some((signed, token)) = self.tokens.lock().expect("vapid tokens").get(origin) {
+            if signed.elapsed() < VAPID_REUSE {
+                return Ok(token.clone());
+            }
+        }
+        let mut signature = VapidSignatureBuilder::from_base64(self.keys.private_key(), info)?;
+        signature.add_claim("sub", self.subject.as_str());
+        // RFC 8292 §2: `aud` is the push resource's origin, port included; the crate's own
+        // `aud` leaves a non-default port out, which a push service rightly refuses.
+        signature.add_claim("aud", origin);
+        let token = signature.build()?;
+        let mut tokens = self.tokens.lock().expect("vapid tokens");
+        // Few push services exist (one per browser vendor); forget them all if that is wrong.
+        if tokens.len() > 1024 {
+            tokens.clear();
+        }
+        tokens.insert(origin.to_string(), (std::time::Instant::now(), token.clone()));
+        Ok(token)
     }
 }
 
@@ -82,18 +112,14 @@ impl PushSender for WebPushSender {
     async fn push(&self, target: &PushTarget, payload: &[u8]) -> Result<(), DeliveryError> {
         let permanent = |e: web_push::WebPushError| DeliveryError::Permanent(Box::new(e));
         let info = SubscriptionInfo::new(target.endpoint.as_str(), target.p256dh.as_str(), target.auth.as_str());
-        let mut signature = VapidSignatureBuilder::from_base64(self.keys.private_key(), &info).map_err(permanent)?;
-        signature.add_claim("sub", self.subject.as_str());
-        // RFC 8292 §2: `aud` is the push resource's origin, port included; the crate's own
-        // `aud` leaves a non-default port out, which a push service rightly refuses.
         let origin = reqwest::Url::parse(&target.endpoint)
             .map_err(|e| DeliveryError::Permanent(Box::new(e)))?
             .origin()
             .ascii_serialization();
-        signature.add_claim("aud", origin);
+        let token = self.vapid_token(&origin, &info).map_err(permanent)?;
         let mut message = WebPushMessageBuilder::new(&info);
         message.set_payload(ContentEncoding::Aes128Gcm, payload);
-        message.set_vapid_signature(signature.build().map_err(permanent)?);
+        message.set_vapid_signature(token);
         message.set_ttl(TTL_SECONDS);
         let message = message.build().map_err(permanent)?;
         let mut request = self.client.post(&target.endpoint).header("TTL", message.ttl.to_string());
