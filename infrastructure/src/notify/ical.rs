@@ -8,6 +8,8 @@
 //!   real transitions (from chrono-tz) around the meeting is included: a client need not
 //!   know the zone, and a meeting after a DST change stays at its wall-clock time.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone as _, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
 use domain::meeting::{Attendee, MeetingState, Partstat};
@@ -181,20 +183,20 @@ pub fn transitions(zone: Tz, from: DateTime<Utc>, until: DateTime<Utc>) -> Vec<T
 
 /// Rendered VTIMEZONEs by (zone, first year, last year): finding the transitions probes
 /// every hour of the years, which dominated the cost of an invitation before this cache.
-static VTIMEZONES: std::sync::Mutex<Option<std::collections::HashMap<(Tz, i32, i32), std::sync::Arc<str>>>> =
-    std::sync::Mutex::new(None);
+static VTIMEZONES: Mutex<Option<VtimezoneCache>> = Mutex::new(None);
+type VtimezoneCache = HashMap<(Tz, i32, i32), Arc<str>>;
 /// More distinct (zone, years) than this and the cache starts afresh (bounded memory).
 const VTIMEZONE_CACHE_LIMIT: usize = 4096;
 
 /// A VTIMEZONE for `zone` valid for the years `first..=last`: the observance in force at
 /// the start of `first` and every transition until the end of `last`, each as an
 /// explicit onset (no RRULE, so nothing depends on the client's rules for the zone).
-pub fn vtimezone(zone: Tz, first: i32, last: i32) -> std::sync::Arc<str> {
+pub fn vtimezone(zone: Tz, first: i32, last: i32) -> Arc<str> {
     let key = (zone, first, last);
     if let Some(found) = VTIMEZONES.lock().expect("vtimezone cache").get_or_insert_with(Default::default).get(&key) {
         return found.clone();
     }
-    let rendered: std::sync::Arc<str> = render_vtimezone(zone, first, last).into();
+    let rendered: Arc<str> = render_vtimezone(zone, first, last).into();
     let mut cache = VTIMEZONES.lock().expect("vtimezone cache");
     let cache = cache.get_or_insert_with(Default::default);
     if cache.len() >= VTIMEZONE_CACHE_LIMIT {
@@ -303,7 +305,7 @@ mod tests {
     }
 
     fn named_timezone_text(zone: Tz, year: i32) -> String {
-        let text = vtimezone(zone, year, year);
+        let text = vtimezone(zone, year, year).to_string();
         assert!(!text.contains("DTSTAMP") && !text.contains("UID"), "{text}");
         text
     }
