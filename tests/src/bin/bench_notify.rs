@@ -42,7 +42,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 use veche_tests::app::{test_settings, token, TEST_JWT_SECRET};
 use veche_tests::push_service::{Delivered, PushService};
-use veche_tests::smtp::SmtpSink;
+use veche_tests::smtp::{Received, SmtpSink};
 use veche_tests::stats::Percentiles;
 
 const USERS: usize = 300;
@@ -258,6 +258,27 @@ fn numbered(subject: &str, prefix: &str) -> Option<usize> {
     rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
 }
 
+/// Milliseconds from each email's and each push's reference instant to its acceptance by
+/// the server; `email_since` and `push_since` (given the meeting id and the push's tag) say
+/// `None` for what the figure is not about.
+fn latencies(
+    rig: &Rig,
+    email_since: impl Fn(&Received) -> Option<SystemTime>,
+    push_since: impl Fn(&str, &str) -> Option<SystemTime>,
+) -> (Vec<f64>, Vec<f64>) {
+    let emails = rig.smtp.received().iter().filter_map(|mail| Some(millis_between(email_since(mail)?, mail.received_at))).collect();
+    let pushes = rig
+        .push
+        .delivered()
+        .iter()
+        .filter_map(|delivered| {
+            let (meeting, tag) = push_of(delivered)?;
+            Some(millis_between(push_since(&meeting, &tag)?, delivered.at))
+        })
+        .collect();
+    (emails, pushes)
+}
+
 fn push_of(delivered: &Delivered) -> Option<(String, String)> {
     let payload: Value = serde_json::from_slice(&delivered.plaintext).ok()?;
     Some((payload["meeting_id"].as_str()?.to_string(), payload["tag"].as_str()?.to_string()))
@@ -336,24 +357,11 @@ async fn invitations(args: &Args, rig: &Rig) -> anyhow::Result<String> {
     settle(rig, expected, expected).await;
 
     let by_number: HashMap<usize, SystemTime> = acked.values().copied().collect();
-    let emails: Vec<f64> = rig
-        .smtp
-        .received()
-        .iter()
-        .filter_map(|mail| {
-            let n = numbered(&mail.subject, "Bench-")?;
-            Some(millis_between(*by_number.get(&n)?, mail.received_at))
-        })
-        .collect();
-    let pushes: Vec<f64> = rig
-        .push
-        .delivered()
-        .iter()
-        .filter_map(|delivered| {
-            let (meeting, _) = push_of(delivered)?;
-            Some(millis_between(acked.get(&meeting)?.1, delivered.at))
-        })
-        .collect();
+    let (emails, pushes) = latencies(
+        rig,
+        |mail| by_number.get(&numbered(&mail.subject, "Bench-")?).copied(),
+        |meeting, _| acked.get(meeting).map(|(_, at)| *at),
+    );
     let mut out = format!(
         "## Invitations at {} meetings/s ({} attendees each, {} s, {} meetings acknowledged in {:.1} s, {} refused)\n\n\
          Command acknowledged → accepted by the server, ms; target p99 ≤ {TARGET_P99_MS:.0} ms.\n\n\
@@ -416,24 +424,17 @@ async fn reminders(args: &Args, rig: &Rig) -> anyhow::Result<String> {
     eprintln!("  {expected} reminders in the read model; waiting for them");
     settle(rig, mail_base + invitations + expected, push_base + invitations + expected).await;
 
-    let lateness = |due: DateTime<Utc>, at: SystemTime| millis_between(SystemTime::from(due), at);
-    let emails: Vec<f64> = rig
-        .smtp
-        .received()
-        .iter()
-        .filter(|mail| mail.subject.starts_with("Reminder"))
-        .filter_map(|mail| Some(lateness(*due_of_number.get(&numbered(&mail.subject, "Remind-")?)?, mail.received_at)))
-        .collect();
-    let pushes: Vec<f64> = rig
-        .push
-        .delivered()
-        .iter()
-        .filter_map(|delivered| {
-            let (meeting, tag) = push_of(delivered)?;
-            tag.starts_with("reminder-").then_some(())?;
-            Some(lateness(*due_of_meeting.get(&meeting)?, delivered.at))
-        })
-        .collect();
+    let (emails, pushes) = latencies(
+        rig,
+        |mail| {
+            let due = due_of_number.get(&numbered(mail.subject.strip_prefix("Reminder")?, "Remind-")?)?;
+            Some(SystemTime::from(*due))
+        },
+        |meeting, tag| match tag.starts_with("reminder-") {
+            true => due_of_meeting.get(meeting).map(|due| SystemTime::from(*due)),
+            false => None,
+        },
+    );
     let window = if args.spread == 0 { "all at the same instant".to_string() } else { format!("spread over {} s", args.spread) };
     let mut out = format!(
         "## Reminders: {expected} due {window}\n\n\

@@ -7,7 +7,7 @@ use domain::{Actor, MeetingId};
 use serde_json::json;
 use std::time::Duration;
 use reqwest::Method;
-use veche_tests::app::{spawn_app_with, user, TestApp};
+use veche_tests::app::{spawn_app_with, user, TestApp, User};
 use veche_tests::nats::TestNats;
 use veche_tests::signal::SignalClient;
 
@@ -20,15 +20,22 @@ async fn app_with_nats(nats: &TestNats) -> TestApp {
     .await
 }
 
+/// Ann's meeting with Bob, and Bob in its room: (Ann, meeting id, room id, Bob's connection).
+async fn bob_in_the_room(app: &TestApp) -> (User, String, String, SignalClient) {
+    let (ann, bob) = (user("ann"), user("bob"));
+    let scheduled = app.schedule(&ann, &[&bob], json!({})).await;
+    let id = scheduled["meeting"]["id"].as_str().unwrap().to_string();
+    let room = scheduled["meeting"]["room_id"].as_str().unwrap().to_string();
+    let mut bob_client = SignalClient::join(&app.base, &room, &bob.token, None).await.unwrap();
+    bob_client.next_of_type("welcome").await;
+    (ann, id, room, bob_client)
+}
+
 #[tokio::test]
 async fn a_reschedule_is_announced_to_the_participants_in_the_room() {
     let nats = TestNats::start().await;
     let app = app_with_nats(&nats).await;
-    let (ann, bob) = (user("ann"), user("bob"));
-    let scheduled = app.schedule(&ann, &[&bob], json!({})).await;
-    let (id, room) = (scheduled["meeting"]["id"].as_str().unwrap(), scheduled["meeting"]["room_id"].as_str().unwrap());
-    let mut bob_client = SignalClient::join(&app.base, room, &bob.token, None).await.unwrap();
-    bob_client.next_of_type("welcome").await;
+    let (ann, id, _, mut bob_client) = bob_in_the_room(&app).await;
 
     let moved = app
         .request(Method::PUT, &format!("/api/meetings/{id}/schedule"), &ann)
@@ -49,11 +56,7 @@ async fn a_reschedule_is_announced_to_the_participants_in_the_room() {
 async fn a_cancellation_reaching_the_reactor_closes_the_room_and_lets_everyone_out() {
     let nats = TestNats::start().await;
     let app = app_with_nats(&nats).await;
-    let (ann, bob) = (user("ann"), user("bob"));
-    let scheduled = app.schedule(&ann, &[&bob], json!({})).await;
-    let (id, room) = (scheduled["meeting"]["id"].as_str().unwrap(), scheduled["meeting"]["room_id"].as_str().unwrap());
-    let mut bob_client = SignalClient::join(&app.base, room, &bob.token, None).await.unwrap();
-    bob_client.next_of_type("welcome").await;
+    let (ann, id, room, mut bob_client) = bob_in_the_room(&app).await;
 
     // Cancel through the use case, not the HTTP handler (which also closes the room at
     // once): only the reactor can close it now.
@@ -71,7 +74,7 @@ async fn a_cancellation_reaching_the_reactor_closes_the_room_and_lets_everyone_o
     assert!(before.iter().any(|m| m["type"] == "room-closed"));
     let mut events = Vec::new();
     for _ in 0..100 {
-        events = projections::global_log::stream_of(&app.pool, "Room", room, None).await.unwrap();
+        events = projections::global_log::stream_of(&app.pool, "Room", &room, None).await.unwrap();
         if events.last().is_some_and(|e| e.event_type == "RoomClosed") {
             break;
         }
