@@ -1,31 +1,192 @@
-//! The two mailers: SMTP (lettre, STARTTLS/TLS and auth from the URL) and, when no SMTP
+//! The two mailers: SMTP (lettre's client, STARTTLS/TLS and auth from the URL) and, when no SMTP
 //! server is configured, a local outbox of `.eml` files that veche serves at `/dev/outbox`.
 
 use application::notifications::{DeliveryError, Mailer, OutgoingMail};
 use async_trait::async_trait;
 use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 
-/// SMTP connections kept open for reuse. lettre writes a message's final `.` in a write of
-/// its own without TCP_NODELAY, so each message waits out the server's delayed ACK (≈ 40 ms
-/// on Linux): throughput comes from sending on many connections at once, not from one.
-const POOL_SIZE: u32 = 48;
+/// SMTP connections open at once, kept for reuse.
+const POOL_SIZE: usize = 48;
+/// A pooled connection idle longer than this is closed rather than reused (servers drop
+/// idle sessions after a few minutes; RFC 5321 §4.5.3.2.7 asks them to wait 5).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Connecting, the greeting and EHLO must take less than this.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// One message's session (MAIL to the final reply) must take less than this; shorter than
+/// the effect ledger's lease, so a hung server never makes a claim run out mid-send.
+const SEND_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Sends through an SMTP server. `VECHE_SMTP_URL` is lettre's URL form:
-/// `smtp://host:25` (plain), `smtp://user:pass@host:587?tls=required` (STARTTLS),
-/// `smtps://user:pass@host:465` (TLS).
+/// `smtp://host:25` (plain), `smtp://user:pass@host:587?tls=required` (STARTTLS, or
+/// `opportunistic`), `smtps://user:pass@host:465` (TLS).
+///
+/// `smtp://` sessions run on connections of our own with TCP_NODELAY, through lettre's
+/// SMTP client: lettre's transport writes a message's final `.` in a write of its own on a
+/// socket without TCP_NODELAY, so every message waited out the server's delayed ACK
+/// (≈ 40 ms on Linux), which capped the invitation rate. `smtps://` uses lettre's pooled
+/// transport as it is.
 pub struct SmtpMailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    transport: Transport,
     envelope_from: lettre::Address,
 }
 
+enum Transport {
+    Direct(Box<DirectPool>),
+    Lettre(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+/// Our pool of `smtp://` sessions.
+struct DirectPool {
+    host: String,
+    port: u16,
+    /// STARTTLS: `Some((parameters, required))`.
+    starttls: Option<(TlsParameters, bool)>,
+    credentials: Option<Credentials>,
+    hello: ClientId,
+    idle: Mutex<Vec<(Instant, AsyncSmtpConnection)>>,
+    slots: Semaphore,
+}
+
+/// Why `VECHE_SMTP_URL` cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SmtpUrlError {
+    #[error("{0}")]
+    Url(String),
+    #[error(transparent)]
+    Lettre(#[from] lettre::transport::smtp::Error),
+}
+
 impl SmtpMailer {
-    pub fn new(url: &str, envelope_from: lettre::Address) -> Result<Self, lettre::transport::smtp::Error> {
-        let pool = PoolConfig::new().max_size(POOL_SIZE);
-        Ok(Self { transport: AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.pool_config(pool).build(), envelope_from })
+    pub fn new(url: &str, envelope_from: lettre::Address) -> Result<Self, SmtpUrlError> {
+        let parsed = reqwest::Url::parse(url).map_err(|e| SmtpUrlError::Url(format!("not a URL: {e}")))?;
+        let transport = match parsed.scheme() {
+            "smtp" => Transport::Direct(Box::new(DirectPool::from_url(&parsed)?)),
+            "smtps" => {
+                let pool = PoolConfig::new().max_size(POOL_SIZE as u32);
+                Transport::Lettre(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.pool_config(pool).build())
+            }
+            other => return Err(SmtpUrlError::Url(format!("the scheme is {other}, not smtp or smtps"))),
+        };
+        Ok(Self { transport, envelope_from })
     }
+}
+
+impl DirectPool {
+    fn from_url(url: &reqwest::Url) -> Result<Self, SmtpUrlError> {
+        let host = url.host_str().ok_or_else(|| SmtpUrlError::Url("no host".into()))?.to_string();
+        let tls = url.query_pairs().find(|(key, _)| key == "tls").map(|(_, value)| value.into_owned());
+        let starttls = match tls.as_deref() {
+            None => None,
+            Some("required") => Some((TlsParameters::new(host.clone())?, true)),
+            Some("opportunistic") => Some((TlsParameters::new(host.clone())?, false)),
+            Some(other) => return Err(SmtpUrlError::Url(format!("tls={other}: one of required, opportunistic"))),
+        };
+        let port = url.port().unwrap_or(if starttls.is_some() { 587 } else { 25 });
+        let decode = |text: &str| percent_decode(text);
+        let credentials = match (url.username(), url.password()) {
+            ("", None) => None,
+            (user, password) => Some(Credentials::new(decode(user), decode(password.unwrap_or_default()))),
+        };
+        let hello = match url.path().trim_start_matches('/') {
+            "" => ClientId::default(),
+            name => ClientId::Domain(name.to_string()),
+        };
+        Ok(Self { host, port, starttls, credentials, hello, idle: Mutex::new(Vec::new()), slots: Semaphore::new(POOL_SIZE) })
+    }
+
+    async fn connect(&self) -> Result<AsyncSmtpConnection, DeliveryError> {
+        let network = |e: std::io::Error| DeliveryError::Transient(Box::new(e));
+        let opened = async {
+            let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port)).await.map_err(network)?;
+            stream.set_nodelay(true).map_err(network)?;
+            let mut connection =
+                AsyncSmtpConnection::connect_with_transport(Box::new(stream), &self.hello).await.map_err(classify)?;
+            if let Some((parameters, required)) = &self.starttls {
+                if connection.can_starttls() {
+                    connection.starttls(parameters.clone(), &self.hello).await.map_err(classify)?;
+                } else if *required {
+                    connection.abort().await;
+                    return Err(network(std::io::Error::other("the SMTP server offers no STARTTLS, which tls=required needs")));
+                }
+            }
+            if let Some(credentials) = &self.credentials {
+                connection.auth(DEFAULT_MECHANISMS, credentials).await.map_err(classify)?;
+            }
+            Ok(connection)
+        };
+        match tokio::time::timeout(CONNECT_TIMEOUT, opened).await {
+            Ok(result) => result,
+            Err(_) => Err(network(std::io::Error::new(std::io::ErrorKind::TimedOut, "connecting to the SMTP server timed out"))),
+        }
+    }
+
+    /// A pooled session young enough to trust, or a new one.
+    async fn session(&self) -> Result<AsyncSmtpConnection, DeliveryError> {
+        loop {
+            let pooled = self.idle.lock().expect("smtp pool").pop();
+            match pooled {
+                Some((since, connection)) if since.elapsed() < IDLE_TIMEOUT && !connection.has_broken() => return Ok(connection),
+                Some((_, mut stale)) => stale.abort().await,
+                None => return self.connect().await,
+            }
+        }
+    }
+
+    async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<(), DeliveryError> {
+        let _slot = self.slots.acquire().await.expect("the semaphore is never closed");
+        let mut connection = self.session().await?;
+        match tokio::time::timeout(SEND_TIMEOUT, connection.send(envelope, message)).await {
+            Ok(Ok(_)) => {
+                self.idle.lock().expect("smtp pool").push((Instant::now(), connection));
+                Ok(())
+            }
+            Ok(Err(error)) => {
+                connection.abort().await;
+                Err(classify(error))
+            }
+            // Dropped, not aborted: a server that does not answer would not answer QUIT.
+            Err(_) => Err(DeliveryError::Transient("the SMTP server did not answer in time".into())),
+        }
+    }
+}
+
+/// A 5xx answer is final; anything else (4xx, a network failure) may pass.
+fn classify(error: lettre::transport::smtp::Error) -> DeliveryError {
+    if error.is_permanent() {
+        DeliveryError::Permanent(Box::new(error))
+    } else {
+        DeliveryError::Transient(Box::new(error))
+    }
+}
+
+/// `%XX` escapes of a URL's user and password, as lettre decodes them.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |at: usize| bytes.get(at).and_then(|b| (*b as char).to_digit(16));
+        match (bytes[i], hex(i + 1), hex(i + 2)) {
+            (b'%', Some(high), Some(low)) => {
+                decoded.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (byte, ..) => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 #[async_trait]
@@ -35,10 +196,9 @@ impl Mailer for SmtpMailer {
             mail.to.as_str().parse().map_err(|e| DeliveryError::Permanent(Box::new(e)))?;
         let envelope =
             Envelope::new(Some(self.envelope_from.clone()), vec![to]).map_err(|e| DeliveryError::Permanent(Box::new(e)))?;
-        match self.transport.send_raw(&envelope, &mail.rfc822).await {
-            Ok(_) => Ok(()),
-            Err(error) if error.is_permanent() => Err(DeliveryError::Permanent(Box::new(error))),
-            Err(error) => Err(DeliveryError::Transient(Box::new(error))),
+        match &self.transport {
+            Transport::Direct(pool) => pool.send(&envelope, &mail.rfc822).await,
+            Transport::Lettre(transport) => transport.send_raw(&envelope, &mail.rfc822).await.map(|_| ()).map_err(classify),
         }
     }
 }
@@ -203,5 +363,43 @@ mod tests {
         assert_eq!(decode_encoded_words("=?utf-8?b?0J/RgNC40LPQu9Cw0YjQtdC90LjQtQ==?= x"), "Приглашение x");
         assert_eq!(decode_encoded_words("=?utf-8?b?0J/RgA==?= =?utf-8?b?0LjQsw==?="), "Приг");
         assert_eq!(decode_encoded_words("Plain subject"), "Plain subject");
+    }
+
+    fn from() -> lettre::Address {
+        "veche@example.org".parse().unwrap()
+    }
+
+    fn direct(url: &str) -> Box<DirectPool> {
+        match SmtpMailer::new(url, from()).unwrap().transport {
+            Transport::Direct(pool) => pool,
+            Transport::Lettre(_) => panic!("{url} should run on our own connections"),
+        }
+    }
+
+    #[test]
+    fn a_plain_url_speaks_to_port_25_and_starttls_defaults_to_587() {
+        let plain = direct("smtp://relay.example.org");
+        assert_eq!((plain.host.as_str(), plain.port, plain.starttls.is_none(), plain.credentials.is_none()), ("relay.example.org", 25, true, true));
+        let submission = direct("smtp://ann:secret@mail.example.org?tls=required");
+        assert_eq!(submission.port, 587);
+        assert!(submission.starttls.as_ref().is_some_and(|(_, required)| *required));
+        assert!(submission.credentials.is_some());
+        assert_eq!(direct("smtp://127.0.0.1:2525?tls=opportunistic").port, 2525);
+    }
+
+    // lettre's pooled transport starts its pool's task as it is built: inside a runtime.
+    #[tokio::test]
+    async fn smtps_runs_on_lettres_transport_and_other_urls_are_refused_with_the_reason() {
+        assert!(matches!(SmtpMailer::new("smtps://ann:secret@mail.example.org", from()).unwrap().transport, Transport::Lettre(_)));
+        let refusal = |url: &str| SmtpMailer::new(url, from()).err().map(|e| e.to_string()).unwrap();
+        assert!(refusal("smtp://host?tls=sometimes").contains("tls=sometimes"));
+        assert!(refusal("ftp://host").contains("scheme is ftp"));
+        assert!(refusal("not a url").contains("not a URL"));
+    }
+
+    #[test]
+    fn escaped_user_names_and_passwords_are_decoded() {
+        assert_eq!(percent_decode("ann%40example.org"), "ann@example.org");
+        assert_eq!(percent_decode("p%2Fw%3a%"), "p/w:%");
     }
 }
