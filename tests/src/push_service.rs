@@ -97,6 +97,11 @@ impl PushService {
         self.inner.lock().unwrap().gone.insert(subscriber.id.clone());
     }
 
+    /// How many messages were accepted (without copying them).
+    pub fn delivered_count(&self) -> usize {
+        self.inner.lock().unwrap().delivered.len()
+    }
+
     pub fn delivered(&self) -> Vec<Delivered> {
         self.inner.lock().unwrap().delivered.clone()
     }

@@ -13,7 +13,8 @@
 //! node over them exactly as `veche serve` runs (HTTP API, projector, publisher, reactors,
 //! reminder scheduler). Every person has one subscribed browser.
 //!
-//! 1. **Invitations**: `--rate` meetings per second for `--seconds`, open loop, each with
+//! 1. **Invitations**: after a 5-second warm-up at the same rate (not measured), `--rate`
+//!    meetings per second for `--seconds`, open loop, each with
 //!    `--attendees` attendees; for each invitation, the time from the `201` of
 //!    `POST /api/meetings` to the SMTP server's acceptance of the email and to the push
 //!    service's acceptance of the push.
@@ -51,6 +52,9 @@ const REMINDER_MINUTES: i64 = 10;
 const REMINDER_PEOPLE: usize = 5;
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(180);
 const TARGET_P99_MS: f64 = 1_000.0;
+/// Invitations sent before the measured ones, so that connections, caches and the
+/// database's plans are warm (the first seconds of a fresh node stalled some runs).
+const WARMUP_SECONDS: u64 = 5;
 
 struct Args {
     rate: u64,
@@ -198,7 +202,9 @@ async fn measure(args: &Args, rig: &Rig) -> anyhow::Result<String> {
         "Machine: {} cores; one veche node, PostgreSQL (durable), nats-server, aiosmtpd and the push service on it.\n\n",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     ));
-    report.push_str(&invitations(args, rig).await?);
+    eprintln!("» warming up: invitations at {} meetings/s for {WARMUP_SECONDS} s, not measured", args.rate);
+    invitations(args, rig, "Warmup-", WARMUP_SECONDS).await?;
+    report.push_str(&invitations(args, rig, "Bench-", args.seconds).await?);
     report.push_str(&reminders(args, rig).await?);
     Ok(report)
 }
@@ -290,7 +296,7 @@ async fn settle(rig: &Rig, emails: usize, pushes: usize) -> bool {
     let deadline = Instant::now() + SETTLE_TIMEOUT;
     let mut last_report = Instant::now();
     loop {
-        let (mailed, pushed) = (rig.smtp.count(), rig.push.delivered().len());
+        let (mailed, pushed) = (rig.smtp.count(), rig.push.delivered_count());
         if mailed >= emails && pushed >= pushes {
             return true;
         }
@@ -302,7 +308,8 @@ async fn settle(rig: &Rig, emails: usize, pushes: usize) -> bool {
             eprintln!("  {mailed}/{emails} emails, {pushed}/{pushes} pushes");
             last_report = Instant::now();
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Counting lists the Maildir: not too often, or the count costs what it measures.
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 
@@ -320,9 +327,12 @@ fn row(what: &str, sample: Vec<f64>, expected: usize) -> String {
     }
 }
 
-async fn invitations(args: &Args, rig: &Rig) -> anyhow::Result<String> {
-    let total = (args.rate * args.seconds) as usize;
-    eprintln!("» invitations: {} meetings/s for {} s, {} attendees each", args.rate, args.seconds, args.attendees);
+/// Schedules `args.rate` meetings per second for `seconds`, titled `<prefix><n>`, and
+/// reports the latency of their invitations.
+async fn invitations(args: &Args, rig: &Rig, prefix: &str, seconds: u64) -> anyhow::Result<String> {
+    let total = (args.rate * seconds) as usize;
+    let (mail_base, push_base) = (rig.smtp.count(), rig.push.delivered_count());
+    eprintln!("» invitations: {} meetings/s for {} s, {} attendees each", args.rate, seconds, args.attendees);
     let mut acked: HashMap<String, (usize, SystemTime)> = HashMap::new();
     let mut failures: Vec<String> = Vec::new();
     let mut rng = StdRng::seed_from_u64(5);
@@ -337,7 +347,7 @@ async fn invitations(args: &Args, rig: &Rig) -> anyhow::Result<String> {
         tokio::select! {
             _ = ticker.tick(), if sent < total => {
                 let start = first_start + ChronoDuration::minutes(sent as i64);
-                let plan = Plan::random(&mut rng, format!("Bench-{sent}"), args.attendees, start, vec![]);
+                let plan = Plan::random(&mut rng, format!("{prefix}{sent}"), args.attendees, start, vec![]);
                 let n = sent;
                 in_flight.push(async move { (n, schedule(rig, &plan).await) });
                 sent += 1;
@@ -354,12 +364,12 @@ async fn invitations(args: &Args, rig: &Rig) -> anyhow::Result<String> {
     let offered = started.elapsed();
     let expected = acked.len() * args.attendees;
     eprintln!("  {} scheduled in {:.1} s ({} refused); waiting for {expected} emails and pushes", acked.len(), offered.as_secs_f64(), failures.len());
-    settle(rig, expected, expected).await;
+    settle(rig, mail_base + expected, push_base + expected).await;
 
     let by_number: HashMap<usize, SystemTime> = acked.values().copied().collect();
     let (emails, pushes) = latencies(
         rig,
-        |mail| by_number.get(&numbered(&mail.subject, "Bench-")?).copied(),
+        |mail| by_number.get(&numbered(&mail.subject, prefix)?).copied(),
         |meeting, _| acked.get(meeting).map(|(_, at)| *at),
     );
     let mut out = format!(
@@ -368,13 +378,27 @@ async fn invitations(args: &Args, rig: &Rig) -> anyhow::Result<String> {
          | channel | delivered | p50 | p99 | max | target |\n|---|---|---|---|---|---|\n",
         args.rate,
         args.attendees,
-        args.seconds,
+        seconds,
         acked.len(),
         offered.as_secs_f64(),
         failures.len()
     );
+    // How the email latency moved during the run: a backlog that builds shows here.
+    let window = 5 * args.rate as usize;
+    let mut by_window: Vec<Vec<f64>> = vec![Vec::new(); total.div_ceil(window.max(1))];
+    for mail in rig.smtp.received() {
+        let Some(n) = numbered(&mail.subject, prefix) else { continue };
+        if let (Some(since), Some(slot)) = (by_number.get(&n), by_window.get_mut(n / window.max(1))) {
+            slot.push(millis_between(*since, mail.received_at));
+        }
+    }
+    let trend: Vec<String> = by_window
+        .into_iter()
+        .map(|sample| Percentiles::of(sample).map_or("–".into(), |p| format!("{:.0}", p.p50)))
+        .collect();
     out.push_str(&row("email (SMTP 250)", emails, expected));
     out.push_str(&row("push (201 from the push service)", pushes, expected));
+    out.push_str(&format!("\nEmail p50 by 5-second window of the run, ms: {}\n", trend.join(" → ")));
     if let Some(first) = failures.first() {
         out.push_str(&format!("\nFirst refusal: {first}\n"));
     }
@@ -384,7 +408,7 @@ async fn invitations(args: &Args, rig: &Rig) -> anyhow::Result<String> {
 
 async fn reminders(args: &Args, rig: &Rig) -> anyhow::Result<String> {
     let meetings = args.reminders / REMINDER_PEOPLE;
-    let (mail_base, push_base) = (rig.smtp.count(), rig.push.delivered().len());
+    let (mail_base, push_base) = (rig.smtp.count(), rig.push.delivered_count());
     let first_due = Utc::now() + ChronoDuration::seconds(args.lead as i64);
     let first_due = first_due - ChronoDuration::nanoseconds(first_due.timestamp_subsec_nanos() as i64);
     let zone: chrono_tz::Tz = TIME_ZONE.parse().expect("a known zone");
