@@ -8,7 +8,7 @@
 //! | `MeetingRescheduled`, `MeetingDetailsChanged` | update (REQUEST, higher SEQUENCE) to every attendee |
 //! | `AttendeeRemoved` | cancellation (CANCEL) to the removed attendee |
 //! | `MeetingCancelled` | cancellation (CANCEL) to every attendee |
-//! | `AttendeeResponded` | a notice to the organizer |
+//! | `AttendeeResponded` | a notice to the organizer, with the answer as an iTIP REPLY |
 //! | `RemindersChanged` | nothing (reminders are not part of the invitation) |
 //!
 //! Attendees who declined still get updates and cancellations: they may change their mind,

@@ -216,7 +216,10 @@ fn render(notice: &Notice, context: &MailContext<'_>) -> (String, Body, Option<(
             };
             body.line(format!("{who} {answer}: «{title}»."));
             body.line(format!("{}: {when}", texts.when));
-            (format!("{who} {answer}: {title}"), None)
+            // A REPLY lets the organizer's calendar program record the answer itself.
+            let replied = meeting.attendees.iter().find(|a| &a.email == attendee);
+            let calendar = replied.map(|a| (ItipMethod::Reply, std::slice::from_ref(a), false));
+            (format!("{who} {answer}: {title}"), calendar)
         }
     };
     let calendar = calendar.map(|(method, attendees, meeting_cancelled)| {

@@ -21,6 +21,8 @@ use icalendar::{Calendar, CalendarDateTime, Component, EventLike, EventStatus, P
 pub enum ItipMethod {
     Request,
     Cancel,
+    /// An attendee's answer, for the organizer's calendar (RFC 5546 §3.2.3).
+    Reply,
 }
 
 impl ItipMethod {
@@ -28,6 +30,7 @@ impl ItipMethod {
         match self {
             Self::Request => "REQUEST",
             Self::Cancel => "CANCEL",
+            Self::Reply => "REPLY",
         }
     }
 }
@@ -37,7 +40,8 @@ pub struct CalendarMessage<'a> {
     pub method: ItipMethod,
     pub meeting: &'a MeetingState,
     /// The attendees listed: everyone for a request or a cancellation of the meeting, only
-    /// the removed person when one attendee is taken off (RFC 5546 §3.2.5).
+    /// the removed person when one attendee is taken off (RFC 5546 §3.2.5), only the one who
+    /// answered in a reply (§3.2.3).
     pub attendees: &'a [Attendee],
     /// True when the whole meeting is called off (`STATUS:CANCELLED`).
     pub meeting_cancelled: bool,

@@ -334,6 +334,16 @@ async fn answering_through_the_signed_link_records_the_answer_and_tells_the_orga
     let to_olga = for_recipient(&mails, &olga);
     assert_eq!(to_olga.len(), 1);
     assert!(to_olga[0].subject.contains("ann@example.org accepted"), "{}", to_olga[0].subject);
+    // with an iTIP REPLY her calendar program records by itself: only Ann, as accepted.
+    let (content_type, calendar) = calendar_of(to_olga[0]);
+    assert!(content_type.contains("method=REPLY"), "{content_type}");
+    assert_eq!(value(&calendar.properties, "METHOD"), "REPLY");
+    let event = &calendar.events[0].properties;
+    let attendees: Vec<&Property> = event.iter().filter(|p| p.name == "ATTENDEE").collect();
+    assert_eq!(attendees.len(), 1);
+    assert_eq!(attendees[0].value.as_deref(), Some("mailto:ann@example.org"));
+    assert_eq!(param(attendees[0], "PARTSTAT").as_deref(), Some("ACCEPTED"));
+    assert_eq!(value(event, "UID"), value(&calendar_of(for_recipient(&mails, &ann)[0]).1.events[0].properties, "UID"));
     app.stop().await;
 }
 
