@@ -51,3 +51,19 @@ pub enum ProjectionError {
     #[error("unknown projection `{0}`")]
     UnknownProjection(String),
 }
+
+/// A batch's events keyed by their aggregate id as a UUID, and the distinct ids, sorted (the
+/// order in which a batch locks its rows). Ids that are not UUIDs were never written by veche
+/// and are left out.
+pub(crate) fn keyed_by_uuid<E>(
+    events: Vec<(&RecordedEvent, E)>,
+) -> (Vec<(uuid::Uuid, &RecordedEvent, E)>, Vec<uuid::Uuid>) {
+    let keyed: Vec<(uuid::Uuid, &RecordedEvent, E)> = events
+        .into_iter()
+        .filter_map(|(recorded, event)| recorded.aggregate_id.parse().ok().map(|id| (id, recorded, event)))
+        .collect();
+    let mut ids: Vec<uuid::Uuid> = keyed.iter().map(|(id, ..)| *id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    (keyed, ids)
+}

@@ -29,17 +29,10 @@ pub(crate) async fn apply_batch(
     conn: &mut PgConnection,
     events: Vec<(&RecordedEvent, MeetingEvent)>,
 ) -> Result<(), ProjectionError> {
-    // Meeting ids are UUIDs by construction; anything else was never written by veche.
-    let events: Vec<(Uuid, &RecordedEvent, MeetingEvent)> = events
-        .into_iter()
-        .filter_map(|(recorded, event)| recorded.aggregate_id.parse().ok().map(|id| (id, recorded, event)))
-        .collect();
+    let (events, ids) = crate::keyed_by_uuid(events);
     if events.is_empty() {
         return Ok(());
     }
-    let mut ids: Vec<Uuid> = events.iter().map(|(id, ..)| *id).collect();
-    ids.sort_unstable();
-    ids.dedup();
     let stored: Vec<(Uuid, serde_json::Value, i64)> =
         sqlx::query_as("select meeting_id, state, position from meeting_view where meeting_id = any($1) for update")
             .bind(&ids)

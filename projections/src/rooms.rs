@@ -32,17 +32,10 @@ pub(crate) async fn apply_batch(
     conn: &mut PgConnection,
     events: Vec<(&RecordedEvent, RoomEvent)>,
 ) -> Result<(), ProjectionError> {
-    // Room ids are UUIDs by construction; anything else was never written by veche.
-    let events: Vec<(Uuid, &RecordedEvent, RoomEvent)> = events
-        .into_iter()
-        .filter_map(|(recorded, event)| recorded.aggregate_id.parse().ok().map(|id| (id, recorded, event)))
-        .collect();
+    let (events, ids) = crate::keyed_by_uuid(events);
     if events.is_empty() {
         return Ok(());
     }
-    let mut ids: Vec<Uuid> = events.iter().map(|(id, ..)| *id).collect();
-    ids.sort_unstable();
-    ids.dedup();
     let stored: Vec<StoredRow> = sqlx::query_as(
         "select room_id, state, opened_at, ended_at, position from room_view where room_id = any($1) for update",
     )

@@ -145,18 +145,12 @@ pub enum ComposeError {
     Build(#[source] lettre::error::Error),
 }
 
-/// Renders `notice` as an email.
-pub fn compose(notice: &Notice, context: &MailContext<'_>, effect_key: &str) -> Result<OutgoingMail, ComposeError> {
+/// Renders `notice` as an email, and the push notification that says the same,
+/// `(title, body)`: the email's subject and its first sentence. One rendering serves both.
+pub fn compose(notice: &Notice, context: &MailContext<'_>, effect_key: &str) -> (Result<OutgoingMail, ComposeError>, (String, String)) {
     let (subject, body, calendar) = render(notice, context);
-    build(notice.to.clone(), subject, body, calendar, context, effect_key)
-}
-
-/// The push notification of a notice, `(title, body)`: the email's subject and its first
-/// sentence, so that the two say the same.
-pub fn notice_push_text(notice: &Notice, context: &MailContext<'_>) -> (String, String) {
-    let (subject, body, _) = render(notice, context);
-    let first_line = body.text.lines().next().unwrap_or_default().to_string();
-    (subject, first_line)
+    let push = (subject.clone(), body.text.lines().next().unwrap_or_default().to_string());
+    (build(notice.to.clone(), subject, body, calendar, context, effect_key), push)
 }
 
 /// A notice's subject, body and iCalendar part (with its method).

@@ -20,6 +20,16 @@ pub enum Effect {
     Unbuildable(String),
 }
 
+impl Effect {
+    /// An email, or what kept it from being built.
+    pub fn email(built: Result<OutgoingMail, super::compose::ComposeError>) -> Self {
+        match built {
+            Ok(mail) => Self::Email(mail),
+            Err(error) => Self::Unbuildable(error.to_string()),
+        }
+    }
+}
+
 /// One effect to deliver, with the ledger key that makes it happen once and a tag the
 /// caller uses to map outcomes back (a reminder row, a notice).
 pub struct Job {

@@ -3,7 +3,7 @@
 //! subscribed browsers, a Web Push notification saying the same; each effect once, through
 //! the effect ledger. The effects of one event go out concurrently.
 
-use super::compose::{compose, notice_push_text, MailContext};
+use super::compose::{compose, MailContext};
 use super::delivery::{push_jobs, Deliverer, Effect, Job, PushMessage};
 use super::{meeting_at, HistoryError, MailSettings};
 use crate::reactor::{Reactor, ReactorError};
@@ -65,11 +65,8 @@ impl Reactor for InvitationNotifier {
         let mut jobs = Vec::with_capacity(notices.len());
         for (tag, notice) in notices.iter().enumerate() {
             let key = notice.effect_key(NAME, &event.aggregate_id, event.sequence);
-            let effect = match compose(notice, &context, &key) {
-                Ok(mail) => Effect::Email(mail),
-                Err(error) => Effect::Unbuildable(error.to_string()),
-            };
-            let (title, body) = notice_push_text(notice, &context);
+            let (mail, (title, body)) = compose(notice, &context, &key);
+            let effect = Effect::email(mail);
             let message = PushMessage {
                 title,
                 body,

@@ -151,10 +151,7 @@ impl ReminderScheduler {
                 from: &self.settings.from,
             };
             let key = reminder.key("email");
-            let effect = match compose_reminder(&to, reminder.minutes_before as u32, &context, &key) {
-                Ok(mail) => Effect::Email(mail),
-                Err(error) => Effect::Unbuildable(error.to_string()),
-            };
+            let effect = Effect::email(compose_reminder(&to, reminder.minutes_before as u32, &context, &key));
             jobs.push(Job { tag: row, key, effect });
             let (title, body) = reminder_push_text(meeting, reminder.minutes_before as u32, language);
             let message = PushMessage {
