@@ -16,12 +16,13 @@
 #   npm              installs their packages (npm ci in tests/web)
 #   libssl-dev       OpenSSL headers: the web-push crate encrypts with it (openssl-sys builds against them)
 #   python3-aiosmtpd the SMTP server the notification tests send to (/usr/bin/python3 -m aiosmtpd)
+#   openssl          makes the certificates of the SMTP tests over STARTTLS and SMTPS
 #   cargo-nextest    the test runner (`cargo install cargo-nextest --locked`)
 set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
 
-ALL=(postgresql libssl-dev nats-server coturn chromium chromium-driver nodejs npm python3-aiosmtpd cargo-nextest)
+ALL=(postgresql libssl-dev nats-server coturn chromium chromium-driver nodejs npm python3-aiosmtpd openssl cargo-nextest)
 
 # Succeeds when the named dependency is already installed.
 present() {
@@ -35,6 +36,7 @@ present() {
         npm) command -v npm >/dev/null 2>&1 ;;
         libssl-dev) [ -f /usr/include/openssl/ssl.h ] && command -v pkg-config >/dev/null 2>&1 ;;
         python3-aiosmtpd) /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 ;;
+        openssl) command -v openssl >/dev/null 2>&1 ;;
         cargo-nextest) cargo nextest --version >/dev/null 2>&1 ;;
         *)
             echo "install-deps.sh: unknown dependency '$1' (known: ${ALL[*]})" >&2

@@ -11,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # test), nats-server (the NATS and multi-node tests), and for tests/tests/browser headless
 # Chromium driven by Node.js scripts (their npm packages are installed by the tests
 # themselves); libssl-dev is what the Web Push encryption builds against.
-bash tests/install-deps.sh postgresql libssl-dev python3-aiosmtpd coturn nats-server chromium nodejs npm
+bash tests/install-deps.sh postgresql libssl-dev python3-aiosmtpd openssl coturn nats-server chromium nodejs npm
 
 # `cargo test`, not nextest: nextest runs each test in a process of its own, and every
 # test process would then start its own PostgreSQL cluster; one per test binary is enough.

@@ -59,7 +59,8 @@ pub struct Settings {
 
     /// SMTP server for notification emails, in lettre's URL form: `smtp://host:25`,
     /// `smtp://user:password@host:587?tls=required` (STARTTLS), `smtps://user:password@host`
-    /// (TLS). Unset: emails go to a local outbox (`<data dir>/outbox`, served at /dev/outbox).
+    /// (TLS); `&ca=/path/ca.pem` (or `?ca=`) trusts a private certificate authority too.
+    /// Unset: emails go to a local outbox (`<data dir>/outbox`, served at /dev/outbox).
     #[arg(long, env = "VECHE_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
 

@@ -11,7 +11,22 @@ pub struct SmtpSink {
     pub port: u16,
     dir: tempfile::TempDir,
     child: Child,
+    secured: Option<Secured>,
 }
+
+/// How a secured sink ([`SmtpSink::start_secured`]) is spoken to: TLS with a certificate
+/// for `localhost` from a certificate authority of the test's own, and AUTH required.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secured {
+    /// Plain at first; STARTTLS is required before anything else.
+    StartTls,
+    /// TLS from the first byte.
+    Smtps,
+}
+
+/// The one account a secured sink accepts.
+pub const SMTP_USER: &str = "veche@example.org";
+pub const SMTP_PASSWORD: &str = "s3cret:/@";
 
 /// One received message, parsed.
 #[derive(Debug, Clone)]
@@ -37,6 +52,31 @@ impl Received {
     }
 }
 
+/// Debian's python3, which has python3-aiosmtpd (a pyenv shim may come first in PATH), with
+/// our handlers importable.
+fn aiosmtpd() -> Command {
+    let mut command = Command::new("/usr/bin/python3");
+    command.env("PYTHONPATH", Path::new(env!("CARGO_MANIFEST_DIR")).join("smtp"));
+    command
+}
+
+/// Writes `ca.pem` (a certificate authority) and `server.pem` / `server.key` (a certificate
+/// for `localhost` it signed) into `dir`, with openssl.
+fn certificate_for_localhost(dir: &Path) {
+    let openssl = |args: &[&str]| {
+        let status = Command::new("openssl").current_dir(dir).args(args).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        assert!(status.expect("openssl runs (tests/install-deps.sh installs it)").success(), "openssl {args:?} failed");
+    };
+    let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    openssl(&[&["req", "-x509"][..], &key, &["-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=veche test CA"]].concat());
+    openssl(&[&["req"][..], &key, &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"]].concat());
+    std::fs::write(dir.join("server.ext"), "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n").unwrap();
+    openssl(&[
+        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "server.ext",
+        "-out", "server.pem",
+    ]);
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -60,12 +100,32 @@ impl SmtpSink {
     async fn start_with(port: u16, handler: &str) -> Self {
         let dir = tempfile::Builder::new().prefix("veche-smtp-").tempdir().unwrap();
         let maildir = dir.path().join("maildir");
-        let handlers = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("smtp");
-        // Debian's python3, which has python3-aiosmtpd (a pyenv shim may come first in PATH).
-        let child = Command::new("/usr/bin/python3")
-            .env("PYTHONPATH", handlers)
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", handler])
-            .arg(&maildir)
+        let mut command = aiosmtpd();
+        command.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", handler]).arg(&maildir);
+        Self::spawn(command, port, dir, None).await
+    }
+
+    /// A sink that wants TLS (`secured` says how) and AUTH as [`SMTP_USER`] /
+    /// [`SMTP_PASSWORD`] (`tests/smtp/secured_server.py`); [`Self::url`] says how to reach it.
+    pub async fn start_secured(secured: Secured) -> Self {
+        let dir = tempfile::Builder::new().prefix("veche-smtp-").tempdir().unwrap();
+        certificate_for_localhost(dir.path());
+        let port = free_port();
+        let mode = match secured {
+            Secured::StartTls => "starttls",
+            Secured::Smtps => "smtps",
+        };
+        let mut command = aiosmtpd();
+        command
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("smtp/secured_server.py"))
+            .args([mode, &port.to_string()])
+            .args([dir.path().join("server.pem"), dir.path().join("server.key"), dir.path().join("maildir")])
+            .args([SMTP_USER, SMTP_PASSWORD]);
+        Self::spawn(command, port, dir, Some(secured)).await
+    }
+
+    async fn spawn(mut command: Command, port: u16, dir: tempfile::TempDir, secured: Option<Secured>) -> Self {
+        let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -77,11 +137,33 @@ impl SmtpSink {
             assert!(Instant::now() < deadline, "aiosmtpd did not listen on {port}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Self { port, dir, child }
+        Self { port, dir, child, secured }
     }
 
+    /// The `VECHE_SMTP_URL` that reaches this sink (with the account and the test's
+    /// certificate authority when it is secured).
     pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
+        self.url_with_password(SMTP_PASSWORD)
+    }
+
+    /// [`Self::url`] with another password (the account is the same).
+    pub fn url_with_password(&self, password: &str) -> String {
+        let Some(secured) = self.secured else { return format!("smtp://127.0.0.1:{}", self.port) };
+        let escape = |text: &str| -> String {
+            text.bytes()
+                .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+                .collect()
+        };
+        let (account, ca) = (format!("{}:{}", escape(SMTP_USER), escape(password)), self.ca().display().to_string());
+        match secured {
+            Secured::StartTls => format!("smtp://{account}@localhost:{}?tls=required&ca={ca}", self.port),
+            Secured::Smtps => format!("smtps://{account}@localhost:{}?ca={ca}", self.port),
+        }
+    }
+
+    /// The certificate authority of a secured sink's certificate.
+    pub fn ca(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
     }
 
     fn maildir(&self) -> PathBuf {

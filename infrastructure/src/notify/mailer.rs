@@ -5,7 +5,7 @@ use application::notifications::{DeliveryError, Mailer, OutgoingMail};
 use async_trait::async_trait;
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -27,7 +27,9 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Sends through an SMTP server. `VECHE_SMTP_URL` is lettre's URL form:
 /// `smtp://host:25` (plain), `smtp://user:pass@host:587?tls=required` (STARTTLS, or
-/// `opportunistic`), `smtps://user:pass@host:465` (TLS).
+/// `opportunistic`), `smtps://user:pass@host:465` (TLS); `ca=/path/ca.pem` adds a
+/// certificate authority to the system's (a private CA's relay); the path names the
+/// client's name in EHLO (`smtp://host/veche.example.org`).
 ///
 /// `smtp://` sessions run on connections of our own with TCP_NODELAY, through lettre's
 /// SMTP client: lettre's transport writes a message's final `.` in a write of its own on a
@@ -46,12 +48,7 @@ enum Transport {
 
 /// Our pool of `smtp://` sessions.
 struct DirectPool {
-    host: String,
-    port: u16,
-    /// STARTTLS: `Some((parameters, required))`.
-    starttls: Option<(TlsParameters, bool)>,
-    credentials: Option<Credentials>,
-    hello: ClientId,
+    server: SmtpServer,
     idle: Mutex<Vec<(Instant, AsyncSmtpConnection)>>,
     slots: Semaphore,
 }
@@ -68,29 +65,72 @@ pub enum SmtpUrlError {
 impl SmtpMailer {
     pub fn new(url: &str, envelope_from: lettre::Address) -> Result<Self, SmtpUrlError> {
         let parsed = reqwest::Url::parse(url).map_err(|e| SmtpUrlError::Url(format!("not a URL: {e}")))?;
-        let transport = match parsed.scheme() {
-            "smtp" => Transport::Direct(Box::new(DirectPool::from_url(&parsed)?)),
-            "smtps" => {
+        let server = SmtpServer::from_url(&parsed)?;
+        let transport = match server.security {
+            Security::Plain | Security::StartTls { .. } => Transport::Direct(Box::new(DirectPool::new(server))),
+            Security::Wrapper(parameters) => {
                 let pool = PoolConfig::new().max_size(POOL_SIZE as u32);
-                Transport::Lettre(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.pool_config(pool).build())
+                let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(server.host)
+                    .port(server.port)
+                    .tls(Tls::Wrapper(parameters))
+                    .hello_name(server.hello)
+                    .timeout(Some(CONNECT_TIMEOUT))
+                    .pool_config(pool);
+                if let Some(credentials) = server.credentials {
+                    builder = builder.credentials(credentials);
+                }
+                Transport::Lettre(builder.build())
             }
-            other => return Err(SmtpUrlError::Url(format!("the scheme is {other}, not smtp or smtps"))),
         };
         Ok(Self { transport, envelope_from })
     }
 }
 
-impl DirectPool {
+/// What `VECHE_SMTP_URL` says about the server and how to speak to it.
+struct SmtpServer {
+    host: String,
+    port: u16,
+    security: Security,
+    credentials: Option<Credentials>,
+    hello: ClientId,
+}
+
+enum Security {
+    Plain,
+    /// `smtp://…?tls=required|opportunistic`: STARTTLS after EHLO.
+    StartTls { parameters: TlsParameters, required: bool },
+    /// `smtps://`: TLS from the first byte.
+    Wrapper(TlsParameters),
+}
+
+impl SmtpServer {
     fn from_url(url: &reqwest::Url) -> Result<Self, SmtpUrlError> {
         let host = url.host_str().ok_or_else(|| SmtpUrlError::Url("no host".into()))?.to_string();
-        let tls = url.query_pairs().find(|(key, _)| key == "tls").map(|(_, value)| value.into_owned());
-        let starttls = match tls.as_deref() {
-            None => None,
-            Some("required") => Some((TlsParameters::new(host.clone())?, true)),
-            Some("opportunistic") => Some((TlsParameters::new(host.clone())?, false)),
-            Some(other) => return Err(SmtpUrlError::Url(format!("tls={other}: one of required, opportunistic"))),
+        let query = |name: &str| url.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned());
+        let parameters = || -> Result<TlsParameters, SmtpUrlError> {
+            let mut builder = TlsParameters::builder(host.clone());
+            if let Some(path) = query("ca") {
+                let pem = std::fs::read(&path).map_err(|e| SmtpUrlError::Url(format!("ca={path}: {e}")))?;
+                let certificate = Certificate::from_pem(&pem)
+                    .map_err(|e| SmtpUrlError::Url(format!("ca={path}: not a PEM certificate ({e})")))?;
+                builder = builder.add_root_certificate(certificate);
+            }
+            Ok(builder.build()?)
         };
-        let port = url.port().unwrap_or(if starttls.is_some() { 587 } else { 25 });
+        let security = match (url.scheme(), query("tls").as_deref()) {
+            ("smtp", None) => Security::Plain,
+            ("smtp", Some("required")) => Security::StartTls { parameters: parameters()?, required: true },
+            ("smtp", Some("opportunistic")) => Security::StartTls { parameters: parameters()?, required: false },
+            ("smtp", Some(other)) => return Err(SmtpUrlError::Url(format!("tls={other}: one of required, opportunistic"))),
+            ("smtps", None) => Security::Wrapper(parameters()?),
+            ("smtps", Some(other)) => return Err(SmtpUrlError::Url(format!("tls={other}: smtps:// is TLS from the start"))),
+            (other, _) => return Err(SmtpUrlError::Url(format!("the scheme is {other}, not smtp or smtps"))),
+        };
+        let port = url.port().unwrap_or(match security {
+            Security::Plain => 25,
+            Security::StartTls { .. } => 587,
+            Security::Wrapper(_) => 465,
+        });
         let decode = |text: &str| percent_decode(text);
         let credentials = match (url.username(), url.password()) {
             ("", None) => None,
@@ -100,25 +140,32 @@ impl DirectPool {
             "" => ClientId::default(),
             name => ClientId::Domain(name.to_string()),
         };
-        Ok(Self { host, port, starttls, credentials, hello, idle: Mutex::new(Vec::new()), slots: Semaphore::new(POOL_SIZE) })
+        Ok(Self { host, port, security, credentials, hello })
+    }
+}
+
+impl DirectPool {
+    fn new(server: SmtpServer) -> Self {
+        Self { server, idle: Mutex::new(Vec::new()), slots: Semaphore::new(POOL_SIZE) }
     }
 
     async fn connect(&self) -> Result<AsyncSmtpConnection, DeliveryError> {
         let network = |e: std::io::Error| DeliveryError::Transient(Box::new(e));
         let opened = async {
-            let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port)).await.map_err(network)?;
+            let server = &self.server;
+            let stream = tokio::net::TcpStream::connect((server.host.as_str(), server.port)).await.map_err(network)?;
             stream.set_nodelay(true).map_err(network)?;
             let mut connection =
-                AsyncSmtpConnection::connect_with_transport(Box::new(stream), &self.hello).await.map_err(classify)?;
-            if let Some((parameters, required)) = &self.starttls {
+                AsyncSmtpConnection::connect_with_transport(Box::new(stream), &server.hello).await.map_err(classify)?;
+            if let Security::StartTls { parameters, required } = &server.security {
                 if connection.can_starttls() {
-                    connection.starttls(parameters.clone(), &self.hello).await.map_err(classify)?;
+                    connection.starttls(parameters.clone(), &server.hello).await.map_err(classify)?;
                 } else if *required {
                     connection.abort().await;
                     return Err(network(std::io::Error::other("the SMTP server offers no STARTTLS, which tls=required needs")));
                 }
             }
-            if let Some(credentials) = &self.credentials {
+            if let Some(credentials) = &server.credentials {
                 connection.auth(DEFAULT_MECHANISMS, credentials).await.map_err(classify)?;
             }
             Ok(connection)
@@ -159,9 +206,12 @@ impl DirectPool {
     }
 }
 
-/// A 5xx answer is final; anything else (4xx, a network failure) may pass.
+/// A 5xx answer is final; anything else (4xx, a network failure) may pass. So may a
+/// refused login (530, 534, 535, 538): that is the configuration's fault, not the
+/// message's, and the message must wait until an operator fixes it.
 fn classify(error: lettre::transport::smtp::Error) -> DeliveryError {
-    if error.is_permanent() {
+    let login_refused = error.status().is_some_and(|code| matches!(code.to_string().as_str(), "530" | "534" | "535" | "538"));
+    if error.is_permanent() && !login_refused {
         DeliveryError::Permanent(Box::new(error))
     } else {
         DeliveryError::Transient(Box::new(error))
@@ -369,30 +419,36 @@ mod tests {
         "veche@example.org".parse().unwrap()
     }
 
-    fn direct(url: &str) -> Box<DirectPool> {
-        match SmtpMailer::new(url, from()).unwrap().transport {
-            Transport::Direct(pool) => pool,
-            Transport::Lettre(_) => panic!("{url} should run on our own connections"),
-        }
+    fn server(url: &str) -> SmtpServer {
+        SmtpServer::from_url(&reqwest::Url::parse(url).unwrap()).unwrap()
     }
 
     #[test]
-    fn a_plain_url_speaks_to_port_25_and_starttls_defaults_to_587() {
-        let plain = direct("smtp://relay.example.org");
-        assert_eq!((plain.host.as_str(), plain.port, plain.starttls.is_none(), plain.credentials.is_none()), ("relay.example.org", 25, true, true));
-        let submission = direct("smtp://ann:secret@mail.example.org?tls=required");
+    fn each_kind_of_url_has_its_default_port_and_security() {
+        let plain = server("smtp://relay.example.org");
+        assert_eq!((plain.host.as_str(), plain.port, plain.credentials.is_none()), ("relay.example.org", 25, true));
+        assert!(matches!(plain.security, Security::Plain));
+        let submission = server("smtp://ann:secret@mail.example.org?tls=required");
         assert_eq!(submission.port, 587);
-        assert!(submission.starttls.as_ref().is_some_and(|(_, required)| *required));
+        assert!(matches!(submission.security, Security::StartTls { required: true, .. }));
         assert!(submission.credentials.is_some());
-        assert_eq!(direct("smtp://127.0.0.1:2525?tls=opportunistic").port, 2525);
+        let opportunistic = server("smtp://127.0.0.1:2525?tls=opportunistic");
+        assert_eq!(opportunistic.port, 2525);
+        assert!(matches!(opportunistic.security, Security::StartTls { required: false, .. }));
+        let wrapped = server("smtps://ann:secret@mail.example.org");
+        assert_eq!(wrapped.port, 465);
+        assert!(matches!(wrapped.security, Security::Wrapper(_)));
     }
 
     // lettre's pooled transport starts its pool's task as it is built: inside a runtime.
     #[tokio::test]
     async fn smtps_runs_on_lettres_transport_and_other_urls_are_refused_with_the_reason() {
         assert!(matches!(SmtpMailer::new("smtps://ann:secret@mail.example.org", from()).unwrap().transport, Transport::Lettre(_)));
+        assert!(matches!(SmtpMailer::new("smtp://mail.example.org", from()).unwrap().transport, Transport::Direct(_)));
         let refusal = |url: &str| SmtpMailer::new(url, from()).err().map(|e| e.to_string()).unwrap();
         assert!(refusal("smtp://host?tls=sometimes").contains("tls=sometimes"));
+        assert!(refusal("smtps://host?tls=required").contains("TLS from the start"));
+        assert!(refusal("smtp://host?tls=required&ca=/nonexistent/ca.pem").contains("ca=/nonexistent/ca.pem"));
         assert!(refusal("ftp://host").contains("scheme is ftp"));
         assert!(refusal("not a url").contains("not a URL"));
     }

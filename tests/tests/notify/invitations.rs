@@ -399,3 +399,34 @@ async fn without_an_smtp_server_the_invitation_lands_in_the_outbox_served_at_dev
     assert_eq!(missing.status(), 404);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn invitations_go_through_starttls_and_smtps_with_auth_and_wait_while_the_password_or_the_certificate_is_wrong() {
+    use infrastructure::reactor::ReactorError;
+    use veche_tests::smtp::Secured;
+    for secured in [Secured::StartTls, Secured::Smtps] {
+        let smtp = SmtpSink::start_secured(secured).await;
+        let (olga, ann) = (user("olga"), user("ann"));
+
+        // A wrong password, or a server whose certificate is not trusted (no `ca=`), is the
+        // operator's to fix: nothing is sent and nothing is given up meanwhile.
+        let trusted = smtp.url();
+        let untrusted = trusted[..trusted.find("ca=").unwrap() - 1].to_string();
+        for url in [smtp.url_with_password("guess"), untrusted] {
+            let misconfigured = spawn_app_with(|settings| settings.smtp_url = Some(url.clone())).await;
+            misconfigured.schedule(&olga, &[&ann], json!({})).await;
+            let refused = deliver_all(&misconfigured.pool, &mailer(&misconfigured)).await;
+            assert!(matches!(refused, Err(ReactorError::Retry(_))), "{url}: {refused:?}");
+            misconfigured.stop().await;
+        }
+        assert!(smtp.received().is_empty(), "{secured:?}");
+
+        let app = app_with_smtp(&smtp).await;
+        app.schedule(&olga, &[&ann], json!({})).await;
+        deliver_all(&app.pool, &mailer(&app)).await.unwrap();
+        let received = smtp.wait_for(1).await;
+        assert_eq!(received.len(), 1, "{secured:?}");
+        assert_eq!(received[0].envelope_to, ann.email, "{secured:?}");
+        app.stop().await;
+    }
+}
