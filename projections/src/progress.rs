@@ -47,12 +47,22 @@ impl ProjectionProgress {
     ) -> Result<(), sqlx::Error> {
         let mut listener = PgListener::connect_with(pool).await?;
         listener.listen(PROJECTED_CHANNEL).await?;
+        sender.send_replace(lowest_checkpoint(pool).await?);
         loop {
-            sender.send_replace(lowest_checkpoint(pool).await?);
             tokio::select! {
                 _ = shutdown.cancelled() => return Ok(()),
-                notification = listener.recv() => { notification?; }
-                _ = tokio::time::sleep(REFRESH) => {}
+                notification = listener.recv() => {
+                    // A batch moves every projection it touched to its last position and
+                    // leaves none behind it, so that position is the lowest checkpoint: no
+                    // query (which would queue behind the requests in the pool) is needed.
+                    let notification = notification?;
+                    match notification.payload().parse::<i64>() {
+                        Ok(position) => sender.send_replace(position),
+                        Err(_) => sender.send_replace(lowest_checkpoint(pool).await?),
+                    };
+                }
+                // Catches what no notification says (a projection reset for a rebuild).
+                _ = tokio::time::sleep(REFRESH) => { sender.send_replace(lowest_checkpoint(pool).await?); }
             }
         }
     }

@@ -150,12 +150,11 @@ impl Projector {
 
     /// Creates the checkpoint rows of every projection (idempotent).
     pub async fn ensure_checkpoints(&self) -> Result<(), ProjectionError> {
-        for projection in &self.projections {
-            sqlx::query("insert into projection_checkpoint (name) values ($1) on conflict do nothing")
-                .bind(projection.name())
-                .execute(&self.pool)
-                .await?;
-        }
+        let names: Vec<&str> = self.projections.iter().map(|p| p.name()).collect();
+        sqlx::query("insert into projection_checkpoint (name) select unnest($1::text[]) on conflict do nothing")
+            .bind(&names)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -189,6 +188,7 @@ impl Projector {
         // checkpoints with it, and the batch is projected again. So the batch need not wait
         // for its WAL flush, which keeps the projector off the writers' fsync queue.
         sqlx::query("set local synchronous_commit = off").execute(&mut *tx).await?;
+        let mut advanced: (Vec<&str>, Vec<i64>) = (vec![], vec![]);
         for (name, checkpoint) in &checkpoints {
             let projection = Projection::by_name(name)?;
             let unseen = events.partition_point(|e| e.position <= *checkpoint);
@@ -196,20 +196,25 @@ impl Projector {
                 continue;
             }
             projection.apply(&mut tx, &events[unseen..], &self.upcasters).await?;
-            let advanced = sqlx::query(
-                "update projection_checkpoint set position = $2, updated_at = now() \
-                 where name = $1 and position = $3",
-            )
-            .bind(name)
-            .bind(last_position)
-            .bind(checkpoint)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if advanced != 1 {
-                tx.rollback().await?;
-                return Ok(Step::Raced);
-            }
+            advanced.0.push(name);
+            advanced.1.push(*checkpoint);
+        }
+        // Every checkpoint moves only from where this batch found it: a rebuild that reset
+        // one meanwhile makes the count fall short, and the batch is rolled back.
+        let moved = sqlx::query(
+            "update projection_checkpoint c set position = $3, updated_at = now() \
+             from unnest($1::text[], $2::bigint[]) as seen(name, position) \
+             where c.name = seen.name and c.position = seen.position",
+        )
+        .bind(&advanced.0)
+        .bind(&advanced.1)
+        .bind(last_position)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved != advanced.0.len() as u64 {
+            tx.rollback().await?;
+            return Ok(Step::Raced);
         }
         sqlx::query("select pg_notify($1, $2)")
             .bind(PROJECTED_CHANNEL)

@@ -30,11 +30,12 @@ pub struct CallRecord {
 const MEETING_COLUMNS: &str = "v.state, v.position, coalesce(r.open, false), r.opened_at, r.ended_at, \
      coalesce(jsonb_array_length(r.participants), 0)";
 
-type MeetingRow = (serde_json::Value, i64, bool, Option<DateTime<Utc>>, Option<DateTime<Utc>>, i32);
+/// The state decodes from the jsonb bytes straight into a `Meeting` (no `Value` tree in
+/// between: the week query decodes a few of them per request).
+type MeetingRow = (sqlx::types::Json<Meeting>, i64, bool, Option<DateTime<Utc>>, Option<DateTime<Utc>>, i32);
 
-fn decode((state, position, in_progress, started_at, ended_at, participants): MeetingRow) -> Result<MeetingRecord, sqlx::Error> {
-    let meeting = serde_json::from_value(state).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-    Ok(MeetingRecord { meeting, position, call: CallRecord { in_progress, started_at, ended_at, participants } })
+fn decode((state, position, in_progress, started_at, ended_at, participants): MeetingRow) -> MeetingRecord {
+    MeetingRecord { meeting: state.0, position, call: CallRecord { in_progress, started_at, ended_at, participants } }
 }
 
 pub async fn meeting(pool: &PgPool, id: MeetingId) -> Result<Option<MeetingRecord>, sqlx::Error> {
@@ -45,7 +46,7 @@ pub async fn meeting(pool: &PgPool, id: MeetingId) -> Result<Option<MeetingRecor
     .bind(id.as_uuid())
     .fetch_optional(pool)
     .await?;
-    row.map(decode).transpose()
+    Ok(row.map(decode))
 }
 
 /// Every meeting the person organises or attends that overlaps `[from, to)`, by start.
@@ -73,5 +74,5 @@ pub async fn calendar(
     .bind(limit)
     .fetch_all(pool)
     .await?;
-    rows.into_iter().map(decode).collect()
+    Ok(rows.into_iter().map(decode).collect())
 }

@@ -411,15 +411,37 @@ async fn raw_phase(cluster: &EmbeddedPostgres, args: &Args, report: &mut Report)
 // ---------------------------------------------------------------------------------------
 // Phase 2: the HTTP API
 
+/// veche on a runtime of its own, as `veche serve` runs it (its pool size is the default's,
+/// `VECHE_DB_MAX_CONNECTIONS`): the load clients' tasks do not queue on veche's workers,
+/// nor veche's on theirs, as with clients in other processes. Both share the cores.
+struct IsolatedServer {
+    runtime: tokio::runtime::Runtime,
+    server: RunningServer,
+}
+
+impl IsolatedServer {
+    async fn start(mut settings: api::settings::Settings) -> anyhow::Result<Self> {
+        settings.db_max_connections = api::settings::default_db_max_connections();
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("veche").build()?;
+        let server = runtime.spawn(api::server::start(settings)).await?.context("starting veche")?;
+        Ok(Self { runtime, server })
+    }
+
+    async fn stop(self) -> anyhow::Result<()> {
+        self.runtime.spawn(self.server.stop()).await?.context("stopping veche")?;
+        self.runtime.shutdown_background();
+        Ok(())
+    }
+}
+
 async fn http_phase(cluster: &EmbeddedPostgres, args: &Args, report: &mut Report) -> anyhow::Result<()> {
     eprintln!("» phase 2: HTTP API (schedule + reschedule)");
     let url = create_database(cluster, "bench_http").await?;
     let mut settings = veche_tests::app::test_settings(&url);
-    settings.db_max_connections = 64;
     settings.max_concurrent_requests = 4096;
-    let server = api::server::start(settings).await.context("starting veche")?;
-    let result = http_levels(&server, args, report).await;
-    server.stop().await.context("stopping veche")?;
+    let server = IsolatedServer::start(settings).await?;
+    let result = http_levels(&server.server, args, report).await;
+    server.stop().await?;
     result
 }
 
@@ -695,11 +717,10 @@ async fn week_phase(cluster: &EmbeddedPostgres, args: &Args, report: &mut Report
     let (insert, projector, calendar_rows) = result?;
 
     let mut settings = veche_tests::app::test_settings(&url);
-    settings.db_max_connections = 32;
     settings.max_concurrent_requests = 4096;
-    let server = api::server::start(settings).await.context("starting veche")?;
-    let result = week_queries(&server, args).await;
-    server.stop().await.context("stopping veche")?;
+    let server = IsolatedServer::start(settings).await?;
+    let result = week_queries(&server.server, args).await;
+    server.stop().await?;
     let (http, sql) = result?;
     report.week = Some(WeekResult {
         events: args.events,
