@@ -112,3 +112,43 @@ async fn concurrent_writers_committing_out_of_order_are_all_read_once_in_order()
     pool.close().await;
     database.drop_database().await;
 }
+
+fn serialized(aggregate_id: &str, sequence: usize, event_type: &str) -> cqrs_es::persist::SerializedEvent {
+    cqrs_es::persist::SerializedEvent::new(
+        aggregate_id.into(),
+        sequence,
+        "Meeting".into(),
+        event_type.into(),
+        "1.0".into(),
+        serde_json::json!({ "sequence": sequence }),
+        serde_json::json!({ "actor": "ann@example.org" }),
+    )
+}
+
+/// The append of one command is one statement: all its events or none, in order in the
+/// log, and a sequence taken meanwhile by another writer is an optimistic lock conflict.
+#[tokio::test]
+async fn a_commands_events_are_appended_together_in_order_or_not_at_all() {
+    use cqrs_es::persist::{PersistedEventRepository, PersistenceError};
+    use domain::meeting::Meeting;
+    let database = TestDatabase::create().await;
+    let pool = database.pool(4).await;
+    let repository = infrastructure::event_store::EventRepository::new(pool.clone());
+
+    let first = [serialized("m", 1, "MeetingScheduled"), serialized("m", 2, "AttendeeInvited"), serialized("m", 3, "AttendeeInvited")];
+    repository.persist::<Meeting>(&first, None).await.unwrap();
+    // Another writer decided on version 2 as well: its events 3 and 4 are refused whole.
+    let late = [serialized("m", 3, "MeetingRescheduled"), serialized("m", 4, "MeetingRescheduled")];
+    let conflict = repository.persist::<Meeting>(&late, None).await;
+    assert!(matches!(conflict, Err(PersistenceError::OptimisticLockError)), "{conflict:?}");
+
+    let stored = repository.get_events::<Meeting>("m").await.unwrap();
+    let stored: Vec<(usize, &str)> = stored.iter().map(|e| (e.sequence, e.event_type.as_str())).collect();
+    assert_eq!(stored, [(1, "MeetingScheduled"), (2, "AttendeeInvited"), (3, "AttendeeInvited")]);
+    let log = read_after(&pool, 0, 100).await.unwrap();
+    let positions: Vec<i64> = log.iter().map(|e| e.position).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]) && log.iter().map(|e| e.sequence).eq([1, 2, 3]));
+    assert_eq!(log[1].metadata["actor"], "ann@example.org");
+    pool.close().await;
+    database.drop_database().await;
+}
