@@ -33,48 +33,25 @@ use tokio_util::sync::CancellationToken;
 /// Connections of the projector's own pool (its leadership lock and its batches).
 const PROJECTOR_CONNECTIONS: u32 = 3;
 
-/// Runs the projector on a thread and a runtime of its own, with connections of its own.
-/// A batch takes a dozen round trips; on the request runtime each of them queued behind
-/// every ready request task, and under load batches took ~100 ms (and so did read-your-
-/// writes). On its own thread, which uses little CPU, the kernel runs it as soon as an
-/// answer arrives. The returned task ends when the projector has stopped.
+/// Runs the projector with connections of its own: queued behind a busy request pool, its
+/// batches (a dozen round trips each) fell behind the very writes they follow, and reads
+/// waiting for read-your-writes waited on them. (A thread and runtime of its own cut the
+/// lag further under the HTTP benchmark, but its eager batches and polling took CPU the
+/// notification reactors needed on 2 cores: invitation latency p99 went from ~0.2–0.4 s to
+/// 1.7–2.0 s. See ARCHITECTURE.md.) The returned task ends when the projector has stopped.
 async fn spawn_projector(
     url: String,
     wake: LogWake,
     shutdown: CancellationToken,
     alive: Arc<AtomicBool>,
 ) -> anyhow::Result<JoinHandle<()>> {
-    let (ready, connected) = tokio::sync::oneshot::channel::<anyhow::Result<()>>();
-    let (finished, done) = tokio::sync::oneshot::channel::<()>();
-    std::thread::Builder::new()
-        .name("veche-projector".into())
-        .spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(runtime) => runtime,
-                Err(error) => {
-                    let _ = ready.send(Err(error.into()));
-                    return;
-                }
-            };
-            runtime.block_on(async move {
-                let pool = match infrastructure::database::connect(&url, PROJECTOR_CONNECTIONS).await {
-                    Ok(pool) => pool,
-                    Err(error) => {
-                        let _ = ready.send(Err(anyhow::Error::new(error).context("connecting the projector to PostgreSQL")));
-                        return;
-                    }
-                };
-                let _ = ready.send(Ok(()));
-                Projector::new(pool.clone()).with_wake(wake).run(shutdown).await;
-                pool.close().await;
-            });
-            alive.store(false, Ordering::Relaxed);
-            let _ = finished.send(());
-        })
-        .context("starting the projector's thread")?;
-    connected.await.context("the projector's thread ended before it connected")??;
+    let pool = infrastructure::database::connect(&url, PROJECTOR_CONNECTIONS)
+        .await
+        .context("connecting the projector to PostgreSQL")?;
     Ok(tokio::spawn(async move {
-        let _ = done.await;
+        Projector::new(pool.clone()).with_wake(wake).run(shutdown).await;
+        pool.close().await;
+        alive.store(false, Ordering::Relaxed);
     }))
 }
 
