@@ -37,8 +37,8 @@ const PROJECTOR_CONNECTIONS: u32 = 3;
 /// batches (a dozen round trips each) fell behind the very writes they follow, and reads
 /// waiting for read-your-writes waited on them. (A thread and runtime of its own cut the
 /// lag further under the HTTP benchmark, but its eager batches and polling took CPU the
-/// notification reactors needed on 2 cores: invitation latency p99 went from ~0.2–0.4 s to
-/// 1.7–2.0 s. See ARCHITECTURE.md.) The returned task ends when the projector has stopped.
+/// notification reactors needed on 2 cores: invitation latency p99 was 0.8–2.3 s in five
+/// runs, four of them over 1 s. See ARCHITECTURE.md.) The returned task ends when the projector has stopped.
 async fn spawn_projector(
     url: String,
     wake: LogWake,
