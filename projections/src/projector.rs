@@ -155,11 +155,15 @@ impl Projector {
         self
     }
 
+    /// The checkpoint names of the projections this projector runs.
+    fn names(&self) -> Vec<&'static str> {
+        self.projections.iter().map(|p| p.name()).collect()
+    }
+
     /// Creates the checkpoint rows of every projection (idempotent).
     pub async fn ensure_checkpoints(&self) -> Result<(), ProjectionError> {
-        let names: Vec<&str> = self.projections.iter().map(|p| p.name()).collect();
         sqlx::query("insert into projection_checkpoint (name) select unnest($1::text[]) on conflict do nothing")
-            .bind(&names)
+            .bind(self.names())
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -169,7 +173,7 @@ impl Projector {
     /// transaction: the batch is read and decoded once, and one commit advances every
     /// checkpoint with its read model.
     pub async fn step(&self) -> Result<Step, ProjectionError> {
-        let names: Vec<&str> = self.projections.iter().map(|p| p.name()).collect();
+        let names = self.names();
         let mut tx = self.pool.begin().await?;
         // Read before writing anything: until it writes, this transaction has no id of its
         // own, so it does not hold back the snapshot horizon the log reader relies on.
@@ -278,24 +282,17 @@ impl Projector {
     async fn lowest_checkpoint(&self) -> Result<i64, ProjectionError> {
         let lowest: Option<i64> =
             sqlx::query_scalar("select min(position) from projection_checkpoint where name = any($1)")
-                .bind(self.projections.iter().map(|p| p.name()).collect::<Vec<_>>())
+                .bind(self.names())
                 .fetch_one(&self.pool)
                 .await?;
         Ok(lowest.unwrap_or(0))
     }
 
     /// True when some appended event is not yet visible to the reader (its transaction,
-    /// or an older one, is still running), so it is worth looking again very soon.
+    /// or an older one, is still running), so it is worth looking again soon.
     async fn events_in_flight(&self) -> Result<bool, ProjectionError> {
-        let behind: bool = sqlx::query_scalar(
-            "select coalesce(max(global_position), 0) > \
-                    (select coalesce(min(position), 0) from projection_checkpoint where name = any($1)) \
-             from events",
-        )
-        .bind(self.projections.iter().map(|p| p.name()).collect::<Vec<_>>())
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(behind)
+        let head = global_log::head(&self.pool).await?;
+        Ok(head > self.lowest_checkpoint().await?)
     }
 
     /// Runs as leader or stand-by until `shutdown` is cancelled.
