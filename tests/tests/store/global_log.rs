@@ -145,7 +145,18 @@ async fn a_commands_events_are_appended_together_in_order_or_not_at_all() {
     let stored = repository.get_events::<Meeting>("m").await.unwrap();
     let stored: Vec<(usize, &str)> = stored.iter().map(|e| (e.sequence, e.event_type.as_str())).collect();
     assert_eq!(stored, [(1, "MeetingScheduled"), (2, "AttendeeInvited"), (3, "AttendeeInvited")]);
-    let log = read_after(&pool, 0, 100).await.unwrap();
+    // Other tests' transactions in the cluster may hide the events for a moment.
+    let log = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let log = read_after(&pool, 0, 100).await.unwrap();
+            if log.len() == 3 {
+                return log;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await
+    .expect("the events become visible");
     let positions: Vec<i64> = log.iter().map(|e| e.position).collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]) && log.iter().map(|e| e.sequence).eq([1, 2, 3]));
     assert_eq!(log[1].metadata["actor"], "ann@example.org");
