@@ -110,6 +110,12 @@ pub async fn open_nats(settings: &Settings) -> anyhow::Result<Option<NatsConnect
         Some(url) => (url.clone(), None),
         None => {
             let data_dir = settings.data_dir().join("nats");
+            // Like the embedded PostgreSQL: a second veche on the same data directory
+            // shares the first one's server.
+            if let Some(url) = EmbeddedNats::running_url(&data_dir) {
+                tracing::info!(%url, data_dir = %data_dir.display(), "using the nats-server another veche runs on this data directory");
+                return Ok(Some(NatsConnection { nats: Nats::connect(&url).await.context("connecting to NATS")?, embedded: None }));
+            }
             let server = EmbeddedNats::start(EmbeddedNatsOptions { data_dir: data_dir.clone(), port: None })
                 .await
                 .with_context(|| format!("starting the embedded nats-server under {}", data_dir.display()))?;
@@ -175,7 +181,9 @@ impl RunningServer {
             tracing::warn!(%error, "could not release the node lease");
         }
         if let Some(nats) = &self.state.nats {
-            let _ = nats.client().flush().await;
+            // Bounded: with the server gone (e.g. stopped by the veche that owned it) the
+            // client would wait for a reconnection forever.
+            let _ = tokio::time::timeout(Duration::from_secs(5), nats.client().flush()).await;
         }
         if let Some(server) = self.embedded_nats {
             server.stop().await?;

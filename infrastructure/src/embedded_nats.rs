@@ -120,7 +120,19 @@ impl EmbeddedNats {
 
     /// `nats://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
+        url(self.port)
+    }
+
+    /// The URL of the server already running on `data_dir` (started by another veche
+    /// process on the same data directory), if one is running and accepts connections.
+    /// Such a server is shared, not taken over: it belongs to the process that started it.
+    pub fn running_url(data_dir: &Path) -> Option<String> {
+        let data_dir = std::path::absolute(data_dir).ok()?;
+        let pid = running_pid(&data_dir)?;
+        let port = read_port(&data_dir.join(PORTS_DIR), pid)?;
+        let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        std::net::TcpStream::connect_timeout(&address, Duration::from_secs(1)).ok()?;
+        Some(url(port))
     }
 
     pub fn port(&self) -> u16 {
@@ -178,25 +190,33 @@ fn terminate(pid: u32) {
     }
 }
 
-/// Stops a nats-server that an earlier veche left running on this directory (killed,
-/// crashed): it holds the store's lock, so a new server could not use the store.
-async fn stop_leftover(data_dir: &Path) {
-    let Some(pid) = std::fs::read_to_string(data_dir.join(PID_FILE)).ok().and_then(|p| p.trim().parse::<u32>().ok())
-    else {
-        return;
-    };
+/// The PID of the nats-server running on this directory (its PID file names a live
+/// process that is a nats-server), if there is one.
+fn running_pid(data_dir: &Path) -> Option<u32> {
+    let pid = std::fs::read_to_string(data_dir.join(PID_FILE)).ok()?.trim().parse::<u32>().ok()?;
     let is_nats_server = std::fs::read(format!("/proc/{pid}/cmdline"))
         .map(|cmdline| cmdline.split(|b| *b == 0).next().is_some_and(|program| program.ends_with(b"nats-server")))
         .unwrap_or(false);
-    if !is_nats_server {
+    is_nats_server.then_some(pid)
+}
+
+/// Stops a nats-server that an earlier veche left running on this directory (killed,
+/// crashed) without a usable port: it holds the store's lock, so a new server could not
+/// use the store.
+async fn stop_leftover(data_dir: &Path) {
+    let Some(pid) = running_pid(data_dir) else {
         return;
-    }
-    tracing::warn!(pid, dir = %data_dir.display(), "a nats-server is already running on the data directory; stopping it");
+    };
+    tracing::warn!(pid, dir = %data_dir.display(), "a nats-server that does not answer is running on the data directory; stopping it");
     terminate(pid);
     let deadline = Instant::now() + STOP_TIMEOUT;
     while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+fn url(port: u16) -> String {
+    format!("nats://127.0.0.1:{port}")
 }
 
 /// The client port from the ports file the server with `pid` wrote, once it exists.

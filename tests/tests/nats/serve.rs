@@ -39,3 +39,31 @@ async fn veche_without_a_nats_url_runs_its_own_nats_server_publishes_to_it_and_s
     assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists(), "the nats-server is gone");
     database.drop_database().await;
 }
+
+#[tokio::test]
+async fn a_second_veche_on_the_same_data_directory_shares_the_first_ones_nats_server() {
+    // Given veche running with its own nats-server over a data directory
+    let database = TestDatabase::create().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(&database.url);
+    settings.nats_disabled = false;
+    settings.nats_url = None;
+    settings.data_dir = Some(data_dir.path().to_path_buf());
+    let first = api::server::start(settings.clone()).await.expect("the first veche starts");
+    let pid = first.embedded_nats_pid().expect("the first veche started a nats-server");
+    // When a second veche starts over the same data directory
+    let second = api::server::start(settings).await.expect("the second veche starts");
+    // Then it uses the first one's server rather than stopping it and starting its own
+    assert_eq!(second.embedded_nats_pid(), None, "the second veche started no nats-server");
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists(), "the first one's nats-server runs on");
+    let nats = second.state.nats.clone().expect("the second veche is connected to NATS");
+    nats.client().flush().await.expect("the shared server answers the second veche");
+    // and stopping the first (which stops its server) does not leave the second unable to stop
+    first.stop().await.unwrap();
+    assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists(), "the owner stopped its nats-server");
+    tokio::time::timeout(std::time::Duration::from_secs(30), second.stop())
+        .await
+        .expect("the second veche stops although its NATS server is gone")
+        .unwrap();
+    database.drop_database().await;
+}
