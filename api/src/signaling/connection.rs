@@ -2,7 +2,7 @@
 //! bounded queue, ping/pong liveness. What the messages mean is the dialect's business
 //! (the [`Session`] trait); this loop is the same for veche's protocol and PeerJS.
 
-use super::hub::{close_code, Outbound, PeerInbox};
+use super::hub::{close_code, PeerInbox};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures::SinkExt;
 use std::time::{Duration, Instant};
@@ -83,15 +83,14 @@ pub async fn run(mut socket: WebSocket, inbox: &mut PeerInbox, session: &mut imp
     let ending = loop {
         tokio::select! {
             biased;
-            _ = inbox.kill.cancelled() => break Ending::Ended(inbox.close_code()),
-            outbound = inbox.rx.recv() => {
-                let Some(first) = outbound else { break Ending::Ended(close_code::GOING_AWAY) };
-                match write_batch(&mut socket, first, &mut inbox.rx).await {
-                    Ok(None) => {}
-                    Ok(Some(code)) => break Ending::Ended(code),
-                    Err(()) => break Ending::Dropped,
+            ready = inbox.ready() => match ready {
+                Err(code) => break Ending::Ended(code),
+                Ok(()) => {
+                    if write_batch(&mut socket, inbox).await.is_err() {
+                        break Ending::Dropped;
+                    }
                 }
-            }
+            },
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     let reply = if bucket.take() {
@@ -140,7 +139,7 @@ pub async fn run(mut socket: WebSocket, inbox: &mut PeerInbox, session: &mut imp
     };
     if let Ending::Ended(code) = ending {
         // Whatever was queued before the end (e.g. "room-closed") goes out first.
-        while let Ok(Outbound::Text(text)) = inbox.rx.try_recv() {
+        while let Some(text) = inbox.pop() {
             if socket.feed(Message::Text(text)).await.is_err() {
                 return ending;
             }
@@ -152,30 +151,13 @@ pub async fn run(mut socket: WebSocket, inbox: &mut PeerInbox, session: &mut imp
     ending
 }
 
-/// Writes `first` and whatever else is queued, then flushes once. `Some(code)` when a
-/// close was queued.
-async fn write_batch(
-    socket: &mut WebSocket,
-    first: Outbound,
-    rx: &mut tokio::sync::mpsc::Receiver<Outbound>,
-) -> Result<Option<u16>, ()> {
-    let mut next = Some(first);
-    let mut written = 0;
-    while let Some(outbound) = next.take() {
-        match outbound {
-            Outbound::Text(text) => socket.feed(Message::Text(text)).await.map_err(|_| ())?,
-            Outbound::Close(code, _) => {
-                socket.flush().await.map_err(|_| ())?;
-                return Ok(Some(code));
-            }
-        }
-        written += 1;
-        if written < WRITE_BATCH {
-            next = rx.try_recv().ok();
-        }
+/// Writes what is queued (at most [`WRITE_BATCH`] messages), then flushes once.
+async fn write_batch(socket: &mut WebSocket, inbox: &PeerInbox) -> Result<(), axum::Error> {
+    for _ in 0..WRITE_BATCH {
+        let Some(text) = inbox.pop() else { break };
+        socket.feed(Message::Text(text)).await?;
     }
-    socket.flush().await.map_err(|_| ())?;
-    Ok(None)
+    socket.flush().await
 }
 
 /// The close frame's reason for each of our codes.

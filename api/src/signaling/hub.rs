@@ -9,11 +9,11 @@
 use axum::extract::ws::Utf8Bytes;
 use serde::Serialize;
 use serde_json::value::RawValue;
-use std::collections::HashMap;
+use futures::task::AtomicWaker;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::task::Poll;
 
 pub type Namespace = Arc<str>;
 
@@ -32,14 +32,6 @@ pub enum Dialect {
     Veche,
     /// The PeerJS server protocol (the `peer` npm package's).
     PeerJs,
-}
-
-/// What the connection task sends to its socket.
-#[derive(Debug)]
-pub enum Outbound {
-    Text(Utf8Bytes),
-    /// Send a close frame with this code and reason, then stop.
-    Close(u16, &'static str),
 }
 
 /// Close codes of the signaling protocols (4000–4999 are the application's).
@@ -153,44 +145,102 @@ pub struct PeerHandle {
     pub dialect: Dialect,
     /// The email of the person behind it (rooms), to tell a reconnect from an impostor.
     pub owner: Arc<str>,
-    tx: mpsc::Sender<Outbound>,
-    /// Cancelled to disconnect the peer when its queue is full or it is replaced.
-    kill: CancellationToken,
-    close_code: Arc<AtomicU64>,
+    mailbox: Arc<Mailbox>,
 }
 
 impl PeerHandle {
     /// Queues a message without waiting; a full queue disconnects the slow consumer.
     pub fn push(&self, text: Utf8Bytes) -> bool {
-        match self.tx.try_send(Outbound::Text(text)) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                metrics::counter!("veche_signal_slow_consumers_total").increment(1);
-                self.disconnect(close_code::SLOW_CONSUMER);
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        let mut state = self.mailbox.lock();
+        if state.end.is_some() {
+            return false;
         }
+        if state.queue.len() >= self.mailbox.capacity {
+            drop(state);
+            metrics::counter!("veche_signal_slow_consumers_total").increment(1);
+            self.disconnect(close_code::SLOW_CONSUMER);
+            return false;
+        }
+        state.queue.push_back(text);
+        drop(state);
+        self.mailbox.waker.wake();
+        true
     }
 
-    /// Ends the connection with `code` (the connection task sends the close frame).
+    /// Ends the connection with `code` (the connection task sends the close frame); the
+    /// first code given is the one sent.
     pub fn disconnect(&self, code: u16) {
-        let _ = self.close_code.compare_exchange(0, code as u64, Ordering::AcqRel, Ordering::Acquire);
-        self.kill.cancel();
+        self.mailbox.lock().end.get_or_insert(code);
+        self.mailbox.waker.wake();
+    }
+}
+
+/// A connection's bounded queue of outgoing messages and its end, shared by the hub's
+/// handle and the connection task: one small allocation, as a node holds tens of thousands
+/// of connections.
+#[derive(Debug)]
+struct Mailbox {
+    state: Mutex<MailboxState>,
+    waker: AtomicWaker,
+    capacity: usize,
+}
+
+#[derive(Debug, Default)]
+struct MailboxState {
+    queue: VecDeque<Utf8Bytes>,
+    /// Set once: the close code the connection is to end with.
+    end: Option<u16>,
+}
+
+impl Mailbox {
+    fn lock(&self) -> std::sync::MutexGuard<'_, MailboxState> {
+        // The lock guards plain data that no code path leaves half-changed.
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
 /// The receiving end a connection task owns.
 pub struct PeerInbox {
-    pub rx: mpsc::Receiver<Outbound>,
-    pub kill: CancellationToken,
-    close_code: Arc<AtomicU64>,
+    mailbox: Arc<Mailbox>,
 }
 
 impl PeerInbox {
-    /// The code the connection was killed with (0 if it was not).
-    pub fn close_code(&self) -> u16 {
-        self.close_code.load(Ordering::Acquire) as u16
+    /// Resolves when there is something to do: `Err(code)` once the connection is to end
+    /// (before any message still queued), `Ok(())` when messages are queued.
+    pub async fn ready(&self) -> Result<(), u16> {
+        std::future::poll_fn(|cx| {
+            self.mailbox.waker.register(cx.waker());
+            let state = self.mailbox.lock();
+            match state.end {
+                Some(code) => Poll::Ready(Err(code)),
+                None if !state.queue.is_empty() => Poll::Ready(Ok(())),
+                None => Poll::Pending,
+            }
+        })
+        .await
+    }
+
+    /// The oldest queued message.
+    pub fn pop(&self) -> Option<Utf8Bytes> {
+        let mut state = self.mailbox.lock();
+        let next = state.queue.pop_front();
+        // An idle connection keeps no queue memory of an earlier burst.
+        if state.queue.is_empty() && state.queue.capacity() > IDLE_QUEUE_CAPACITY {
+            state.queue = VecDeque::new();
+        }
+        next
+    }
+}
+
+/// Queue slots an idle connection may keep allocated.
+const IDLE_QUEUE_CAPACITY: usize = 8;
+
+impl Drop for PeerInbox {
+    /// Messages to a connection that is gone are refused from now on.
+    fn drop(&mut self) {
+        let mut state = self.mailbox.lock();
+        state.end.get_or_insert(close_code::GOING_AWAY);
+        state.queue = VecDeque::new();
     }
 }
 
@@ -300,16 +350,15 @@ impl Hub {
 
     /// A fresh handle and inbox for a new connection (not yet in any room).
     pub fn open_connection(&self, dialect: Dialect, owner: Arc<str>) -> (PeerHandle, PeerInbox) {
-        let (tx, rx) = mpsc::channel(self.queue_capacity);
-        let kill = CancellationToken::new();
-        let close_code = Arc::new(AtomicU64::new(0));
+        let mailbox = Arc::new(Mailbox {
+            state: Mutex::new(MailboxState::default()),
+            waker: AtomicWaker::new(),
+            capacity: self.queue_capacity,
+        });
         let connection = self.next_connection.fetch_add(1, Ordering::Relaxed);
         self.connections.fetch_add(1, Ordering::Relaxed);
         metrics::gauge!("veche_signal_connections").increment(1.0);
-        (
-            PeerHandle { connection, dialect, owner, tx, kill: kill.clone(), close_code: close_code.clone() },
-            PeerInbox { rx, kill, close_code },
-        )
+        (PeerHandle { connection, dialect, owner, mailbox: mailbox.clone() }, PeerInbox { mailbox })
     }
 
     /// Called once when a connection ends, whatever happened to it.

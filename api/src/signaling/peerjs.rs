@@ -20,7 +20,8 @@
 use super::access;
 use super::connection::{self, Flow, Session};
 use super::hub::{close_code, peerjs_namespace, valid_peer_id, Delivery, Dialect, Hub, LocalRoom, Relayed, SignalKind};
-use super::presence;
+use super::presence::{self, PeerInfo, Presence, Refusal, RoomDialect};
+use super::SignalSettings;
 use crate::settings::PeerJsMode;
 use crate::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -87,12 +88,13 @@ async fn connect(State(state): State<AppState>, Query(query): Query<ConnectQuery
         Ok(upgrade) => upgrade,
         Err(error) => return error.into_response(),
     };
-    upgrade.on_upgrade(move |socket| async move {
-        serve(socket, state, query).await;
-    })
+    // Boxed: the connection's task keeps its arguments for its whole life, and the
+    // application state is only needed until the client is let in.
+    let state = Box::new(state);
+    upgrade.on_upgrade(move |socket| serve(socket, state, query))
 }
 
-async fn serve(socket: WebSocket, state: AppState, query: ConnectQuery) {
+async fn serve(socket: WebSocket, state: Box<AppState>, query: ConnectQuery) {
     let (Some(key), Some(id), Some(token)) = (query.key, query.id, query.token) else {
         return reject(socket, "ERROR", "No id, token, or key supplied to websocket server").await;
     };
@@ -108,8 +110,16 @@ async fn serve(socket: WebSocket, state: AppState, query: ConnectQuery) {
         }
     };
     match entry {
-        Entry::Open { namespace } => serve_open(socket, state, namespace, id, token).await,
-        Entry::Room(access) => serve_room(socket, state, access, id).await,
+        Entry::Open { namespace } => {
+            let (hub, signal) = (state.hub.clone(), state.signal.clone());
+            drop(state);
+            serve_open(socket, hub, signal, namespace, id, token.into()).await
+        }
+        Entry::Room(access) => {
+            let presence = Presence::of(&state);
+            drop(state);
+            presence::serve::<PeerJsSession>(presence, socket, access, id).await
+        }
     }
 }
 
@@ -127,42 +137,53 @@ async fn reject(mut socket: WebSocket, kind: &str, msg: &str) {
 
 /// Stock-server behaviour: one namespace per key, the `token` tells a reconnect of the same
 /// client (which takes the id over) from another client (`ID-TAKEN`).
-async fn serve_open(socket: WebSocket, state: AppState, namespace: super::hub::Namespace, id: String, token: String) {
-    if let Some(existing) = state.hub.room(&namespace).and_then(|room| room.get(&id)) {
-        if existing.owner.as_ref() != token {
+async fn serve_open(
+    socket: WebSocket,
+    hub: Arc<Hub>,
+    signal: Arc<SignalSettings>,
+    namespace: super::hub::Namespace,
+    id: String,
+    token: Arc<str>,
+) {
+    if let Some(existing) = hub.room(&namespace).and_then(|room| room.get(&id)) {
+        if existing.owner != token {
             return reject(socket, "ID-TAKEN", "ID is taken").await;
         }
     }
-    let (handle, mut inbox) = state.hub.open_connection(Dialect::PeerJs, token.as_str().into());
+    let (handle, mut inbox) = hub.open_connection(Dialect::PeerJs, token);
     let connection = handle.connection;
-    handle.push(Utf8Bytes::from_static(r#"{"type":"OPEN"}"#));
-    let (room, replaced) = state.hub.attach(&namespace, &id, handle);
+    handle.push(Utf8Bytes::from_static(OPEN));
+    let (room, replaced) = hub.attach(&namespace, &id, handle);
     if let Some(older) = replaced {
         older.disconnect(close_code::REPLACED);
     }
-    state.hub.remote_ready(&namespace).await;
-    let mut session = PeerJsSession { hub: state.hub.clone(), room: room.clone(), peer_id: id.clone() };
-    connection::run(socket, &mut inbox, &mut session, &state.signal.limits).await;
-    state.hub.detach(&room, &id, connection);
-    state.hub.connection_closed();
+    hub.remote_ready(&namespace).await;
+    let mut session = PeerJsSession { hub: hub.clone(), room: room.clone(), peer_id: id.clone() };
+    connection::run(socket, &mut inbox, &mut session, &signal.limits).await;
+    hub.detach(&room, &id, connection);
+    hub.connection_closed();
 }
 
+const OPEN: &str = r#"{"type":"OPEN"}"#;
+
 /// A room pass as the key: a participant of the meeting's room like any other.
-async fn serve_room(socket: WebSocket, state: AppState, access: access::RoomAccess, id: String) {
-    let (handle, mut inbox) = state.hub.open_connection(Dialect::PeerJs, access.actor.email.as_str().into());
-    let connection = handle.connection;
-    let greeting = |_: &[presence::PeerInfo], _: bool| Utf8Bytes::from_static(r#"{"type":"OPEN"}"#);
-    // Boxed: see the veche endpoint; the join's futures must not size every connection.
-    match Box::pin(presence::enter(&state, &access, &id, handle, greeting)).await {
-        Err(presence::Refusal::PeerIdTaken) => reject(socket, "ID-TAKEN", "ID is taken").await,
-        Err(refusal) => reject(socket, "ERROR", &refusal.describe().1).await,
-        Ok(entered) => {
-            let mut session = PeerJsSession { hub: state.hub.clone(), room: entered.room.clone(), peer_id: id };
-            let ending = connection::run(socket, &mut inbox, &mut session, &state.signal.limits).await;
-            Box::pin(presence::depart(&state, &access, &entered, connection, ending)).await;
+impl RoomDialect for PeerJsSession {
+    const DIALECT: Dialect = Dialect::PeerJs;
+
+    fn greeting(_: &str, _: &[PeerInfo], _: bool, _: usize, _: &access::RoomAccess) -> Utf8Bytes {
+        Utf8Bytes::from_static(OPEN)
+    }
+
+    fn refusal(refusal: &Refusal) -> Utf8Bytes {
+        match refusal {
+            Refusal::PeerIdTaken => server_message("ID-TAKEN", "ID is taken"),
+            other => server_message("ERROR", &other.describe().1),
         }
     }
-    state.hub.connection_closed();
+
+    fn session(hub: Arc<Hub>, room: Arc<LocalRoom>, peer_id: String) -> Self {
+        Self { hub, room, peer_id }
+    }
 }
 
 #[derive(Deserialize)]

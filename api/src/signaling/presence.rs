@@ -3,11 +3,14 @@
 //! connection that drops is given a grace period to come back before it is `Expire`d.
 
 use super::access::RoomAccess;
-use super::hub::{close_code, room_namespace, LocalRoom, Namespace, PeerHandle};
-use super::connection::Ending;
+use super::connection::{Ending, Session};
+use super::hub::{close_code, room_namespace, Dialect, Hub, LocalRoom, Namespace, PeerHandle};
+use super::SignalSettings;
 use crate::state::AppState;
 use application::executor::CommandError;
-use axum::extract::ws::Utf8Bytes;
+use application::rooms::Rooms;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use infrastructure::event_store::{PgEventLog, RoomStore};
 use chrono::Utc;
 use domain::room::{Participant, RoomError};
 use domain::{Actor, RoomId};
@@ -32,10 +35,52 @@ impl From<&Participant> for PeerInfo {
 pub struct Entered {
     pub room: Arc<LocalRoom>,
     pub peer_id: String,
-    pub resumed: bool,
-    /// Everyone else in the room, on any node.
-    pub others: Vec<PeerInfo>,
-    pub capacity: usize,
+}
+
+/// What presence needs of the node. Every connection keeps one for its whole life, so it
+/// is a few pointers rather than the application state.
+#[derive(Clone)]
+pub struct Presence {
+    pub hub: Arc<Hub>,
+    pub rooms: Arc<Rooms<RoomStore, PgEventLog>>,
+    pub signal: Arc<SignalSettings>,
+}
+
+/// A signaling dialect as a meeting's room speaks it: how a participant is greeted and
+/// refused, and the session that reads their messages.
+pub trait RoomDialect: Session + Sized {
+    const DIALECT: Dialect;
+    /// The first message, given everyone else in the room and whether this is a resumption.
+    fn greeting(peer_id: &str, others: &[PeerInfo], resumed: bool, capacity: usize, access: &RoomAccess) -> Utf8Bytes;
+    /// The message telling a refused participant why (the close code is the refusal's).
+    fn refusal(refusal: &Refusal) -> Utf8Bytes;
+    fn session(hub: Arc<Hub>, room: Arc<LocalRoom>, peer_id: String) -> Self;
+}
+
+/// A participant's connection to a meeting's room, in dialect `D`: enter (a `Join`),
+/// relay until the connection ends, depart.
+pub async fn serve<D: RoomDialect>(presence: Presence, mut socket: WebSocket, access: RoomAccess, peer_id: String) {
+    let (handle, mut inbox) = presence.hub.open_connection(D::DIALECT, access.actor.email.as_str().into());
+    let connection = handle.connection;
+    let capacity = presence.rooms.capacity();
+    let greeting = |others: &[PeerInfo], resumed: bool| D::greeting(&peer_id, others, resumed, capacity, &access);
+    // Boxed, and awaited apart from the match: the join's futures are large, and the
+    // connection's task would otherwise carry them for its whole life.
+    let entered = Box::pin(presence.enter(&access, &peer_id, handle, greeting)).await;
+    match entered {
+        Err(refusal) => {
+            let close_code = refusal.close_code();
+            let _ = socket.send(Message::Text(D::refusal(&refusal))).await;
+            let reason = Utf8Bytes::from_static(super::connection::reason(close_code));
+            let _ = socket.send(Message::Close(Some(CloseFrame { code: close_code, reason }))).await;
+        }
+        Ok(entered) => {
+            let mut session = D::session(presence.hub.clone(), entered.room.clone(), entered.peer_id.clone());
+            let ending = super::connection::run(socket, &mut inbox, &mut session, &presence.signal.limits).await;
+            Box::pin(presence.depart(&access, &entered, connection, ending)).await;
+        }
+    }
+    presence.hub.connection_closed();
 }
 
 /// Why a connection was not let in; each has its close code.
@@ -70,57 +115,104 @@ impl Refusal {
     }
 }
 
-/// Records the join and puts the connection in the hub. A reconnect of the same person
-/// with the same peer id resumes their place and replaces their older connection.
-/// `greeting` is the first message the connection gets (given everyone else and whether
-/// this is a resumption); it is queued before the connection can receive anything else.
-pub async fn enter(
-    state: &AppState,
-    access: &RoomAccess,
-    peer_id: &str,
-    handle: PeerHandle,
-    greeting: impl FnOnce(&[PeerInfo], bool) -> Utf8Bytes,
-) -> Result<Entered, Refusal> {
-    if access.cancelled {
-        return Err(Refusal::Closed);
+impl Presence {
+    pub fn of(state: &AppState) -> Self {
+        Self { hub: state.hub.clone(), rooms: state.rooms.clone(), signal: state.signal.clone() }
     }
-    let participant = Participant {
-        peer_id: peer_id.to_string(),
-        email: access.actor.email.clone(),
-        display_name: access.actor.name.clone(),
-        node: state.hub.node_id.clone(),
-    };
-    let outcome = state
-        .rooms
-        .join(access.room_id, access.meeting_id, participant, &access.actor, Utc::now())
-        .await
-        .map_err(|error| match error {
-            CommandError::Rejected(RoomError::Closed) => Refusal::Closed,
-            CommandError::Rejected(RoomError::Full { capacity }) => Refusal::Full { capacity },
-            CommandError::Rejected(RoomError::PeerIdTaken(_)) => Refusal::PeerIdTaken,
-            other => {
-                tracing::error!(error = %other, room = %access.room_id, "join failed");
-                Refusal::Failed
+
+    /// Records the join and puts the connection in the hub. A reconnect of the same person
+    /// with the same peer id resumes their place and replaces their older connection.
+    /// `greeting` is the first message the connection gets (given everyone else and whether
+    /// this is a resumption); it is queued before the connection can receive anything else.
+    pub async fn enter(
+        &self,
+        access: &RoomAccess,
+        peer_id: &str,
+        handle: PeerHandle,
+        greeting: impl FnOnce(&[PeerInfo], bool) -> Utf8Bytes,
+    ) -> Result<Entered, Refusal> {
+        if access.cancelled {
+            return Err(Refusal::Closed);
+        }
+        let participant = Participant {
+            peer_id: peer_id.to_string(),
+            email: access.actor.email.clone(),
+            display_name: access.actor.name.clone(),
+            node: self.hub.node_id.clone(),
+        };
+        let outcome = self
+            .rooms
+            .join(access.room_id, access.meeting_id, participant, &access.actor, Utc::now())
+            .await
+            .map_err(|error| match error {
+                CommandError::Rejected(RoomError::Closed) => Refusal::Closed,
+                CommandError::Rejected(RoomError::Full { capacity }) => Refusal::Full { capacity },
+                CommandError::Rejected(RoomError::PeerIdTaken(_)) => Refusal::PeerIdTaken,
+                other => {
+                    tracing::error!(error = %other, room = %access.room_id, "join failed");
+                    Refusal::Failed
+                }
+            })?;
+        let resumed = outcome.event_types.iter().any(|t| t == "ParticipantResumed");
+        let others: Vec<PeerInfo> = outcome
+            .aggregate
+            .participants()
+            .iter()
+            .filter(|p| p.peer_id != peer_id)
+            .map(PeerInfo::from)
+            .collect();
+        handle.push(greeting(&others, resumed));
+        let namespace = room_namespace(access.room_id);
+        let (room, replaced) = self.hub.attach(&namespace, peer_id, handle);
+        if let Some(older) = replaced {
+            older.disconnect(close_code::REPLACED);
+        }
+        self.hub.remote_ready(&namespace).await;
+        let me = PeerInfo { peer_id: peer_id.to_string(), name: access.actor.name.clone(), email: access.actor.email.to_string() };
+        self.hub.broadcast(&namespace, Some(peer_id), presence_joined(&me, resumed));
+        Ok(Entered { room, peer_id: peer_id.to_string() })
+    }
+
+    /// Takes the connection out of the hub and records why it went: a goodbye is `Leave`; a
+    /// drop gets the reconnect grace before `Expire`; a replaced connection records nothing
+    /// (its successor holds the place).
+    pub async fn depart(&self, access: &RoomAccess, entered: &Entered, connection: u64, ending: Ending) {
+        let still_ours = self.hub.detach(&entered.room, &entered.peer_id, connection);
+        if !still_ours {
+            return;
+        }
+        let namespace = entered.room.namespace.clone();
+        match ending {
+            Ending::Left | Ending::Ended(close_code::ROOM_CLOSED) => {
+                let left = self.rooms.leave(access.room_id, entered.peer_id.clone(), &access.actor, Utc::now()).await;
+                if left.is_ok_and(|outcome| outcome.events > 0) {
+                    self.hub.broadcast(&namespace, None, presence_left(&entered.peer_id, "left"));
+                }
             }
-        })?;
-    let resumed = outcome.event_types.iter().any(|t| t == "ParticipantResumed");
-    let others: Vec<PeerInfo> = outcome
-        .aggregate
-        .participants()
-        .iter()
-        .filter(|p| p.peer_id != peer_id)
-        .map(PeerInfo::from)
-        .collect();
-    handle.push(greeting(&others, resumed));
-    let namespace = room_namespace(access.room_id);
-    let (room, replaced) = state.hub.attach(&namespace, peer_id, handle);
-    if let Some(older) = replaced {
-        older.disconnect(close_code::REPLACED);
+            Ending::Dropped | Ending::Ended(_) => {
+                let presence = self.clone();
+                let (room_id, peer_id) = (access.room_id, entered.peer_id.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep(presence.signal.reconnect_grace).await;
+                    presence.expire_unless_back(namespace, room_id, peer_id).await;
+                });
+            }
+        }
     }
-    state.hub.remote_ready(&namespace).await;
-    let me = PeerInfo { peer_id: peer_id.to_string(), name: access.actor.name.clone(), email: access.actor.email.to_string() };
-    state.hub.broadcast(&namespace, Some(peer_id), presence_joined(&me, resumed));
-    Ok(Entered { room, peer_id: peer_id.to_string(), resumed, others, capacity: state.rooms.capacity() })
+
+    /// Expires a peer that did not come back to this node within the grace period (if they
+    /// came back to another node, the aggregate knows and records nothing).
+    async fn expire_unless_back(&self, namespace: Namespace, room_id: RoomId, peer_id: String) {
+        if self.hub.holds(&namespace, &peer_id) {
+            return;
+        }
+        let node = self.hub.node_id.clone();
+        match self.rooms.expire(room_id, peer_id.clone(), node, &system_actor_of(&self.hub), Utc::now()).await {
+            Ok(outcome) if outcome.events > 0 => self.hub.broadcast(&namespace, None, presence_left(&peer_id, "expired")),
+            Ok(_) | Err(CommandError::Rejected(RoomError::NotInRoom(_))) => {}
+            Err(error) => tracing::warn!(%error, %room_id, peer_id, "could not expire a dropped participant"),
+        }
+    }
 }
 
 fn presence_joined(peer: &PeerInfo, resumed: bool) -> Utf8Bytes {
@@ -129,47 +221,6 @@ fn presence_joined(peer: &PeerInfo, resumed: bool) -> Utf8Bytes {
 
 fn presence_left(peer_id: &str, reason: &str) -> Utf8Bytes {
     serde_json::json!({ "type": "left", "peer_id": peer_id, "reason": reason }).to_string().into()
-}
-
-/// Takes the connection out of the hub and records why it went: a goodbye is `Leave`; a
-/// drop gets `grace` to reconnect before `Expire`; a replaced connection records nothing
-/// (its successor holds the place).
-pub async fn depart(state: &AppState, access: &RoomAccess, entered: &Entered, connection: u64, ending: Ending) {
-    let still_ours = state.hub.detach(&entered.room, &entered.peer_id, connection);
-    if !still_ours {
-        return;
-    }
-    let namespace = entered.room.namespace.clone();
-    match ending {
-        Ending::Left | Ending::Ended(close_code::ROOM_CLOSED) => {
-            let left = state.rooms.leave(access.room_id, entered.peer_id.clone(), &access.actor, Utc::now()).await;
-            if left.is_ok_and(|outcome| outcome.events > 0) {
-                state.hub.broadcast(&namespace, None, presence_left(&entered.peer_id, "left"));
-            }
-        }
-        Ending::Dropped | Ending::Ended(_) => {
-            let state = state.clone();
-            let (room_id, peer_id) = (access.room_id, entered.peer_id.clone());
-            tokio::spawn(async move {
-                tokio::time::sleep(state.signal.reconnect_grace).await;
-                expire_unless_back(&state, namespace, room_id, peer_id).await;
-            });
-        }
-    }
-}
-
-/// Expires a peer that did not come back to this node within the grace period (if they
-/// came back to another node, the aggregate knows and records nothing).
-async fn expire_unless_back(state: &AppState, namespace: Namespace, room_id: RoomId, peer_id: String) {
-    if state.hub.holds(&namespace, &peer_id) {
-        return;
-    }
-    let node = state.hub.node_id.clone();
-    match state.rooms.expire(room_id, peer_id.clone(), node, &system_actor(state), Utc::now()).await {
-        Ok(outcome) if outcome.events > 0 => state.hub.broadcast(&namespace, None, presence_left(&peer_id, "expired")),
-        Ok(_) | Err(CommandError::Rejected(RoomError::NotInRoom(_))) => {}
-        Err(error) => tracing::warn!(%error, %room_id, peer_id, "could not expire a dropped participant"),
-    }
 }
 
 /// The actor recorded for what a node does by itself (expiries, closing rooms).

@@ -1,13 +1,13 @@
 //! veche's own signaling protocol: `GET /api/rooms/{room_id}/signal` (WebSocket).
 //! The messages are documented in `mod.rs`.
 
-use super::access::RoomCaller;
-use super::connection::{self, Flow, Session};
+use super::access::{RoomAccess, RoomCaller};
+use super::connection::{Flow, Session};
 use super::hub::{valid_peer_id, Delivery, Dialect, Hub, LocalRoom, Relayed, SignalKind};
-use super::presence;
+use super::presence::{self, PeerInfo, Presence, Refusal, RoomDialect};
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::ws::{Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Utf8Bytes, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
@@ -54,23 +54,8 @@ async fn signal(
         None => uuid::Uuid::new_v4().simple().to_string(),
     };
     let upgrade = admit(&state, upgrade)?;
-    Ok(upgrade.on_upgrade(move |socket| async move {
-        let (handle, mut inbox) = state.hub.open_connection(Dialect::Veche, access.actor.email.as_str().into());
-        let connection = handle.connection;
-        let capacity = state.rooms.capacity();
-        let greeting = |others: &[presence::PeerInfo], resumed: bool| welcome(&peer_id, others, resumed, capacity, &access);
-        // Boxed: the join's database futures are large, and the connection's task would
-        // otherwise carry their size for its whole life.
-        match Box::pin(presence::enter(&state, &access, &peer_id, handle, greeting)).await {
-            Err(refusal) => refuse(socket, &refusal).await,
-            Ok(entered) => {
-                let mut session = VecheSession { hub: state.hub.clone(), room: entered.room.clone(), peer_id: entered.peer_id.clone() };
-                let ending = connection::run(socket, &mut inbox, &mut session, &state.signal.limits).await;
-                Box::pin(presence::depart(&state, &access, &entered, connection, ending)).await;
-            }
-        }
-        state.hub.connection_closed();
-    }))
+    let presence = Presence::of(&state);
+    Ok(upgrade.on_upgrade(move |socket| presence::serve::<VecheSession>(presence, socket, access, peer_id)))
 }
 
 /// How many bytes of queued messages are gathered into one write.
@@ -97,38 +82,6 @@ pub fn admit(state: &AppState, upgrade: WebSocketUpgrade) -> Result<WebSocketUpg
         .max_write_buffer_size(WRITE_GATHER + signal.max_message_bytes * 4))
 }
 
-/// Tells a refused client why, then closes with the refusal's code.
-async fn refuse(mut socket: WebSocket, refusal: &presence::Refusal) {
-    use axum::extract::ws::{CloseFrame, Message};
-    let (code, message) = refusal.describe();
-    let _ = socket.send(Message::Text(error_message(code, &message))).await;
-    let close_code = refusal.close_code();
-    let reason = Utf8Bytes::from_static(connection::reason(close_code));
-    let _ = socket.send(Message::Close(Some(CloseFrame { code: close_code, reason }))).await;
-}
-
-fn welcome(
-    peer_id: &str,
-    others: &[presence::PeerInfo],
-    resumed: bool,
-    capacity: usize,
-    access: &super::access::RoomAccess,
-) -> Utf8Bytes {
-    serde_json::json!({
-        "type": "welcome",
-        "peer_id": peer_id,
-        "room_id": access.room_id,
-        "meeting_id": access.meeting_id,
-        "starts_at": access.starts_at,
-        "ends_at": access.ends_at,
-        "resumed": resumed,
-        "capacity": capacity,
-        "participants": others,
-    })
-    .to_string()
-    .into()
-}
-
 pub fn error_message(code: &str, message: &str) -> Utf8Bytes {
     serde_json::json!({ "type": "error", "code": code, "message": message }).to_string().into()
 }
@@ -150,6 +103,35 @@ struct VecheSession {
     hub: Arc<Hub>,
     room: Arc<LocalRoom>,
     peer_id: String,
+}
+
+impl RoomDialect for VecheSession {
+    const DIALECT: Dialect = Dialect::Veche;
+
+    fn greeting(peer_id: &str, others: &[PeerInfo], resumed: bool, capacity: usize, access: &RoomAccess) -> Utf8Bytes {
+        serde_json::json!({
+            "type": "welcome",
+            "peer_id": peer_id,
+            "room_id": access.room_id,
+            "meeting_id": access.meeting_id,
+            "starts_at": access.starts_at,
+            "ends_at": access.ends_at,
+            "resumed": resumed,
+            "capacity": capacity,
+            "participants": others,
+        })
+        .to_string()
+        .into()
+    }
+
+    fn refusal(refusal: &Refusal) -> Utf8Bytes {
+        let (code, message) = refusal.describe();
+        error_message(code, &message)
+    }
+
+    fn session(hub: Arc<Hub>, room: Arc<LocalRoom>, peer_id: String) -> Self {
+        Self { hub, room, peer_id }
+    }
 }
 
 impl Session for VecheSession {
