@@ -103,7 +103,8 @@ pub fn router(state: AppState) -> Router {
             api = api.merge(crate::signaling::peerjs::info_route(&path));
         }
     }
-    api.merge(links::router())
+    let routes = api
+    .merge(links::router())
     .merge(outbox::router())
     .route(
         "/api/openapi.json",
@@ -112,20 +113,29 @@ pub fn router(state: AppState) -> Router {
         }),
     )
     .fallback(|| async { ApiError::NoRoute })
+    // Needs the matched route, so it is a layer of the router's routes.
     .layer(axum::middleware::from_fn(record_metrics))
-    .layer(axum::extract::DefaultBodyLimit::max(settings.max_body_bytes))
-    .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
-        ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
-    }))
-    .layer(tower_http::trace::TraceLayer::new_for_http())
-    .layer(PropagateRequestIdLayer::x_request_id())
-    .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-    .layer(tower::limit::GlobalConcurrencyLimitLayer::new(settings.max_concurrent_requests))
-    .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-        axum::http::StatusCode::REQUEST_TIMEOUT,
-        Duration::from_secs(30),
-    ))
-    .with_state(state)
+    .with_state(state);
+    // The layers every request goes through wrap the router as one service: a layer of
+    // the router itself is applied to each route, and axum clones a route's boxed chain of
+    // layers (an allocation per layer) for every request.
+    let service = tower::ServiceBuilder::new()
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        // The timeout's own response needs a body type with a default.
+        .layer(tower_http::map_response_body::MapResponseBodyLayer::new(axum::body::Body::new))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(settings.max_concurrent_requests))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
+        }))
+        .layer(axum::extract::DefaultBodyLimit::max(settings.max_body_bytes))
+        .service(routes);
+    Router::new().fallback_service(service)
 }
 
 /// The small web client: one page that reads the calendar and schedules meetings with the

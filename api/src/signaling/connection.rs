@@ -75,8 +75,9 @@ impl TokenBucket {
 /// How many queued messages are written before one flush.
 const WRITE_BATCH: usize = 64;
 
-/// Runs the connection until it ends.
-pub async fn run(mut socket: WebSocket, inbox: &mut PeerInbox, session: &mut impl Session, limits: &ConnectionLimits) -> Ending {
+/// Runs the connection until it ends. The socket is borrowed: each async function that
+/// took it by value would keep a copy of it for the connection's whole life.
+pub async fn run(socket: &mut WebSocket, inbox: &mut PeerInbox, session: &mut impl Session, limits: &ConnectionLimits) -> Ending {
     let mut bucket = TokenBucket::new(limits.messages_per_second, limits.burst);
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + limits.ping_every, limits.ping_every);
     let mut answered = true;
@@ -86,7 +87,7 @@ pub async fn run(mut socket: WebSocket, inbox: &mut PeerInbox, session: &mut imp
             ready = inbox.ready() => match ready {
                 Err(code) => break Ending::Ended(code),
                 Ok(()) => {
-                    if write_batch(&mut socket, inbox).await.is_err() {
+                    if write_batch(socket, inbox).await.is_err() {
                         break Ending::Dropped;
                     }
                 }

@@ -294,12 +294,12 @@ impl LocalRoom {
 
 /// Carries messages to peers held by other nodes (over NATS core subjects).
 pub trait RemoteRelay: Send + Sync + 'static {
-    /// The node starts holding peers of `namespace`: listen for its messages.
+    /// The node starts holding peers of `namespace`: take its messages.
     fn watch(&self, namespace: &Namespace);
     /// The node holds no more peers of `namespace`.
     fn unwatch(&self, namespace: &Namespace);
-    /// Resolves once messages for `namespace` from other nodes are being received.
-    fn ready<'a>(&'a self, namespace: &'a Namespace) -> futures::future::BoxFuture<'a, ()>;
+    /// Resolves once messages from other nodes are being received.
+    fn ready(&self) -> futures::future::BoxFuture<'_, ()>;
     /// A message for a peer not held here.
     fn relay(&self, namespace: &Namespace, relayed: &Relayed<'_>);
     /// A presence notice (joined / left) for the veche-dialect peers of other nodes.
@@ -386,11 +386,11 @@ impl Hub {
         (room, replaced)
     }
 
-    /// Waits (briefly, bounded) until the other nodes' messages for `namespace` reach this
-    /// node; immediate without other nodes.
-    pub async fn remote_ready(&self, namespace: &Namespace) {
+    /// Waits (briefly, bounded) until the other nodes' messages reach this node; immediate
+    /// without other nodes, and once the node has been up for a moment.
+    pub async fn remote_ready(&self) {
         if let Some(remote) = self.remote.get() {
-            remote.ready(namespace).await;
+            remote.ready().await;
         }
     }
 

@@ -79,8 +79,10 @@ fn server_message(kind: &str, msg: &str) -> Utf8Bytes {
 
 /// Who the connecting client is, once its parameters are checked.
 enum Entry {
-    Open { namespace: super::hub::Namespace },
-    Room(access::RoomAccess),
+    /// Open mode: the stock server's namespace of the key.
+    Open { hub: Arc<Hub>, signal: Arc<SignalSettings>, namespace: super::hub::Namespace, id: String, token: Arc<str> },
+    /// A room pass as the key.
+    Room { presence: Presence, access: access::RoomAccess, id: String },
 }
 
 async fn connect(State(state): State<AppState>, Query(query): Query<ConnectQuery>, upgrade: WebSocketUpgrade) -> Response {
@@ -88,37 +90,45 @@ async fn connect(State(state): State<AppState>, Query(query): Query<ConnectQuery
         Ok(upgrade) => upgrade,
         Err(error) => return error.into_response(),
     };
-    // Boxed: the connection's task keeps its arguments for its whole life, and the
-    // application state is only needed until the client is let in.
-    let state = Box::new(state);
-    upgrade.on_upgrade(move |socket| serve(socket, state, query))
+    // Boxed: the connection's task keeps its arguments for its whole life, and these are
+    // only needed until the client is let in.
+    let arguments = Box::new((state, query));
+    upgrade.on_upgrade(move |mut socket| async move {
+        // Checking the client may take large futures (a database lookup): boxed, so that
+        // they are gone while the connection runs.
+        let Some(entry) = Box::pin(admit(&mut socket, arguments)).await else { return };
+        match &entry {
+            Entry::Open { hub, signal, namespace, id, token } => serve_open(&mut socket, hub, signal, namespace, id, token).await,
+            Entry::Room { presence, access, id } => presence::serve::<PeerJsSession>(presence, &mut socket, access, id).await,
+        }
+    })
 }
 
-async fn serve(socket: WebSocket, state: Box<AppState>, query: ConnectQuery) {
+/// Checks the client's parameters (key, id, token) and tells a refused client why.
+async fn admit(socket: &mut WebSocket, arguments: Box<(AppState, ConnectQuery)>) -> Option<Entry> {
+    let (state, query) = *arguments;
     let (Some(key), Some(id), Some(token)) = (query.key, query.id, query.token) else {
-        return reject(socket, "ERROR", "No id, token, or key supplied to websocket server").await;
+        reject(socket, "ERROR", "No id, token, or key supplied to websocket server").await;
+        return None;
     };
     if !valid_peer_id(&id) || token.is_empty() || token.len() > 128 {
-        return reject(socket, "ERROR", "Invalid id or token: 1 to 64 letters, digits, '-' or '_'").await;
+        reject(socket, "ERROR", "Invalid id or token: 1 to 64 letters, digits, '-' or '_'").await;
+        return None;
     }
-    let entry = if state.signal.peerjs == PeerJsMode::Open && key == state.signal.peerjs_key {
-        Entry::Open { namespace: peerjs_namespace(&key) }
-    } else {
-        match Box::pin(room_of_pass(&state, &key)).await {
-            Some(access) => Entry::Room(access),
-            None => return reject(socket, "ERROR", "Invalid key provided").await,
+    if state.signal.peerjs == PeerJsMode::Open && key == state.signal.peerjs_key {
+        let namespace = peerjs_namespace(&key);
+        let token: Arc<str> = token.into();
+        if state.hub.room(&namespace).and_then(|room| room.get(&id)).is_some_and(|existing| existing.owner != token) {
+            reject(socket, "ID-TAKEN", "ID is taken").await;
+            return None;
         }
-    };
-    match entry {
-        Entry::Open { namespace } => {
-            let (hub, signal) = (state.hub.clone(), state.signal.clone());
-            drop(state);
-            serve_open(socket, hub, signal, namespace, id, token.into()).await
-        }
-        Entry::Room(access) => {
-            let presence = Presence::of(&state);
-            drop(state);
-            presence::serve::<PeerJsSession>(presence, socket, access, id).await
+        return Some(Entry::Open { hub: state.hub.clone(), signal: state.signal.clone(), namespace, id, token });
+    }
+    match room_of_pass(&state, &key).await {
+        Some(access) => Some(Entry::Room { presence: Presence::of(&state), access, id }),
+        None => {
+            reject(socket, "ERROR", "Invalid key provided").await;
+            None
         }
     }
 }
@@ -130,37 +140,32 @@ async fn room_of_pass(state: &AppState, key: &str) -> Option<access::RoomAccess>
     access::authorize(state, room, key).await.ok()
 }
 
-async fn reject(mut socket: WebSocket, kind: &str, msg: &str) {
+async fn reject(socket: &mut WebSocket, kind: &str, msg: &str) {
     let _ = socket.send(Message::Text(server_message(kind, msg))).await;
     let _ = socket.send(Message::Close(Some(CloseFrame { code: 1008, reason: Utf8Bytes::from_static("refused") }))).await;
 }
 
 /// Stock-server behaviour: one namespace per key, the `token` tells a reconnect of the same
-/// client (which takes the id over) from another client (`ID-TAKEN`).
+/// client (which takes the id over) from another client (`ID-TAKEN`, see [`admit`]).
 async fn serve_open(
-    socket: WebSocket,
-    hub: Arc<Hub>,
-    signal: Arc<SignalSettings>,
-    namespace: super::hub::Namespace,
-    id: String,
-    token: Arc<str>,
+    socket: &mut WebSocket,
+    hub: &Arc<Hub>,
+    signal: &SignalSettings,
+    namespace: &super::hub::Namespace,
+    id: &str,
+    token: &Arc<str>,
 ) {
-    if let Some(existing) = hub.room(&namespace).and_then(|room| room.get(&id)) {
-        if existing.owner != token {
-            return reject(socket, "ID-TAKEN", "ID is taken").await;
-        }
-    }
-    let (handle, mut inbox) = hub.open_connection(Dialect::PeerJs, token);
+    let (handle, mut inbox) = hub.open_connection(Dialect::PeerJs, token.clone());
     let connection = handle.connection;
     handle.push(Utf8Bytes::from_static(OPEN));
-    let (room, replaced) = hub.attach(&namespace, &id, handle);
+    let (room, replaced) = hub.attach(namespace, id, handle);
     if let Some(older) = replaced {
         older.disconnect(close_code::REPLACED);
     }
-    hub.remote_ready(&namespace).await;
-    let mut session = PeerJsSession { hub: hub.clone(), room: room.clone(), peer_id: id.clone() };
+    hub.remote_ready().await;
+    let mut session = PeerJsSession { hub: hub.clone(), room: room.clone(), peer_id: id.to_string() };
     connection::run(socket, &mut inbox, &mut session, &signal.limits).await;
-    hub.detach(&room, &id, connection);
+    hub.detach(&room, id, connection);
     hub.connection_closed();
 }
 

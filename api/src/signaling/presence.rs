@@ -4,7 +4,7 @@
 
 use super::access::RoomAccess;
 use super::connection::{Ending, Session};
-use super::hub::{close_code, room_namespace, Dialect, Hub, LocalRoom, Namespace, PeerHandle};
+use super::hub::{close_code, room_namespace, Dialect, Hub, LocalRoom, Namespace, PeerHandle, PeerInbox};
 use super::SignalSettings;
 use crate::state::AppState;
 use application::executor::CommandError;
@@ -58,29 +58,41 @@ pub trait RoomDialect: Session + Sized {
 }
 
 /// A participant's connection to a meeting's room, in dialect `D`: enter (a `Join`),
-/// relay until the connection ends, depart.
-pub async fn serve<D: RoomDialect>(presence: Presence, mut socket: WebSocket, access: RoomAccess, peer_id: String) {
-    let (handle, mut inbox) = presence.hub.open_connection(D::DIALECT, access.actor.email.as_str().into());
+/// relay until the connection ends, depart. Everything is borrowed from the connection's
+/// task, which owns it: an async function keeps its own copy of what it takes by value.
+pub async fn serve<D: RoomDialect>(presence: &Presence, socket: &mut WebSocket, access: &RoomAccess, peer_id: &str) {
+    // Entering and departing are boxed: their futures are large (database commands) and
+    // the connection's task would otherwise carry them for its whole life.
+    if let Some((mut inbox, entered, connection)) = Box::pin(admit::<D>(presence, socket, access, peer_id)).await {
+        let mut session = D::session(presence.hub.clone(), entered.room.clone(), entered.peer_id.clone());
+        let ending = super::connection::run(socket, &mut inbox, &mut session, &presence.signal.limits).await;
+        Box::pin(presence.depart(access, &entered, connection, ending)).await;
+    }
+    presence.hub.connection_closed();
+}
+
+/// Opens the connection in the hub and enters the room; a refused participant is told
+/// why and the socket closed with the refusal's code.
+async fn admit<D: RoomDialect>(
+    presence: &Presence,
+    socket: &mut WebSocket,
+    access: &RoomAccess,
+    peer_id: &str,
+) -> Option<(PeerInbox, Entered, u64)> {
+    let (handle, inbox) = presence.hub.open_connection(D::DIALECT, access.actor.email.as_str().into());
     let connection = handle.connection;
     let capacity = presence.rooms.capacity();
-    let greeting = |others: &[PeerInfo], resumed: bool| D::greeting(&peer_id, others, resumed, capacity, &access);
-    // Boxed, and awaited apart from the match: the join's futures are large, and the
-    // connection's task would otherwise carry them for its whole life.
-    let entered = Box::pin(presence.enter(&access, &peer_id, handle, greeting)).await;
-    match entered {
+    let greeting = |others: &[PeerInfo], resumed: bool| D::greeting(peer_id, others, resumed, capacity, access);
+    match presence.enter(access, peer_id, handle, greeting).await {
+        Ok(entered) => Some((inbox, entered, connection)),
         Err(refusal) => {
             let close_code = refusal.close_code();
             let _ = socket.send(Message::Text(D::refusal(&refusal))).await;
             let reason = Utf8Bytes::from_static(super::connection::reason(close_code));
             let _ = socket.send(Message::Close(Some(CloseFrame { code: close_code, reason }))).await;
-        }
-        Ok(entered) => {
-            let mut session = D::session(presence.hub.clone(), entered.room.clone(), entered.peer_id.clone());
-            let ending = super::connection::run(socket, &mut inbox, &mut session, &presence.signal.limits).await;
-            Box::pin(presence.depart(&access, &entered, connection, ending)).await;
+            None
         }
     }
-    presence.hub.connection_closed();
 }
 
 /// Why a connection was not let in; each has its close code.
@@ -167,7 +179,7 @@ impl Presence {
         if let Some(older) = replaced {
             older.disconnect(close_code::REPLACED);
         }
-        self.hub.remote_ready(&namespace).await;
+        self.hub.remote_ready().await;
         let me = PeerInfo { peer_id: peer_id.to_string(), name: access.actor.name.clone(), email: access.actor.email.to_string() };
         self.hub.broadcast(&namespace, Some(peer_id), presence_joined(&me, resumed));
         Ok(Entered { room, peer_id: peer_id.to_string() })

@@ -81,12 +81,14 @@ fn subject_token(namespace: &str) -> String {
     }
 }
 
-/// How long a join waits for its room's subscription before going on anyway.
+/// How long a join waits for the node's signal bus subscription before going on anyway
+/// (only in the first moments after the node starts).
 const SUBSCRIBE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub struct NatsRelay {
     bus: Arc<SignalBus>,
-    /// Which namespace a watched subject token stands for.
+    /// Which namespace the subject token of a room this node holds peers of stands for;
+    /// messages for other rooms are dropped.
     namespaces: Arc<RwLock<HashMap<String, Namespace>>>,
 }
 
@@ -143,21 +145,17 @@ fn deliver(hub: &Hub, namespace: &str, payload: &[u8]) {
 
 impl RemoteRelay for NatsRelay {
     fn watch(&self, namespace: &Namespace) {
-        let token = subject_token(namespace);
-        self.namespaces.write().expect("relay lock").insert(token.clone(), namespace.clone());
-        self.bus.watch(&token);
+        self.namespaces.write().expect("relay lock").insert(subject_token(namespace), namespace.clone());
     }
 
     fn unwatch(&self, namespace: &Namespace) {
-        let token = subject_token(namespace);
-        self.bus.unwatch(&token);
-        self.namespaces.write().expect("relay lock").remove(&token);
+        self.namespaces.write().expect("relay lock").remove(&subject_token(namespace));
     }
 
-    fn ready<'a>(&'a self, namespace: &'a Namespace) -> futures::future::BoxFuture<'a, ()> {
+    fn ready(&self) -> futures::future::BoxFuture<'_, ()> {
         Box::pin(async move {
-            if !self.bus.subscribed(&subject_token(namespace), SUBSCRIBE_WAIT).await {
-                tracing::warn!(%namespace, "the room's signaling subscription is not confirmed; other nodes may be unreachable");
+            if !self.bus.subscribed(SUBSCRIBE_WAIT).await {
+                tracing::warn!("the signal bus subscription is not confirmed; other nodes may be unreachable");
             }
         })
     }

@@ -55,7 +55,9 @@ async fn signal(
     };
     let upgrade = admit(&state, upgrade)?;
     let presence = Presence::of(&state);
-    Ok(upgrade.on_upgrade(move |socket| presence::serve::<VecheSession>(presence, socket, access, peer_id)))
+    Ok(upgrade.on_upgrade(move |mut socket| async move {
+        presence::serve::<VecheSession>(&presence, &mut socket, &access, &peer_id).await;
+    }))
 }
 
 /// How many bytes of queued messages are gathered into one write.
