@@ -4,15 +4,21 @@ use super::*;
 use reqwest::Method;
 use veche_tests::app::{test_settings, user};
 
-#[tokio::test]
-async fn veche_without_a_nats_url_runs_its_own_nats_server_publishes_to_it_and_stops_it() {
-    // Given veche started with no NATS URL, over a data directory of its own
+/// A test database and veche settings with no NATS URL over a data directory of its own.
+async fn without_a_nats_url() -> (TestDatabase, tempfile::TempDir, api::settings::Settings) {
     let database = TestDatabase::create().await;
     let data_dir = tempfile::tempdir().unwrap();
     let mut settings = test_settings(&database.url);
     settings.nats_disabled = false;
     settings.nats_url = None;
     settings.data_dir = Some(data_dir.path().to_path_buf());
+    (database, data_dir, settings)
+}
+
+#[tokio::test]
+async fn veche_without_a_nats_url_runs_its_own_nats_server_publishes_to_it_and_stops_it() {
+    // Given veche started with no NATS URL, over a data directory of its own
+    let (database, data_dir, settings) = without_a_nats_url().await;
     let server = api::server::start(settings).await.expect("veche starts with its own nats-server");
     let pid = server.embedded_nats_pid().expect("veche started a nats-server");
     assert!(data_dir.path().join("nats/jetstream").is_dir(), "JetStream keeps its store under the data directory");
@@ -43,12 +49,7 @@ async fn veche_without_a_nats_url_runs_its_own_nats_server_publishes_to_it_and_s
 #[tokio::test]
 async fn a_second_veche_on_the_same_data_directory_shares_the_first_ones_nats_server() {
     // Given veche running with its own nats-server over a data directory
-    let database = TestDatabase::create().await;
-    let data_dir = tempfile::tempdir().unwrap();
-    let mut settings = test_settings(&database.url);
-    settings.nats_disabled = false;
-    settings.nats_url = None;
-    settings.data_dir = Some(data_dir.path().to_path_buf());
+    let (database, data_dir, settings) = without_a_nats_url().await;
     let first = api::server::start(settings.clone()).await.expect("the first veche starts");
     let pid = first.embedded_nats_pid().expect("the first veche started a nats-server");
     // When a second veche starts over the same data directory
