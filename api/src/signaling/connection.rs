@@ -77,7 +77,7 @@ const WRITE_BATCH: usize = 64;
 
 /// Runs the connection until it ends. The socket is borrowed: each async function that
 /// took it by value would keep a copy of it for the connection's whole life.
-pub async fn run(socket: &mut WebSocket, inbox: &mut PeerInbox, session: &mut impl Session, limits: &ConnectionLimits) -> Ending {
+pub async fn run(socket: &mut WebSocket, inbox: &PeerInbox, session: &mut impl Session, limits: &ConnectionLimits) -> Ending {
     let mut bucket = TokenBucket::new(limits.messages_per_second, limits.burst);
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + limits.ping_every, limits.ping_every);
     let mut answered = true;

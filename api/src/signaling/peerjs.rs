@@ -155,7 +155,7 @@ async fn serve_open(
     id: &str,
     token: &Arc<str>,
 ) {
-    let (handle, mut inbox) = hub.open_connection(Dialect::PeerJs, token.clone());
+    let (handle, inbox) = hub.open_connection(Dialect::PeerJs, token.clone());
     let connection = handle.connection;
     handle.push(Utf8Bytes::from_static(OPEN));
     let (room, replaced) = hub.attach(namespace, id, handle);
@@ -164,7 +164,7 @@ async fn serve_open(
     }
     hub.remote_ready().await;
     let mut session = PeerJsSession { hub: hub.clone(), room: room.clone(), peer_id: id.to_string() };
-    connection::run(socket, &mut inbox, &mut session, &signal.limits).await;
+    connection::run(socket, &inbox, &mut session, &signal.limits).await;
     hub.detach(&room, id, connection);
     hub.connection_closed();
 }

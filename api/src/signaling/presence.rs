@@ -63,9 +63,9 @@ pub trait RoomDialect: Session + Sized {
 pub async fn serve<D: RoomDialect>(presence: &Presence, socket: &mut WebSocket, access: &RoomAccess, peer_id: &str) {
     // Entering and departing are boxed: their futures are large (database commands) and
     // the connection's task would otherwise carry them for its whole life.
-    if let Some((mut inbox, entered, connection)) = Box::pin(admit::<D>(presence, socket, access, peer_id)).await {
+    if let Some((inbox, entered, connection)) = Box::pin(admit::<D>(presence, socket, access, peer_id)).await {
         let mut session = D::session(presence.hub.clone(), entered.room.clone(), entered.peer_id.clone());
-        let ending = super::connection::run(socket, &mut inbox, &mut session, &presence.signal.limits).await;
+        let ending = super::connection::run(socket, &inbox, &mut session, &presence.signal.limits).await;
         Box::pin(presence.depart(access, &entered, connection, ending)).await;
     }
     presence.hub.connection_closed();
