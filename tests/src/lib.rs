@@ -16,7 +16,8 @@
 //! - [`browser`]: runs the Node.js scripts of `tests/web`, which drive headless Chromium.
 //! - [`smtp`]: a real SMTP server (aiosmtpd) that keeps what it receives.
 //! - [`push_service`]: a local Web Push service that verifies VAPID and decrypts.
-//! - [`stats`]: percentiles for the benchmarks.
+//! - [`stats`]: percentiles for the benchmarks; [`cpu`]: the CPU time each party of a
+//!   benchmark spent.
 //! - [`process`]: the watchdog that stops the tests' child processes.
 //! - `tests/api`: the HTTP API, as a client sees it.
 //! - `tests/notify`: invitations, answers through signed links, reminders, Web Push.
@@ -31,6 +32,7 @@ pub mod app;
 pub mod browser;
 pub mod cluster;
 pub mod coturn;
+pub mod cpu;
 pub mod nats;
 pub mod node;
 pub mod process;

@@ -41,6 +41,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use uuid::Uuid;
+use veche_tests::cpu::{CpuMeter, CpuSpent, Party};
 use veche_tests::stats::Percentiles;
 
 const CLIENT_LEVELS: [usize; 3] = [1, 8, 64];
@@ -139,6 +140,7 @@ struct HttpLevel {
     scheduled: u64,
     errors: u64,
     latency: Option<Percentiles>,
+    cpu: Option<CpuSpent>,
 }
 
 impl HttpLevel {
@@ -411,6 +413,9 @@ async fn raw_phase(cluster: &EmbeddedPostgres, args: &Args, report: &mut Report)
 // ---------------------------------------------------------------------------------------
 // Phase 2: the HTTP API
 
+/// The name of veche's runtime threads, by which the CPU meter tells them from the clients'.
+const VECHE_THREAD_NAME: &str = "veche";
+
 /// veche on a runtime of its own, as `veche serve` runs it (its pool size is the default's,
 /// `VECHE_DB_MAX_CONNECTIONS`): the load clients' tasks do not queue on veche's workers,
 /// nor veche's on theirs, as with clients in other processes. Both share the cores.
@@ -422,7 +427,7 @@ struct IsolatedServer {
 impl IsolatedServer {
     async fn start(mut settings: api::settings::Settings) -> anyhow::Result<Self> {
         settings.db_max_connections = api::settings::default_db_max_connections();
-        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("veche").build()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name(VECHE_THREAD_NAME).build()?;
         let server = runtime.spawn(api::server::start(settings)).await?.context("starting veche")?;
         Ok(Self { runtime, server })
     }
@@ -440,7 +445,8 @@ async fn http_phase(cluster: &EmbeddedPostgres, args: &Args, report: &mut Report
     let mut settings = veche_tests::app::test_settings(&url);
     settings.max_concurrent_requests = 4096;
     let server = IsolatedServer::start(settings).await?;
-    let result = http_levels(&server.server, args, report).await;
+    let meter = cpu_meter(cluster);
+    let result = http_levels(&server.server, &meter, args, report).await;
     server.stop().await?;
     result
 }
@@ -454,7 +460,17 @@ struct HttpWorkerStats {
     first_error: Option<String>,
 }
 
-async fn http_levels(server: &RunningServer, args: &Args, report: &mut Report) -> anyhow::Result<()> {
+/// Where the cores go during the HTTP phase: veche's runtime, the load clients (every other
+/// thread of this process) and PostgreSQL.
+fn cpu_meter(cluster: &EmbeddedPostgres) -> CpuMeter {
+    let mut parties = vec![("veche", Party::ThreadsNamed(VECHE_THREAD_NAME)), ("load clients", Party::OtherThreads)];
+    if let Some(postmaster) = cluster.pid() {
+        parties.push(("PostgreSQL", Party::ProcessTree(postmaster)));
+    }
+    CpuMeter::new(parties)
+}
+
+async fn http_levels(server: &RunningServer, meter: &CpuMeter, args: &Args, report: &mut Report) -> anyhow::Result<()> {
     let base = format!("http://{}", server.addr);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(1024)
@@ -471,6 +487,7 @@ async fn http_levels(server: &RunningServer, args: &Args, report: &mut Report) -
         let measure_lag = clients == *CLIENT_LEVELS.last().unwrap();
         let (lag_sender, mut lag_receiver) = mpsc::unbounded_channel::<Option<f64>>();
         let started = Instant::now();
+        let cpu_before = meter.sample();
         let deadline = started + Duration::from_secs(args.seconds);
         let mut workers = Vec::new();
         for i in 0..clients {
@@ -479,7 +496,8 @@ async fn http_levels(server: &RunningServer, args: &Args, report: &mut Report) -
             workers.push(tokio::spawn(http_worker(client, base, i, deadline, lag)));
         }
         drop(lag_sender);
-        let mut level = HttpLevel { clients, elapsed: Duration::ZERO, commands: 0, scheduled: 0, errors: 0, latency: None };
+        let mut level =
+            HttpLevel { clients, elapsed: Duration::ZERO, commands: 0, scheduled: 0, errors: 0, latency: None, cpu: None };
         let mut latencies = Vec::new();
         let mut first_error = None;
         for worker in workers {
@@ -494,6 +512,7 @@ async fn http_levels(server: &RunningServer, args: &Args, report: &mut Report) -
             }
         }
         level.elapsed = started.elapsed();
+        let cpu = meter.since(&cpu_before);
         level.latency = Percentiles::of(latencies);
         let raw = report.raw.iter().find(|r| r.clients == clients).map(|r| r.events_per_s());
         eprintln!(
@@ -504,6 +523,8 @@ async fn http_levels(server: &RunningServer, args: &Args, report: &mut Report) -
             level.latency.map(|l| format!("p50 {:.2} ms, p99 {:.2} ms", l.p50, l.p99)).unwrap_or_default(),
             raw.map(|raw| format!(", {:.0} % of raw", 100.0 * level.commands_per_s() / raw)).unwrap_or_default(),
         );
+        eprintln!("  CPU per command: {}", cpu.per_unit_us(level.commands));
+        level.cpu = Some(cpu);
         if let Some(error) = first_error {
             eprintln!("  first error: {error}");
             report.errors.push(format!("HTTP, {clients} clients: {error}"));
@@ -991,6 +1012,17 @@ fn render(report: &Report, args: &Args) -> String {
                 fmt_ms(h.latency, |p| p.max),
                 h.errors
             );
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(out, "CPU per command (the parties share the cores; their sum over the elapsed time is the load):\n");
+        let _ = writeln!(out, "| clients | CPU per command | cores busy |");
+        let _ = writeln!(out, "|---:|---|---:|");
+        for h in &report.http {
+            if let Some(cpu) = &h.cpu {
+                let busy: Duration = cpu.parties.iter().map(|(_, spent)| *spent).sum();
+                let per_command = cpu.per_unit_us(h.commands);
+                let _ = writeln!(out, "| {} | {per_command} | {:.2} |", h.clients, busy.as_secs_f64() / h.elapsed.as_secs_f64());
+            }
         }
         let _ = writeln!(out);
         if let Some(lag) = &report.lag {
