@@ -30,6 +30,11 @@ async fn room_events(app: &TestApp, room: &str) -> Vec<String> {
         .collect()
 }
 
+/// `at` as the local time of a meeting scheduled in the `UTC` zone.
+fn utc_local(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
 /// Waits until the room's events are `expected` (commands after a close are asynchronous).
 async fn await_room_events(app: &TestApp, room: &str, expected: &[&str]) {
     for _ in 0..100 {
@@ -309,7 +314,11 @@ async fn a_participant_that_does_not_read_is_disconnected_rather_than_queued_for
 async fn the_calendar_shows_the_call_in_progress_and_then_completed() {
     let app = spawn_app().await;
     let (ann, bob) = (user("ann"), user("bob"));
-    let (meeting_id, room) = meeting(&app, &ann, &[&bob]).await;
+    // A meeting whose time is still to come: one whose end has passed is completed anyway.
+    let start = chrono::Utc::now() + chrono::Duration::days(1);
+    let body = json!({"start": utc_local(start), "end": utc_local(start + chrono::Duration::hours(1)), "time_zone": "UTC"});
+    let scheduled = app.schedule(&ann, &[&bob], body).await;
+    let (meeting_id, room) = (scheduled["meeting"]["id"].as_str().unwrap(), scheduled["meeting"]["room_id"].as_str().unwrap());
     let call = |app: &TestApp| {
         let request = app.request(Method::GET, &format!("/api/meetings/{meeting_id}"), &bob);
         async move {
@@ -503,8 +512,7 @@ async fn the_participants_are_told_when_the_meeting_starts_and_when_its_time_is_
     // Given a meeting that starts a few seconds from now and lasts two seconds
     let start = chrono::Utc::now() + chrono::Duration::seconds(4);
     let end = start + chrono::Duration::seconds(2);
-    let local = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%dT%H:%M:%S").to_string();
-    let scheduled = app.schedule(&ann, &[&bob], json!({"start": local(start), "end": local(end), "time_zone": "UTC"})).await;
+    let scheduled = app.schedule(&ann, &[&bob], json!({"start": utc_local(start), "end": utc_local(end), "time_zone": "UTC"})).await;
     let room = scheduled["meeting"]["room_id"].as_str().unwrap();
     let starts_at = scheduled["meeting"]["starts_at"].clone();
 

@@ -49,7 +49,7 @@ async fn veche_without_a_nats_url_runs_its_own_nats_server_publishes_to_it_and_s
 #[tokio::test]
 async fn a_second_veche_on_the_same_data_directory_shares_the_first_ones_nats_server() {
     // Given veche running with its own nats-server over a data directory
-    let (database, data_dir, settings) = without_a_nats_url().await;
+    let (database, _data_dir, settings) = without_a_nats_url().await;
     let first = api::server::start(settings.clone()).await.expect("the first veche starts");
     let pid = first.embedded_nats_pid().expect("the first veche started a nats-server");
     // When a second veche starts over the same data directory
