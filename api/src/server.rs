@@ -13,7 +13,7 @@ use crate::signaling::connection::ConnectionLimits;
 use crate::signaling::hub::Hub;
 use crate::signaling::SignalSettings;
 use application::rooms::Rooms;
-use infrastructure::event_store::{meeting_store, room_store, PgEventLog};
+use infrastructure::event_store::PgEventLog;
 use infrastructure::nats::Nats;
 use infrastructure::nats_consumer::{ConsumerOptions, ReactorRunner};
 use infrastructure::publisher::Publisher;
@@ -227,9 +227,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         tasks.push(tokio::spawn(publisher.run(shutdown.clone())));
     }
     let log = PgEventLog::new(pool.clone(), wake);
-    let meetings = Meetings::new(Executor::new(meeting_store(pool.clone()), log.clone()));
+    let meetings = Meetings::new(Executor::new(log.meeting_store(), log.clone()));
     let room_settings = &settings.rooms;
-    let rooms = Rooms::new(Executor::new(room_store(pool.clone()), log), room_settings.room_capacity);
+    let rooms = Rooms::new(Executor::new(log.room_store(), log), room_settings.room_capacity);
     let node_id = room_settings.node_id();
     let lease = NodeLease::new(pool.clone(), node_id.clone(), Duration::from_secs(room_settings.node_lease_secs.max(3)));
     // The lease exists before the first participant is held, or they would look orphaned.

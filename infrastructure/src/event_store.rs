@@ -14,6 +14,7 @@ use projections::wake::LogWake;
 use serde_json::Value;
 use sqlx::PgPool;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// The store of `Meeting` events: every load replays the meeting's events (through the
 /// upcasters), every commit appends them atomically, and a concurrent append of the same
@@ -21,16 +22,15 @@ use std::collections::HashMap;
 pub type MeetingStore = PersistedEventStore<EventRepository, Meeting>;
 
 pub fn meeting_store(pool: PgPool) -> MeetingStore {
-    PersistedEventStore::new_event_store(EventRepository::new(pool))
-        .with_upcasters(domain::upcasting::meeting_upcasters())
+    meeting_store_over(EventRepository::new(pool))
+}
+
+fn meeting_store_over(repository: EventRepository) -> MeetingStore {
+    PersistedEventStore::new_event_store(repository).with_upcasters(domain::upcasting::meeting_upcasters())
 }
 
 /// The store of `Room` events: presence in video rooms (joins, leaves, expiries).
 pub type RoomStore = PersistedEventStore<EventRepository, Room>;
-
-pub fn room_store(pool: PgPool) -> RoomStore {
-    PersistedEventStore::new_event_store(EventRepository::new(pool))
-}
 
 /// postgres-es's repository, except for appends: postgres-es sends BEGIN, one INSERT per
 /// event and COMMIT, three round trips or more with the transaction open in between; we
@@ -39,14 +39,44 @@ pub fn room_store(pool: PgPool) -> RoomStore {
 /// executes the statement: the gap-free log hides every event behind an open transaction
 /// (see `projections::global_log`), so a writer whose task waited for a CPU between its
 /// INSERT and its COMMIT held back every projection. Loads and snapshots are postgres-es's.
+///
+/// An append also returns the global positions the events took, and tells them to the
+/// [`PgEventLog`] that built the store (see [`PgEventLog::meeting_store`]), which answers the
+/// executor's "where did my commit land?" without another query.
 pub struct EventRepository {
     postgres_es: PostgresEventRepository,
     pool: PgPool,
+    appended: Option<AppendedPositions>,
 }
 
 impl EventRepository {
     pub fn new(pool: PgPool) -> Self {
-        Self { postgres_es: PostgresEventRepository::new(pool.clone()), pool }
+        Self { postgres_es: PostgresEventRepository::new(pool.clone()), pool, appended: None }
+    }
+}
+
+/// The global positions of the latest appends, keyed by (aggregate type, aggregate id,
+/// sequence of the append's last event), from the append's commit to the executor's lookup
+/// right after it. An entry nobody looks up (an append outside the executor) is dropped with
+/// the rest when the map is full; a lookup that misses asks the database.
+#[derive(Clone, Default)]
+struct AppendedPositions(Arc<Mutex<HashMap<(String, String, u64), i64>>>);
+
+/// Commits in flight at once are far fewer than this.
+const REMEMBERED_APPENDS: usize = 4096;
+
+impl AppendedPositions {
+    fn remember(&self, aggregate_type: &str, aggregate_id: &str, sequence: u64, position: i64) {
+        let mut positions = self.0.lock().expect("the appended positions' lock is never poisoned");
+        if positions.len() >= REMEMBERED_APPENDS {
+            positions.clear();
+        }
+        positions.insert((aggregate_type.to_string(), aggregate_id.to_string(), sequence), position);
+    }
+
+    fn take(&self, aggregate_type: &str, aggregate_id: &str, sequence: u64) -> Option<i64> {
+        let mut positions = self.0.lock().expect("the appended positions' lock is never poisoned");
+        positions.remove(&(aggregate_type.to_string(), aggregate_id.to_string(), sequence))
     }
 }
 
@@ -55,7 +85,8 @@ const APPEND: &str = "insert into events \
      select $1, $2, e.sequence, e.event_type, e.event_version, e.payload::json, e.metadata::json \
      from unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) with ordinality \
           as e(sequence, event_type, event_version, payload, metadata, n) \
-     order by e.n";
+     order by e.n \
+     returning sequence, global_position";
 
 impl PersistedEventRepository for EventRepository {
     async fn get_events<A: Aggregate>(&self, aggregate_id: &str) -> Result<Vec<SerializedEvent>, PersistenceError> {
@@ -84,7 +115,7 @@ impl PersistedEventRepository for EventRepository {
             // Snapshots are not used by veche's stores; postgres-es handles them if one is.
             return self.postgres_es.persist::<A>(events, snapshot_update).await;
         }
-        sqlx::query(APPEND)
+        let appended: Vec<(i64, i64)> = sqlx::query_as(APPEND)
             .bind(A::TYPE)
             .bind(first.aggregate_id.as_str())
             .bind(events.iter().map(|e| e.sequence as i64).collect::<Vec<_>>())
@@ -92,13 +123,16 @@ impl PersistedEventRepository for EventRepository {
             .bind(events.iter().map(|e| e.event_version.as_str()).collect::<Vec<_>>())
             .bind(events.iter().map(|e| e.payload.to_string()).collect::<Vec<_>>())
             .bind(events.iter().map(|e| e.metadata.to_string()).collect::<Vec<_>>())
-            .execute(&self.pool)
+            .fetch_all(&self.pool)
             .await
             .map_err(|error| match &error {
                 sqlx::Error::Database(e) if e.code().as_deref() == Some("23505") => PersistenceError::OptimisticLockError,
                 sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut => PersistenceError::ConnectionError(error.into()),
                 _ => PersistenceError::UnknownError(error.into()),
             })?;
+        if let (Some(positions), Some(&(sequence, position))) = (&self.appended, appended.iter().max()) {
+            positions.remember(A::TYPE, &first.aggregate_id, sequence as u64, position);
+        }
         Ok(())
     }
 
@@ -116,11 +150,26 @@ impl PersistedEventRepository for EventRepository {
 pub struct PgEventLog {
     pool: PgPool,
     wake: LogWake,
+    appended: AppendedPositions,
 }
 
 impl PgEventLog {
     pub fn new(pool: PgPool, wake: LogWake) -> Self {
-        Self { pool, wake }
+        Self { pool, wake, appended: AppendedPositions::default() }
+    }
+
+    /// The store of `Meeting` events, which tells this log where its appends land.
+    pub fn meeting_store(&self) -> MeetingStore {
+        meeting_store_over(self.repository())
+    }
+
+    /// The store of `Room` events, which tells this log where its appends land.
+    pub fn room_store(&self) -> RoomStore {
+        PersistedEventStore::new_event_store(self.repository())
+    }
+
+    fn repository(&self) -> EventRepository {
+        EventRepository { appended: Some(self.appended.clone()), ..EventRepository::new(self.pool.clone()) }
     }
 }
 
@@ -135,6 +184,9 @@ impl EventLog for PgEventLog {
         aggregate_id: &str,
         sequence: u64,
     ) -> Result<Option<i64>, PortError> {
+        if let Some(position) = self.appended.take(aggregate_type, aggregate_id, sequence) {
+            return Ok(Some(position));
+        }
         Ok(sqlx::query_scalar(
             "select global_position from events \
              where aggregate_type = $1 and aggregate_id = $2 and sequence = $3",

@@ -17,7 +17,7 @@ use domain::values::{Description, EmailAddress, Invitee, Reminders, Schedule, Ti
 use domain::{Actor, RoomId};
 use infrastructure::embedded_nats::{EmbeddedNats, EmbeddedNatsOptions};
 use infrastructure::embedded_postgres::{EmbeddedPostgres, EmbeddedPostgresOptions};
-use infrastructure::event_store::{meeting_store, PgEventLog};
+use infrastructure::event_store::PgEventLog;
 use infrastructure::nats::{Nats, EVENTS_STREAM};
 use infrastructure::publisher::Publisher;
 use projections::wake::LogWake;
@@ -72,7 +72,8 @@ async fn run(cluster: &EmbeddedPostgres, nats_server: &EmbeddedNats, args: &Args
     let pool = infrastructure::database::connect(&cluster.database_url(), 16).await?;
     infrastructure::database::migrate(&pool).await?;
     let wake = LogWake::new();
-    let meetings = Meetings::new(Executor::new(meeting_store(pool.clone()), PgEventLog::new(pool.clone(), wake.clone())));
+    let log = PgEventLog::new(pool.clone(), wake.clone());
+    let meetings = Meetings::new(Executor::new(log.meeting_store(), log));
     schedule_one(&meetings).await?;
     eprintln!("» filling the log with {} events", args.events);
     fill(&pool, args.events).await?;

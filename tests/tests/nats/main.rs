@@ -14,7 +14,7 @@ use domain::meeting::MeetingCommand;
 use domain::values::{Description, EmailAddress, Invitee, Reminders, Schedule, TimeZone, Title};
 use domain::{Actor, MeetingId, RoomId};
 use infrastructure::cloudevents::CloudEvent;
-use infrastructure::event_store::{meeting_store, MeetingStore, PgEventLog};
+use infrastructure::event_store::{MeetingStore, PgEventLog};
 use infrastructure::nats::{Nats, EVENTS_STREAM};
 use infrastructure::publisher::{Publisher, POSITION_HEADER};
 use projections::wake::LogWake;
@@ -85,7 +85,8 @@ impl Fixture {
         let database = TestDatabase::create().await;
         let pool = database.pool(10).await;
         let wake = LogWake::new();
-        let meetings = Meetings::new(Executor::new(meeting_store(pool.clone()), PgEventLog::new(pool.clone(), wake.clone())));
+        let log = PgEventLog::new(pool.clone(), wake.clone());
+        let meetings = Meetings::new(Executor::new(log.meeting_store(), log));
         Self { nats_server, database, pool, meetings, wake }
     }
 

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use domain::meeting::{MeetingCommand, Response};
 use domain::values::{Description, EmailAddress, Invitee, Reminders, Schedule, TimeZone, Title};
 use domain::{Actor, MeetingId, RoomId};
-use infrastructure::event_store::{meeting_store, PgEventLog};
+use infrastructure::event_store::{MeetingStore, PgEventLog};
 use projections::projector::Projection;
 use projections::Projector;
 use proptest::prelude::*;
@@ -122,10 +122,16 @@ async fn read_models(pool: &PgPool) -> (Vec<String>, Vec<String>) {
     )
 }
 
+/// The meeting commands as veche runs them, over `pool`.
+fn meetings_over(pool: &sqlx::PgPool) -> Meetings<MeetingStore, PgEventLog> {
+    let log = PgEventLog::new(pool.clone(), projections::wake::LogWake::new());
+    Meetings::new(Executor::new(log.meeting_store(), log))
+}
+
 async fn incremental_equals_rebuild(steps: Vec<Step>) {
     let database = TestDatabase::create().await;
     let pool = database.pool(4).await;
-    let meetings = Meetings::new(Executor::new(meeting_store(pool.clone()), PgEventLog::new(pool.clone(), projections::wake::LogWake::new())));
+    let meetings = meetings_over(&pool);
     for step in &steps {
         match command(step) {
             // Refused commands are part of a realistic history; they record nothing.
@@ -174,7 +180,7 @@ proptest! {
 async fn a_rebuild_racing_a_batch_never_leaves_a_half_reset_read_model() {
     let database = TestDatabase::create().await;
     let pool = database.pool(8).await;
-    let meetings = Meetings::new(Executor::new(meeting_store(pool.clone()), PgEventLog::new(pool.clone(), projections::wake::LogWake::new())));
+    let meetings = meetings_over(&pool);
     for n in 0..30u8 {
         let (_, command) = command(&Step::Schedule { meeting: n, organizer: 0, attendees: vec![1], day: 1 + (n as u32 % 27) }).unwrap();
         meetings.schedule(command, None, CommandMeta::default()).await.unwrap();
