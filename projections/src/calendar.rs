@@ -78,7 +78,7 @@ pub(crate) async fn apply_batch(
     ids.dedup();
     let stored: Vec<StoredEntry> = sqlx::query_as(
         "select meeting_id, user_email, role, starts_at, ends_at from calendar_entry \
-         where meeting_id = any($1) for update",
+         where meeting_id = any($1)",
     )
     .bind(&ids)
     .fetch_all(&mut *conn)

@@ -31,6 +31,16 @@ pub mod rooms;
 pub mod wake;
 
 pub use global_log::RecordedEvent;
+
+/// What one projection of a batch leaves for the next ones in the same transaction: the
+/// meetings `meeting_details` brought up to the end of the batch (written to `meeting_view`
+/// as they are here), so that `reminders` need not read back and decode what was just
+/// written. A meeting that is not here (its events were already in `meeting_details`) is
+/// read from the table.
+#[derive(Default)]
+pub(crate) struct BatchMemo {
+    pub meetings: std::collections::HashMap<uuid::Uuid, domain::meeting::Meeting>,
+}
 pub use projector::{Projection, Projector};
 
 /// Why projecting failed. The projector retries the batch; nothing is skipped.
@@ -52,9 +62,8 @@ pub enum ProjectionError {
     UnknownProjection(String),
 }
 
-/// A batch's events keyed by their aggregate id as a UUID, and the distinct ids, sorted (the
-/// order in which a batch locks its rows). Ids that are not UUIDs were never written by veche
-/// and are left out.
+/// A batch's events keyed by their aggregate id as a UUID, and the distinct ids, sorted. Ids
+/// that are not UUIDs were never written by veche and are left out.
 pub(crate) fn keyed_by_uuid<E>(
     events: Vec<(&RecordedEvent, E)>,
 ) -> (Vec<(uuid::Uuid, &RecordedEvent, E)>, Vec<uuid::Uuid>) {

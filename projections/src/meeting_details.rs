@@ -25,16 +25,18 @@ struct Row {
     changed: bool,
 }
 
+/// Brings the touched meetings' rows to the end of the batch, and leaves them in `memo`.
 pub(crate) async fn apply_batch(
     conn: &mut PgConnection,
     events: Vec<(&RecordedEvent, MeetingEvent)>,
+    memo: &mut crate::BatchMemo,
 ) -> Result<(), ProjectionError> {
     let (events, ids) = crate::keyed_by_uuid(events);
     if events.is_empty() {
         return Ok(());
     }
     let stored: Vec<(Uuid, serde_json::Value, i64)> =
-        sqlx::query_as("select meeting_id, state, position from meeting_view where meeting_id = any($1) for update")
+        sqlx::query_as("select meeting_id, state, position from meeting_view where meeting_id = any($1)")
             .bind(&ids)
             .fetch_all(&mut *conn)
             .await?;
@@ -59,7 +61,9 @@ pub(crate) async fn apply_batch(
         row.recorded_at = recorded.recorded_at;
         row.changed = true;
     }
-    upsert(conn, rows.into_iter().filter(|(_, row)| row.changed)).await
+    upsert(conn, rows.iter().filter(|(_, row)| row.changed)).await?;
+    memo.meetings.extend(rows.into_iter().map(|(id, row)| (id, row.meeting)));
+    Ok(())
 }
 
 /// A meeting as `meeting_view.state` stores it.
@@ -72,13 +76,13 @@ pub(crate) fn decode_state(state: serde_json::Value, position: i64) -> Result<Me
     })
 }
 
-async fn upsert(conn: &mut PgConnection, rows: impl Iterator<Item = (Uuid, Row)>) -> Result<(), ProjectionError> {
+async fn upsert<'r>(conn: &mut PgConnection, rows: impl Iterator<Item = (&'r Uuid, &'r Row)>) -> Result<(), ProjectionError> {
     let (mut ids, mut rooms, mut organizers, mut statuses, mut starts, mut ends) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
     let (mut versions, mut positions, mut states, mut updated) = (vec![], vec![], vec![], vec![]);
     for (id, row) in rows {
         let Some(state) = row.meeting.state() else { continue };
-        ids.push(id);
+        ids.push(*id);
         rooms.push(state.room_id.as_uuid());
         organizers.push(state.organizer.user_id.clone());
         statuses.push(match state.status {

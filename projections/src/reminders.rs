@@ -2,9 +2,10 @@
 //! offset), for the organizer and every attendee who has not declined a meeting that is
 //! not cancelled. The reminder scheduler of every node takes due rows from it.
 //!
-//! A batch recomputes the rows of the meetings it touches from their state in
-//! `meeting_view`, which the `meeting_details` projection has brought up to date earlier in
-//! the same transaction ([`crate::Projection::ALL`] is the order of application). Rows are
+//! A batch recomputes the rows of the meetings it touches from their state as the
+//! `meeting_details` projection has brought it up to date earlier in the same transaction
+//! ([`crate::Projection::ALL`] is the order of application): from the batch's memo, or
+//! from `meeting_view` for a meeting `meeting_details` had already seen. Rows are
 //! a function of a meeting's latest state, so applying a meeting's rows again is harmless,
 //! and a rebuild of this projection alone converges to the same table.
 //!
@@ -74,6 +75,7 @@ pub fn reminders_of(meeting: &Meeting) -> Vec<Due> {
 pub(crate) async fn apply_batch(
     conn: &mut PgConnection,
     events: Vec<(&RecordedEvent, MeetingEvent)>,
+    memo: &crate::BatchMemo,
 ) -> Result<(), ProjectionError> {
     let mut ids: Vec<Uuid> = events.iter().filter_map(|(recorded, _)| recorded.aggregate_id.parse().ok()).collect();
     ids.sort_unstable();
@@ -81,15 +83,22 @@ pub(crate) async fn apply_batch(
     if ids.is_empty() {
         return Ok(());
     }
-    let states: Vec<(Uuid, serde_json::Value, i64)> =
-        sqlx::query_as("select meeting_id, state, position from meeting_view where meeting_id = any($1)")
-            .bind(&ids)
-            .fetch_all(&mut *conn)
-            .await?;
+    let unseen: Vec<Uuid> = ids.iter().filter(|id| !memo.meetings.contains_key(id)).copied().collect();
+    let mut read = Vec::with_capacity(unseen.len());
+    if !unseen.is_empty() {
+        let states: Vec<(Uuid, serde_json::Value, i64)> =
+            sqlx::query_as("select meeting_id, state, position from meeting_view where meeting_id = any($1)")
+                .bind(&unseen)
+                .fetch_all(&mut *conn)
+                .await?;
+        for (id, state, position) in states {
+            read.push((id, crate::meeting_details::decode_state(state, position)?));
+        }
+    }
+    let remembered = ids.iter().filter_map(|id| memo.meetings.get(id).map(|meeting| (*id, meeting)));
     let (mut meetings, mut emails, mut minutes, mut dues, mut starts) = (vec![], vec![], vec![], vec![], vec![]);
-    for (id, state, position) in states {
-        let meeting = crate::meeting_details::decode_state(state, position)?;
-        for due in reminders_of(&meeting) {
+    for (id, meeting) in remembered.chain(read.iter().map(|(id, meeting)| (*id, meeting))) {
+        for due in reminders_of(meeting) {
             meetings.push(id);
             emails.push(due.user_email);
             minutes.push(due.minutes_before);

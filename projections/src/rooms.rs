@@ -37,7 +37,7 @@ pub(crate) async fn apply_batch(
         return Ok(());
     }
     let stored: Vec<StoredRow> = sqlx::query_as(
-        "select room_id, state, opened_at, ended_at, position from room_view where room_id = any($1) for update",
+        "select room_id, state, opened_at, ended_at, position from room_view where room_id = any($1)",
     )
     .bind(&ids)
     .fetch_all(&mut *conn)
