@@ -60,7 +60,10 @@ impl EventRepository {
 /// right after it. An entry nobody looks up (an append outside the executor) is dropped with
 /// the rest when the map is full; a lookup that misses asks the database.
 #[derive(Clone, Default)]
-struct AppendedPositions(Arc<Mutex<HashMap<(String, String, u64), i64>>>);
+struct AppendedPositions(Arc<Mutex<HashMap<AppendKey, i64>>>);
+
+/// (aggregate type, aggregate id, sequence of the append's last event).
+type AppendKey = (String, String, u64);
 
 /// Commits in flight at once are far fewer than this.
 const REMEMBERED_APPENDS: usize = 4096;

@@ -338,7 +338,7 @@ async fn the_calendar_shows_the_call_in_progress_and_then_completed() {
         panic!("the call never became {status}: {}", probe().await);
     }
     until(async || call(&app).await, "scheduled").await;
-    let (ann_client, _) = enter(&app, &room, &ann).await;
+    let (ann_client, _) = enter(&app, room, &ann).await;
     let during = until(async || call(&app).await, "in_progress").await;
     assert_eq!(during["participants"], 1);
     assert!(during["started_at"].is_string());
