@@ -47,3 +47,27 @@ async fn as_of_shows_the_meeting_as_it_was_at_that_instant() {
     assert_eq!(now["state"]["title"], "After");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn each_commands_answer_carries_the_log_position_of_its_last_event() {
+    let app = spawn_app().await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    // Given a meeting whose commands interleave with another meeting's
+    let scheduled = app.schedule(&ann, &[&bob], json!({})).await;
+    let id = scheduled["meeting"]["id"].as_str().unwrap().to_string();
+    app.schedule(&bob, &[], json!({})).await;
+    // When the organizer changes two things at once (two events) and Bob answers
+    let patched = app.request(Method::PATCH, &format!("/api/meetings/{id}"), &ann).json(&json!({"title": "New", "reminders": [5]}));
+    let (_, patched) = TestApp::json(patched.send().await.unwrap()).await;
+    let answered = app.request(Method::PUT, &format!("/api/meetings/{id}/response"), &bob).json(&json!({"response": "accepted"}));
+    let (_, answered) = TestApp::json(answered.send().await.unwrap()).await;
+    // Then each answer's position is that of the command's last event in the history
+    let (_, history) =
+        TestApp::json(app.request(Method::GET, &format!("/api/meetings/{id}/history"), &ann).send().await.unwrap()).await;
+    let positions: Vec<i64> = history["events"].as_array().unwrap().iter().map(|e| e["position"].as_i64().unwrap()).collect();
+    assert_eq!(positions.len(), 4, "scheduled, details, reminders, answer");
+    assert_eq!(scheduled["position"].as_i64(), Some(positions[0]));
+    assert_eq!(patched["position"].as_i64(), Some(positions[2]));
+    assert_eq!(answered["position"].as_i64(), Some(positions[3]));
+    app.stop().await;
+}
