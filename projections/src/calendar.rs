@@ -1,122 +1,77 @@
 //! The `calendar` read model: one row per person and meeting, with the meeting's time, so
 //! that "my week" is one index range scan.
 //!
-//! A batch is applied set-wise: the rows of the meetings it touches are read, the events
-//! are applied to them in memory, and those meetings' rows are replaced, in three
-//! statements whatever the batch size (a projector that does a round trip per event falls
-//! behind the writers on a loaded machine).
+//! A batch recomputes the rows of the meetings it touches from their state at the end of
+//! the batch, which `meeting_details` has just computed (see [`crate::BatchMemo`]), and
+//! writes them in one statement whatever the batch size (a projector that does a round trip
+//! per event falls behind the writers on a loaded machine). Rows are a function of a
+//! meeting's latest state: the organizer and every current attendee, declined or not, with
+//! the meeting's interval; cancelled meetings keep theirs, so that a person sees what was
+//! called off.
 
 use crate::global_log::RecordedEvent;
 use crate::ProjectionError;
-use chrono::{DateTime, Utc};
-use domain::meeting::MeetingEvent;
+use domain::meeting::{Meeting, MeetingEvent};
 use sqlx::PgConnection;
-use std::collections::{BTreeMap, HashMap};
-use uuid::Uuid;
 
 pub const NAME: &str = "calendar";
 pub const TABLES: &[&str] = &["calendar_entry"];
 
-/// One meeting's calendar rows while a batch is applied.
-#[derive(Default)]
-struct Entries {
-    starts_at: Option<DateTime<Utc>>,
-    ends_at: Option<DateTime<Utc>>,
-    /// email → role
-    people: BTreeMap<String, &'static str>,
-}
-
-impl Entries {
-    fn apply(&mut self, event: MeetingEvent) {
-        match event {
-            MeetingEvent::MeetingScheduled { organizer, schedule, attendees, .. } => {
-                self.starts_at = Some(schedule.starts_at);
-                self.ends_at = Some(schedule.ends_at);
-                self.people.insert(organizer.email.to_string(), "organizer");
-                for attendee in attendees {
-                    self.people.entry(attendee.email.to_string()).or_insert("attendee");
-                }
-            }
-            MeetingEvent::MeetingRescheduled { schedule, .. } => {
-                self.starts_at = Some(schedule.starts_at);
-                self.ends_at = Some(schedule.ends_at);
-            }
-            MeetingEvent::AttendeesInvited { attendees, .. } => {
-                for attendee in attendees {
-                    self.people.entry(attendee.email.to_string()).or_insert("attendee");
-                }
-            }
-            MeetingEvent::AttendeeRemoved { email, .. } => {
-                self.people.remove(email.as_str());
-            }
-            // Answers, details and cancellation live in meeting_details; the calendar keeps
-            // cancelled meetings so that a person sees what was called off.
-            MeetingEvent::MeetingDetailsChanged { .. }
-            | MeetingEvent::RemindersChanged { .. }
-            | MeetingEvent::AttendeeResponded { .. }
-            | MeetingEvent::MeetingCancelled { .. } => {}
+/// A meeting's calendar rows: (email, role) for the organizer and each attendee.
+fn people(meeting: &Meeting) -> Vec<(&str, &'static str)> {
+    let Some(state) = meeting.state() else { return vec![] };
+    let mut people = vec![(state.organizer.email.as_str(), "organizer")];
+    for attendee in &state.attendees {
+        if attendee.email.as_str() != state.organizer.email.as_str() {
+            people.push((attendee.email.as_str(), "attendee"));
         }
     }
+    people
 }
-
-/// A `calendar_entry` row: meeting, email, role, start, end.
-type StoredEntry = (Uuid, String, String, DateTime<Utc>, DateTime<Utc>);
 
 pub(crate) async fn apply_batch(
     conn: &mut PgConnection,
     events: Vec<(&RecordedEvent, MeetingEvent)>,
+    memo: &mut crate::BatchMemo,
 ) -> Result<(), ProjectionError> {
-    let events: Vec<(Uuid, MeetingEvent)> = events
-        .into_iter()
-        .filter_map(|(recorded, event)| recorded.aggregate_id.parse().ok().map(|id| (id, event)))
-        .collect();
-    if events.is_empty() {
+    let ids = crate::distinct_ids(&events, |_| true);
+    // Only a removal takes a person's row away; every other change is an upsert.
+    let shrunk = crate::distinct_ids(&events, |event| matches!(event, MeetingEvent::AttendeeRemoved { .. }));
+    if ids.is_empty() {
         return Ok(());
     }
-    let mut ids: Vec<Uuid> = events.iter().map(|(id, _)| *id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let stored: Vec<StoredEntry> = sqlx::query_as(
-        "select meeting_id, user_email, role, starts_at, ends_at from calendar_entry \
-         where meeting_id = any($1)",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut meetings: HashMap<Uuid, Entries> = HashMap::with_capacity(ids.len());
-    for (id, email, role, starts_at, ends_at) in stored {
-        let entries = meetings.entry(id).or_default();
-        entries.starts_at = Some(starts_at);
-        entries.ends_at = Some(ends_at);
-        entries.people.insert(email, if role == "organizer" { "organizer" } else { "attendee" });
-    }
-    for (id, event) in events {
-        meetings.entry(id).or_default().apply(event);
-    }
     let (mut emails, mut meeting_ids, mut roles, mut starts, mut ends) = (vec![], vec![], vec![], vec![], vec![]);
-    for (id, entries) in &meetings {
-        let (Some(starts_at), Some(ends_at)) = (entries.starts_at, entries.ends_at) else { continue };
-        for (email, role) in &entries.people {
-            emails.push(email.clone());
-            meeting_ids.push(*id);
-            roles.push(*role);
-            starts.push(starts_at);
-            ends.push(ends_at);
+    for (id, meeting) in memo.meetings_of(conn, &ids).await? {
+        let Some(state) = meeting.state() else { continue };
+        for (email, role) in people(meeting) {
+            emails.push(email.to_string());
+            meeting_ids.push(id);
+            roles.push(role);
+            starts.push(state.schedule.starts_at);
+            ends.push(state.schedule.ends_at);
         }
     }
-    sqlx::query("delete from calendar_entry where meeting_id = any($1)")
-        .bind(&ids)
-        .execute(&mut *conn)
-        .await?;
+    // One statement: in the meetings someone was removed from, the rows of people no longer
+    // in them go (their keys are not among those upserted, so the two parts never touch the
+    // same row). Only those meetings: before a table's first ANALYZE the planner takes
+    // `= any(…)` of a few hundred ids for the whole table and scans it, batch after batch.
     sqlx::query(
-        "insert into calendar_entry (user_email, meeting_id, role, starts_at, ends_at) \
-         select * from unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[])",
+        "with gone as ( \
+           delete from calendar_entry c where c.meeting_id = any($6) \
+           and (c.user_email, c.meeting_id) not in (select * from unnest($1::text[], $2::uuid[]))) \
+         insert into calendar_entry (user_email, meeting_id, role, starts_at, ends_at) \
+         select * from unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[]) \
+         on conflict (user_email, meeting_id) do update set \
+           role = excluded.role, starts_at = excluded.starts_at, ends_at = excluded.ends_at \
+         where (calendar_entry.role, calendar_entry.starts_at, calendar_entry.ends_at) \
+               is distinct from (excluded.role, excluded.starts_at, excluded.ends_at)",
     )
     .bind(&emails)
     .bind(&meeting_ids)
     .bind(&roles)
     .bind(&starts)
     .bind(&ends)
+    .bind(&shrunk)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -31,17 +31,54 @@ pub mod rooms;
 pub mod wake;
 
 pub use global_log::RecordedEvent;
+pub use projector::{Projection, Projector};
 
 /// What one projection of a batch leaves for the next ones in the same transaction: the
 /// meetings `meeting_details` brought up to the end of the batch (written to `meeting_view`
-/// as they are here), so that `reminders` need not read back and decode what was just
-/// written. A meeting that is not here (its events were already in `meeting_details`) is
-/// read from the table.
+/// as they are here), so that `calendar` and `reminders` need not read back and decode what
+/// was just written.
 #[derive(Default)]
 pub(crate) struct BatchMemo {
     pub meetings: std::collections::HashMap<uuid::Uuid, domain::meeting::Meeting>,
 }
-pub use projector::{Projection, Projector};
+
+impl BatchMemo {
+    /// The meetings `ids` as `meeting_view` has them now. A meeting `meeting_details` did
+    /// not touch in this batch (it had seen its events already: a rebuild of another
+    /// projection) is read from the table, and kept for the next projection. Meetings with
+    /// no row are left out.
+    pub(crate) async fn meetings_of(
+        &mut self,
+        conn: &mut sqlx::PgConnection,
+        ids: &[uuid::Uuid],
+    ) -> Result<Vec<(uuid::Uuid, &domain::meeting::Meeting)>, ProjectionError> {
+        let unseen: Vec<uuid::Uuid> = ids.iter().filter(|id| !self.meetings.contains_key(id)).copied().collect();
+        if !unseen.is_empty() {
+            let states: Vec<(uuid::Uuid, serde_json::Value, i64)> =
+                sqlx::query_as("select meeting_id, state, position from meeting_view where meeting_id = any($1)")
+                    .bind(&unseen)
+                    .fetch_all(&mut *conn)
+                    .await?;
+            for (id, state, position) in states {
+                self.meetings.insert(id, meeting_details::decode_state(state, position)?);
+            }
+        }
+        Ok(ids.iter().filter_map(|id| self.meetings.get(id).map(|meeting| (*id, meeting))).collect())
+    }
+}
+
+/// The distinct UUIDs of the aggregates of a batch's events that `keep` picks, sorted. Ids
+/// that are not UUIDs were never written by veche and are left out.
+pub(crate) fn distinct_ids<E>(events: &[(&RecordedEvent, E)], keep: impl Fn(&E) -> bool) -> Vec<uuid::Uuid> {
+    let mut ids: Vec<uuid::Uuid> = events
+        .iter()
+        .filter(|(_, event)| keep(event))
+        .filter_map(|(recorded, _)| recorded.aggregate_id.parse().ok())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
 
 /// Why projecting failed. The projector retries the batch; nothing is skipped.
 #[derive(Debug, thiserror::Error)]

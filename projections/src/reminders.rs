@@ -17,7 +17,6 @@ use chrono::{DateTime, Duration, LocalResult, TimeZone as _, Utc};
 use domain::meeting::{Meeting, MeetingEvent, MeetingStatus, Partstat};
 use domain::values::Schedule;
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 pub const NAME: &str = "reminders";
 pub const TABLES: &[&str] = &["reminder_due"];
@@ -75,29 +74,24 @@ pub fn reminders_of(meeting: &Meeting) -> Vec<Due> {
 pub(crate) async fn apply_batch(
     conn: &mut PgConnection,
     events: Vec<(&RecordedEvent, MeetingEvent)>,
-    memo: &crate::BatchMemo,
+    memo: &mut crate::BatchMemo,
 ) -> Result<(), ProjectionError> {
-    let mut ids: Vec<Uuid> = events.iter().filter_map(|(recorded, _)| recorded.aggregate_id.parse().ok()).collect();
-    ids.sort_unstable();
-    ids.dedup();
+    let ids = crate::distinct_ids(&events, |_| true);
+    // What can take reminders away; every other change is an upsert.
+    let shrunk = crate::distinct_ids(&events, |event| {
+        matches!(
+            event,
+            MeetingEvent::AttendeeRemoved { .. }
+                | MeetingEvent::AttendeeResponded { .. }
+                | MeetingEvent::MeetingCancelled { .. }
+                | MeetingEvent::RemindersChanged { .. }
+        )
+    });
     if ids.is_empty() {
         return Ok(());
     }
-    let unseen: Vec<Uuid> = ids.iter().filter(|id| !memo.meetings.contains_key(id)).copied().collect();
-    let mut read = Vec::with_capacity(unseen.len());
-    if !unseen.is_empty() {
-        let states: Vec<(Uuid, serde_json::Value, i64)> =
-            sqlx::query_as("select meeting_id, state, position from meeting_view where meeting_id = any($1)")
-                .bind(&unseen)
-                .fetch_all(&mut *conn)
-                .await?;
-        for (id, state, position) in states {
-            read.push((id, crate::meeting_details::decode_state(state, position)?));
-        }
-    }
-    let remembered = ids.iter().filter_map(|id| memo.meetings.get(id).map(|meeting| (*id, meeting)));
     let (mut meetings, mut emails, mut minutes, mut dues, mut starts) = (vec![], vec![], vec![], vec![], vec![]);
-    for (id, meeting) in remembered.chain(read.iter().map(|(id, meeting)| (*id, meeting))) {
+    for (id, meeting) in memo.meetings_of(conn, &ids).await? {
         for due in reminders_of(meeting) {
             meetings.push(id);
             emails.push(due.user_email);
@@ -106,19 +100,15 @@ pub(crate) async fn apply_batch(
             starts.push(due.starts_at);
         }
     }
+    // One statement: the rows the changed meetings no longer call for go (their keys are
+    // not among those upserted, so the two parts never touch the same row); only those
+    // meetings, for the reason `calendar` gives.
     sqlx::query(
-        "delete from reminder_due r where r.meeting_id = any($1) \
-         and (r.meeting_id, r.user_email, r.minutes_before) not in \
-             (select * from unnest($2::uuid[], $3::text[], $4::int[]))",
-    )
-    .bind(&ids)
-    .bind(&meetings)
-    .bind(&emails)
-    .bind(&minutes)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "insert into reminder_due (meeting_id, user_email, minutes_before, due_at, starts_at) \
+        "with gone as ( \
+           delete from reminder_due r where r.meeting_id = any($6) \
+           and (r.meeting_id, r.user_email, r.minutes_before) not in \
+               (select * from unnest($1::uuid[], $2::text[], $3::int[]))) \
+         insert into reminder_due (meeting_id, user_email, minutes_before, due_at, starts_at) \
          select * from unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[]) \
          on conflict (meeting_id, user_email, minutes_before) do update set \
            due_at = excluded.due_at, starts_at = excluded.starts_at, \
@@ -132,6 +122,7 @@ pub(crate) async fn apply_batch(
     .bind(&minutes)
     .bind(&dues)
     .bind(&starts)
+    .bind(&shrunk)
     .execute(&mut *conn)
     .await?;
     Ok(())
