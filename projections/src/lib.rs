@@ -104,12 +104,10 @@ pub enum ProjectionError {
 pub(crate) fn keyed_by_uuid<E>(
     events: Vec<(&RecordedEvent, E)>,
 ) -> (Vec<(uuid::Uuid, &RecordedEvent, E)>, Vec<uuid::Uuid>) {
+    let ids = distinct_ids(&events, |_| true);
     let keyed: Vec<(uuid::Uuid, &RecordedEvent, E)> = events
         .into_iter()
         .filter_map(|(recorded, event)| recorded.aggregate_id.parse().ok().map(|id| (id, recorded, event)))
         .collect();
-    let mut ids: Vec<uuid::Uuid> = keyed.iter().map(|(id, ..)| *id).collect();
-    ids.sort_unstable();
-    ids.dedup();
     (keyed, ids)
 }
