@@ -54,13 +54,8 @@ impl BatchMemo {
     ) -> Result<Vec<(uuid::Uuid, &domain::meeting::Meeting)>, ProjectionError> {
         let unseen: Vec<uuid::Uuid> = ids.iter().filter(|id| !self.meetings.contains_key(id)).copied().collect();
         if !unseen.is_empty() {
-            let states: Vec<(uuid::Uuid, serde_json::Value, i64)> =
-                sqlx::query_as("select meeting_id, state, position from meeting_view where meeting_id = any($1)")
-                    .bind(&unseen)
-                    .fetch_all(&mut *conn)
-                    .await?;
-            for (id, state, position) in states {
-                self.meetings.insert(id, meeting_details::decode_state(state, position)?);
+            for (id, meeting, _) in meeting_details::stored(conn, &unseen).await? {
+                self.meetings.insert(id, meeting);
             }
         }
         Ok(ids.iter().filter_map(|id| self.meetings.get(id).map(|meeting| (*id, meeting))).collect())

@@ -35,14 +35,8 @@ pub(crate) async fn apply_batch(
     if events.is_empty() {
         return Ok(());
     }
-    let stored: Vec<(Uuid, serde_json::Value, i64)> =
-        sqlx::query_as("select meeting_id, state, position from meeting_view where meeting_id = any($1)")
-            .bind(&ids)
-            .fetch_all(&mut *conn)
-            .await?;
     let mut rows: HashMap<Uuid, Row> = HashMap::with_capacity(ids.len());
-    for (id, state, position) in stored {
-        let meeting = decode_state(state, position)?;
+    for (id, meeting, position) in stored(conn, &ids).await? {
         rows.insert(id, Row { meeting, position, recorded_at: Utc::now(), changed: false });
     }
     for (id, recorded, event) in events {
@@ -64,6 +58,17 @@ pub(crate) async fn apply_batch(
     upsert(conn, rows.iter().filter(|(_, row)| row.changed)).await?;
     memo.meetings.extend(rows.into_iter().map(|(id, row)| (id, row.meeting)));
     Ok(())
+}
+
+/// The meetings `ids` as `meeting_view` stores them, with the position each was brought to
+/// (meetings with no row are left out).
+pub(crate) async fn stored(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<(Uuid, Meeting, i64)>, ProjectionError> {
+    let rows: Vec<(Uuid, serde_json::Value, i64)> =
+        sqlx::query_as("select meeting_id, state, position from meeting_view where meeting_id = any($1)")
+            .bind(ids)
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.into_iter().map(|(id, state, position)| Ok((id, decode_state(state, position)?, position))).collect()
 }
 
 /// A meeting as `meeting_view.state` stores it.

@@ -35,8 +35,8 @@ pub enum Projection {
 }
 
 impl Projection {
-    /// Every projection, in the order a batch is applied: `reminders` reads the meeting
-    /// states `meeting_details` has just written.
+    /// Every projection, in the order a batch is applied: `calendar` and `reminders` take
+    /// the meeting states `meeting_details` has just computed (the batch's memo).
     pub const ALL: [Projection; 4] =
         [Projection::MeetingDetails, Projection::Calendar, Projection::Rooms, Projection::Reminders];
 
@@ -218,8 +218,8 @@ impl Projector {
         // own, so it does not hold back the snapshot horizon the log reader relies on.
         let mut checkpoints: Vec<(String, i64, i64)> =
             sqlx::query_as(CHECKPOINTS_AND_HEAD).bind(&names).fetch_all(&mut *tx).await?;
-        // Apply in the order of `ALL` (rows come back in no particular order): `reminders`
-        // reads what `meeting_details` writes in the same batch.
+        // Apply in the order of `ALL` (rows come back in no particular order): `calendar`
+        // and `reminders` take what `meeting_details` computes in the same batch.
         checkpoints.sort_by_key(|(name, _, _)| names.iter().position(|n| n == name));
         let head = checkpoints.first().map(|(_, _, head)| *head).unwrap_or(0);
         let Some(lowest) = checkpoints.iter().map(|(_, position, _)| *position).min() else {
