@@ -7,6 +7,8 @@
 //! projection's checkpoint in one transaction, so a crash either keeps both or neither.
 //!
 //! ## Layout
+//! - [`batch`]: what a batch's projections share: its events decoded once, the meeting
+//!   states of the batch, and its writes gathered into one statement.
 //! - [`global_log`]: the gap-free reader of the `events` table in `global_position` order.
 //! - [`projector`]: the loop that runs every projection from its checkpoint, one leader
 //!   at a time across nodes, woken by `NOTIFY` with polling as the fallback; and rebuild.
@@ -19,6 +21,7 @@
 //! - [`wake`]: how appends wake the readers of the log, on this node and the others.
 #![forbid(unsafe_code)]
 
+mod batch;
 pub mod calendar;
 pub mod follow;
 pub mod global_log;
@@ -32,48 +35,7 @@ pub mod wake;
 
 pub use global_log::RecordedEvent;
 pub use projector::{Projection, Projector};
-
-/// What one projection of a batch leaves for the next ones in the same transaction: the
-/// meetings `meeting_details` brought up to the end of the batch (written to `meeting_view`
-/// as they are here), so that `calendar` and `reminders` need not read back and decode what
-/// was just written.
-#[derive(Default)]
-pub(crate) struct BatchMemo {
-    pub meetings: std::collections::HashMap<uuid::Uuid, domain::meeting::Meeting>,
-}
-
-impl BatchMemo {
-    /// The meetings `ids` as `meeting_view` has them now. A meeting `meeting_details` did
-    /// not touch in this batch (it had seen its events already: a rebuild of another
-    /// projection) is read from the table, and kept for the next projection. Meetings with
-    /// no row are left out.
-    pub(crate) async fn meetings_of(
-        &mut self,
-        conn: &mut sqlx::PgConnection,
-        ids: &[uuid::Uuid],
-    ) -> Result<Vec<(uuid::Uuid, &domain::meeting::Meeting)>, ProjectionError> {
-        let unseen: Vec<uuid::Uuid> = ids.iter().filter(|id| !self.meetings.contains_key(id)).copied().collect();
-        if !unseen.is_empty() {
-            for (id, meeting, _) in meeting_details::stored(conn, &unseen).await? {
-                self.meetings.insert(id, meeting);
-            }
-        }
-        Ok(ids.iter().filter_map(|id| self.meetings.get(id).map(|meeting| (*id, meeting))).collect())
-    }
-}
-
-/// The distinct UUIDs of the aggregates of a batch's events that `keep` picks, sorted. Ids
-/// that are not UUIDs were never written by veche and are left out.
-pub(crate) fn distinct_ids<E>(events: &[(&RecordedEvent, E)], keep: impl Fn(&E) -> bool) -> Vec<uuid::Uuid> {
-    let mut ids: Vec<uuid::Uuid> = events
-        .iter()
-        .filter(|(_, event)| keep(event))
-        .filter_map(|(recorded, _)| recorded.aggregate_id.parse().ok())
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids
-}
+pub(crate) use batch::{distinct_ids, keyed_by_uuid, BatchMemo, BatchWrites};
 
 /// Why projecting failed. The projector retries the batch; nothing is skipped.
 #[derive(Debug, thiserror::Error)]
@@ -92,17 +54,4 @@ pub enum ProjectionError {
     Timeout { head: i64 },
     #[error("unknown projection `{0}`")]
     UnknownProjection(String),
-}
-
-/// A batch's events keyed by their aggregate id as a UUID, and the distinct ids, sorted. Ids
-/// that are not UUIDs were never written by veche and are left out.
-pub(crate) fn keyed_by_uuid<E>(
-    events: Vec<(&RecordedEvent, E)>,
-) -> (Vec<(uuid::Uuid, &RecordedEvent, E)>, Vec<uuid::Uuid>) {
-    let ids = distinct_ids(&events, |_| true);
-    let keyed: Vec<(uuid::Uuid, &RecordedEvent, E)> = events
-        .into_iter()
-        .filter_map(|(recorded, event)| recorded.aggregate_id.parse().ok().map(|id| (id, recorded, event)))
-        .collect();
-    (keyed, ids)
 }

@@ -2,8 +2,8 @@
 //!
 //! The state is computed by the `Meeting` aggregate's own `apply`, from the stored state
 //! and the next events, so the read model and the write model can never disagree on what
-//! an event means. A batch costs two statements whatever its size: one read of the rows
-//! it touches, one upsert of the rows it changed.
+//! an event means. A batch costs one read of the rows it touches whatever its size, and
+//! adds the upsert of the rows it changed to the batch's writes.
 
 use crate::global_log::RecordedEvent;
 use crate::ProjectionError;
@@ -28,8 +28,9 @@ struct Row {
 /// Brings the touched meetings' rows to the end of the batch, and leaves them in `memo`.
 pub(crate) async fn apply_batch(
     conn: &mut PgConnection,
-    events: Vec<(&RecordedEvent, MeetingEvent)>,
+    events: &[(&RecordedEvent, MeetingEvent)],
     memo: &mut crate::BatchMemo,
+    writes: &mut crate::BatchWrites,
 ) -> Result<(), ProjectionError> {
     let (events, ids) = crate::keyed_by_uuid(events);
     if events.is_empty() {
@@ -50,12 +51,12 @@ pub(crate) async fn apply_batch(
         if row.meeting.version() >= recorded.sequence as u64 {
             continue;
         }
-        row.meeting.apply(event);
+        row.meeting.apply(event.clone());
         row.position = recorded.position;
         row.recorded_at = recorded.recorded_at;
         row.changed = true;
     }
-    upsert(conn, rows.iter().filter(|(_, row)| row.changed)).await?;
+    upsert(writes, rows.iter().filter(|(_, row)| row.changed))?;
     memo.meetings.extend(rows.into_iter().map(|(id, row)| (id, row.meeting)));
     Ok(())
 }
@@ -81,7 +82,7 @@ pub(crate) fn decode_state(state: serde_json::Value, position: i64) -> Result<Me
     })
 }
 
-async fn upsert<'r>(conn: &mut PgConnection, rows: impl Iterator<Item = (&'r Uuid, &'r Row)>) -> Result<(), ProjectionError> {
+fn upsert<'r>(writes: &mut crate::BatchWrites, rows: impl Iterator<Item = (&'r Uuid, &'r Row)>) -> Result<(), ProjectionError> {
     let (mut ids, mut rooms, mut organizers, mut statuses, mut starts, mut ends) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
     let (mut versions, mut positions, mut states, mut updated) = (vec![], vec![], vec![], vec![]);
@@ -104,28 +105,27 @@ async fn upsert<'r>(conn: &mut PgConnection, rows: impl Iterator<Item = (&'r Uui
     if ids.is_empty() {
         return Ok(());
     }
-    sqlx::query(
-        "insert into meeting_view \
-           (meeting_id, organizer_id, status, starts_at, ends_at, version, position, state, updated_at, room_id) \
-         select * from unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], \
-                              $6::bigint[], $7::bigint[], $8::jsonb[], $9::timestamptz[], $10::uuid[]) \
-         on conflict (meeting_id) do update set \
-           organizer_id = excluded.organizer_id, status = excluded.status, \
-           starts_at = excluded.starts_at, ends_at = excluded.ends_at, \
-           version = excluded.version, position = excluded.position, \
-           state = excluded.state, updated_at = excluded.updated_at",
-    )
-    .bind(&ids)
-    .bind(&organizers)
-    .bind(&statuses)
-    .bind(&starts)
-    .bind(&ends)
-    .bind(&versions)
-    .bind(&positions)
-    .bind(&states)
-    .bind(&updated)
-    .bind(&rooms)
-    .execute(&mut *conn)
-    .await?;
+    writes
+        .add(
+            "meeting_view_rows as (insert into meeting_view \
+               (meeting_id, organizer_id, status, starts_at, ends_at, version, position, state, updated_at, room_id) \
+             select * from unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], \
+                                  $6::bigint[], $7::bigint[], $8::jsonb[], $9::timestamptz[], $10::uuid[]) \
+             on conflict (meeting_id) do update set \
+               organizer_id = excluded.organizer_id, status = excluded.status, \
+               starts_at = excluded.starts_at, ends_at = excluded.ends_at, \
+               version = excluded.version, position = excluded.position, \
+               state = excluded.state, updated_at = excluded.updated_at)",
+        )
+        .bind(&ids)?
+        .bind(&organizers)?
+        .bind(&statuses)?
+        .bind(&starts)?
+        .bind(&ends)?
+        .bind(&versions)?
+        .bind(&positions)?
+        .bind(&states)?
+        .bind(&updated)?
+        .bind(&rooms)?;
     Ok(())
 }

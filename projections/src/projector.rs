@@ -15,11 +15,10 @@
 //!   NATS publisher.
 
 use crate::follow::{keep_leading, Leadership, LogFollower, Woken};
-use crate::global_log::{self, RecordedEvent};
+use crate::global_log;
 use crate::wake::LogWake;
-use domain::meeting::Meeting;
-use domain::room::Room;
-use crate::{calendar, meeting_details, reminders, rooms, BatchMemo, ProjectionError};
+use crate::batch::{self, DecodedBatch};
+use crate::{calendar, meeting_details, reminders, rooms, BatchMemo, BatchWrites, ProjectionError};
 use cqrs_es::persist::EventUpcaster;
 use sqlx::{PgConnection, PgPool};
 use std::time::Duration;
@@ -65,35 +64,23 @@ impl Projection {
             .ok_or_else(|| ProjectionError::UnknownProjection(name.to_string()))
     }
 
-    /// Applies a batch of events in order (events of other aggregates are skipped).
+    /// Applies the batch's events after `checkpoint`, adding its writes to `writes`.
     async fn apply(
         self,
         conn: &mut PgConnection,
-        batch: &[RecordedEvent],
-        upcasters: &[Box<dyn EventUpcaster>],
+        batch: &DecodedBatch<'_>,
+        checkpoint: i64,
         memo: &mut BatchMemo,
+        writes: &mut BatchWrites,
     ) -> Result<(), ProjectionError> {
+        let meetings = batch::after(&batch.meetings, checkpoint);
         match self {
-            Self::MeetingDetails => meeting_details::apply_batch(conn, decode::<Meeting>(batch, upcasters)?, memo).await,
-            Self::Calendar => calendar::apply_batch(conn, decode::<Meeting>(batch, upcasters)?, memo).await,
-            Self::Rooms => rooms::apply_batch(conn, decode::<Room>(batch, upcasters)?).await,
-            Self::Reminders => reminders::apply_batch(conn, decode::<Meeting>(batch, upcasters)?, memo).await,
+            Self::MeetingDetails => meeting_details::apply_batch(conn, meetings, memo, writes).await,
+            Self::Calendar => calendar::apply_batch(conn, meetings, memo, writes).await,
+            Self::Rooms => rooms::apply_batch(conn, batch::after(&batch.rooms, checkpoint), writes).await,
+            Self::Reminders => reminders::apply_batch(conn, meetings, memo, writes).await,
         }
     }
-}
-
-/// The batch's events of aggregate `A`, decoded, with their records.
-fn decode<'b, A: cqrs_es::Aggregate>(
-    batch: &'b [RecordedEvent],
-    upcasters: &[Box<dyn EventUpcaster>],
-) -> Result<Vec<(&'b RecordedEvent, A::Event)>, ProjectionError> {
-    let mut events = Vec::with_capacity(batch.len());
-    for recorded in batch {
-        if let Some(event) = recorded.event_of::<A>(upcasters)? {
-            events.push((recorded, event));
-        }
-    }
-    Ok(events)
 }
 
 /// How long an idle projector waits for a notification before it looks anyway.
@@ -151,14 +138,20 @@ impl Step {
 const CHECKPOINTS_AND_HEAD: &str = "select c.name, c.position, h.head from projection_checkpoint c, \
      (select coalesce(max(global_position), 0) as head from events) h where c.name = any($1)";
 
-/// Advances every checkpoint that moved only from where this batch found it, and announces
-/// the new position (a notification is sent on commit only, so a rolled-back batch
-/// announces nothing). Returns how many checkpoints moved.
-const ADVANCE_AND_ANNOUNCE: &str = "with moved as ( \
+/// Advances every checkpoint that moved only from where this batch found it: the last part
+/// of a batch's writes (see [`BatchWrites`]).
+const ADVANCE: &str = "checkpoints_moved as ( \
        update projection_checkpoint c set position = $3, updated_at = now() \
        from unnest($1::text[], $2::bigint[]) as seen(name, position) \
-       where c.name = seen.name and c.position = seen.position returning 1) \
-     select (select count(*) from moved), pg_notify($4, $3::text)";
+       where c.name = seen.name and c.position = seen.position returning c.position)";
+
+/// The final query of a batch's writes: how many checkpoints moved, and the announcement of
+/// the new position (a notification is sent on commit only, so a rolled-back batch
+/// announces nothing).
+fn moved_and_announced() -> String {
+    format!("select (select count(*) from checkpoints_moved), \
+             pg_notify('{PROJECTED_CHANNEL}', (select max(position) from checkpoints_moved)::text)")
+}
 
 impl Projector {
     pub fn new(pool: PgPool) -> Self {
@@ -201,7 +194,8 @@ impl Projector {
     /// Applies one batch of the log to every projection that has not seen it, in one
     /// transaction: the batch is read and decoded once, and one commit advances every
     /// checkpoint with its read model. Under a stream of appends this runs up to 200 times
-    /// a second, so it keeps to 8 round trips plus one per statement of the projections.
+    /// a second, so it keeps to six round trips (begin, checkpoints, log, the stored meetings,
+    /// every write in one statement, commit), and one more when the batch has room events.
     pub async fn step(&self) -> Result<Step, ProjectionError> {
         let names = self.names();
         // Read models are derived data: if a crash loses this commit, it loses the
@@ -232,27 +226,22 @@ impl Projector {
             return Ok(Step::Idle { hidden: head > lowest });
         };
         let (last_position, last_recorded_at) = (last.position, last.recorded_at);
+        let decoded = DecodedBatch::decode(&events, &self.upcasters)?;
         let mut advanced: (Vec<&str>, Vec<i64>) = (vec![], vec![]);
-        let mut memo = BatchMemo::default();
+        let (mut memo, mut writes) = (BatchMemo::default(), BatchWrites::default());
         for (name, checkpoint, _) in &checkpoints {
-            let projection = Projection::by_name(name)?;
-            let unseen = events.partition_point(|e| e.position <= *checkpoint);
-            if unseen == events.len() {
+            if *checkpoint >= last_position {
                 continue;
             }
-            projection.apply(&mut tx, &events[unseen..], &self.upcasters, &mut memo).await?;
+            let projection = Projection::by_name(name)?;
+            projection.apply(&mut tx, &decoded, *checkpoint, &mut memo, &mut writes).await?;
             advanced.0.push(name);
             advanced.1.push(*checkpoint);
         }
         // Every checkpoint moves only from where this batch found it: a rebuild that reset
         // one meanwhile makes the count fall short, and the batch is rolled back.
-        let moved: i64 = sqlx::query_scalar(ADVANCE_AND_ANNOUNCE)
-            .bind(&advanced.0)
-            .bind(&advanced.1)
-            .bind(last_position)
-            .bind(PROJECTED_CHANNEL)
-            .fetch_one(&mut *tx)
-            .await?;
+        writes.add(ADVANCE).bind(&advanced.0)?.bind(&advanced.1)?.bind(last_position)?;
+        let moved: i64 = writes.execute(&mut tx, &moved_and_announced()).await?;
         if moved != advanced.0.len() as i64 {
             tx.rollback().await?;
             return Ok(Step::Raced);

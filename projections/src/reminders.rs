@@ -73,12 +73,13 @@ pub fn reminders_of(meeting: &Meeting) -> Vec<Due> {
 
 pub(crate) async fn apply_batch(
     conn: &mut PgConnection,
-    events: Vec<(&RecordedEvent, MeetingEvent)>,
+    events: &[(&RecordedEvent, MeetingEvent)],
     memo: &mut crate::BatchMemo,
+    writes: &mut crate::BatchWrites,
 ) -> Result<(), ProjectionError> {
-    let ids = crate::distinct_ids(&events, |_| true);
+    let ids = crate::distinct_ids(events, |_| true);
     // What can take reminders away; every other change is an upsert.
-    let shrunk = crate::distinct_ids(&events, |event| {
+    let shrunk = crate::distinct_ids(events, |event| {
         matches!(
             event,
             MeetingEvent::AttendeeRemoved { .. }
@@ -100,31 +101,29 @@ pub(crate) async fn apply_batch(
             starts.push(due.starts_at);
         }
     }
-    // One statement: the rows the changed meetings no longer call for go (their keys are
-    // not among those upserted, so the two parts never touch the same row); only those
-    // meetings, for the reason `calendar` gives.
-    sqlx::query(
-        "with gone as ( \
-           delete from reminder_due r where r.meeting_id = any($6) \
-           and (r.meeting_id, r.user_email, r.minutes_before) not in \
-               (select * from unnest($1::uuid[], $2::text[], $3::int[]))) \
-         insert into reminder_due (meeting_id, user_email, minutes_before, due_at, starts_at) \
-         select * from unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[]) \
-         on conflict (meeting_id, user_email, minutes_before) do update set \
-           due_at = excluded.due_at, starts_at = excluded.starts_at, \
-           sent_at = case when reminder_due.due_at = excluded.due_at then reminder_due.sent_at end, \
-           claimed_until = case when reminder_due.due_at = excluded.due_at then reminder_due.claimed_until end \
-         where reminder_due.due_at is distinct from excluded.due_at \
-            or reminder_due.starts_at is distinct from excluded.starts_at",
-    )
-    .bind(&meetings)
-    .bind(&emails)
-    .bind(&minutes)
-    .bind(&dues)
-    .bind(&starts)
-    .bind(&shrunk)
-    .execute(&mut *conn)
-    .await?;
+    // The rows the changed meetings no longer call for go (their keys are not among those
+    // upserted, so the two parts never touch the same row); only those meetings, for the
+    // reason `calendar` gives.
+    writes
+        .add(
+            "reminders_gone as (delete from reminder_due r where r.meeting_id = any($6) \
+               and (r.meeting_id, r.user_email, r.minutes_before) not in \
+                   (select * from unnest($1::uuid[], $2::text[], $3::int[]))), \
+             reminders_rows as (insert into reminder_due (meeting_id, user_email, minutes_before, due_at, starts_at) \
+               select * from unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[]) \
+               on conflict (meeting_id, user_email, minutes_before) do update set \
+                 due_at = excluded.due_at, starts_at = excluded.starts_at, \
+                 sent_at = case when reminder_due.due_at = excluded.due_at then reminder_due.sent_at end, \
+                 claimed_until = case when reminder_due.due_at = excluded.due_at then reminder_due.claimed_until end \
+               where reminder_due.due_at is distinct from excluded.due_at \
+                  or reminder_due.starts_at is distinct from excluded.starts_at)",
+        )
+        .bind(&meetings)?
+        .bind(&emails)?
+        .bind(&minutes)?
+        .bind(&dues)?
+        .bind(&starts)?
+        .bind(&shrunk)?;
     Ok(())
 }
 

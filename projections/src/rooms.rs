@@ -3,7 +3,8 @@
 //! progress / completed) and tells the lease sweeper which participants a node holds.
 //!
 //! Like `meeting_details`, the row's state is computed by the `Room` aggregate's own
-//! `apply`, so read and write models cannot disagree; a batch costs two statements.
+//! `apply`, so read and write models cannot disagree; a batch costs one read, and adds its
+//! upsert to the batch's writes.
 
 use crate::global_log::RecordedEvent;
 use crate::ProjectionError;
@@ -30,7 +31,8 @@ struct Row {
 
 pub(crate) async fn apply_batch(
     conn: &mut PgConnection,
-    events: Vec<(&RecordedEvent, RoomEvent)>,
+    events: &[(&RecordedEvent, RoomEvent)],
+    writes: &mut crate::BatchWrites,
 ) -> Result<(), ProjectionError> {
     let (events, ids) = crate::keyed_by_uuid(events);
     if events.is_empty() {
@@ -64,7 +66,7 @@ pub(crate) async fn apply_batch(
         if row.room.version() >= recorded.sequence as u64 {
             continue;
         }
-        match &event {
+        match event {
             RoomEvent::RoomOpened { at, .. } => {
                 row.opened_at = Some(*at);
                 row.ended_at = None;
@@ -72,14 +74,14 @@ pub(crate) async fn apply_batch(
             RoomEvent::RoomEnded { at } => row.ended_at = Some(*at),
             _ => {}
         }
-        row.room.apply(event);
+        row.room.apply(event.clone());
         row.position = recorded.position;
         row.changed = true;
     }
-    upsert(conn, rows.into_iter().filter(|(_, row)| row.changed)).await
+    upsert(writes, rows.into_iter().filter(|(_, row)| row.changed))
 }
 
-async fn upsert(conn: &mut PgConnection, rows: impl Iterator<Item = (Uuid, Row)>) -> Result<(), ProjectionError> {
+fn upsert(writes: &mut crate::BatchWrites, rows: impl Iterator<Item = (Uuid, Row)>) -> Result<(), ProjectionError> {
     let (mut ids, mut meetings, mut open, mut closed, mut participants) = (vec![], vec![], vec![], vec![], vec![]);
     let (mut opened, mut ended, mut versions, mut positions, mut states) = (vec![], vec![], vec![], vec![], vec![]);
     for (id, row) in rows {
@@ -97,28 +99,27 @@ async fn upsert(conn: &mut PgConnection, rows: impl Iterator<Item = (Uuid, Row)>
     if ids.is_empty() {
         return Ok(());
     }
-    sqlx::query(
-        "insert into room_view \
-           (room_id, meeting_id, open, closed, participants, opened_at, ended_at, version, position, state) \
-         select * from unnest($1::uuid[], $2::uuid[], $3::bool[], $4::bool[], $5::jsonb[], \
-                              $6::timestamptz[], $7::timestamptz[], $8::bigint[], $9::bigint[], $10::jsonb[]) \
-         on conflict (room_id) do update set \
-           meeting_id = coalesce(excluded.meeting_id, room_view.meeting_id), open = excluded.open, \
-           closed = excluded.closed, participants = excluded.participants, \
-           opened_at = excluded.opened_at, ended_at = excluded.ended_at, \
-           version = excluded.version, position = excluded.position, state = excluded.state",
-    )
-    .bind(&ids)
-    .bind(&meetings)
-    .bind(&open)
-    .bind(&closed)
-    .bind(&participants)
-    .bind(&opened)
-    .bind(&ended)
-    .bind(&versions)
-    .bind(&positions)
-    .bind(&states)
-    .execute(&mut *conn)
-    .await?;
+    writes
+        .add(
+            "room_view_rows as (insert into room_view \
+               (room_id, meeting_id, open, closed, participants, opened_at, ended_at, version, position, state) \
+             select * from unnest($1::uuid[], $2::uuid[], $3::bool[], $4::bool[], $5::jsonb[], \
+                                  $6::timestamptz[], $7::timestamptz[], $8::bigint[], $9::bigint[], $10::jsonb[]) \
+             on conflict (room_id) do update set \
+               meeting_id = coalesce(excluded.meeting_id, room_view.meeting_id), open = excluded.open, \
+               closed = excluded.closed, participants = excluded.participants, \
+               opened_at = excluded.opened_at, ended_at = excluded.ended_at, \
+               version = excluded.version, position = excluded.position, state = excluded.state)",
+        )
+        .bind(&ids)?
+        .bind(&meetings)?
+        .bind(&open)?
+        .bind(&closed)?
+        .bind(&participants)?
+        .bind(&opened)?
+        .bind(&ended)?
+        .bind(&versions)?
+        .bind(&positions)?
+        .bind(&states)?;
     Ok(())
 }
