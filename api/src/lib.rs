@@ -8,6 +8,8 @@
 //! - [`settings`]: every `VECHE_*` variable, with its default and why.
 //! - [`server`]: start-up and shutdown: database (embedded or configured), migrations,
 //!   projector, HTTP listener.
+//! - [`listener`]: the HTTP listener's connections, whose small reads (WebSocket frames)
+//!   come out of one buffer per thread, so that an idle connection keeps little.
 //! - [`state`]: what every handler shares.
 //! - [`error`]: one error type, rendered as RFC 9457 problem+json.
 //! - [`auth`]: bearer JWT verification and minting.
@@ -26,6 +28,7 @@ pub mod cli;
 pub mod error;
 pub mod extract;
 pub mod http;
+pub mod listener;
 pub mod notifications;
 pub mod server;
 pub mod settings;

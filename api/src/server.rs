@@ -287,7 +287,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let app = crate::http::router(state.clone());
     let token = shutdown.clone();
     tasks.push(tokio::spawn(async move {
-        let served = axum::serve(listener, app).with_graceful_shutdown(async move { token.cancelled().await }).await;
+        let served = axum::serve(crate::listener::LeanListener(listener), app).with_graceful_shutdown(async move { token.cancelled().await }).await;
         if let Err(error) = served {
             tracing::error!(error = %error, "the HTTP server stopped");
         }

@@ -60,6 +60,9 @@ async fn signal(
     }))
 }
 
+/// tungstenite's read buffer: what it keeps, and the most it asks for per read.
+const READ_BUFFER: usize = 256;
+
 /// How many bytes of queued messages are gathered into one write.
 const WRITE_GATHER: usize = 16 * 1024;
 
@@ -76,9 +79,11 @@ pub fn admit(state: &AppState, upgrade: WebSocketUpgrade) -> Result<WebSocketUpg
         .max_message_size(signal.max_message_bytes)
         .max_frame_size(signal.max_message_bytes)
         // A small read buffer keeps an idle connection cheap; it grows to a message's size
-        // while one arrives. Writes gather up to 16 KiB so that a batch of queued messages
-        // leaves in one system call (the buffer is only allocated once something is sent).
-        .read_buffer_size(1024)
+        // while one arrives, and the listener's per-thread buffer (`crate::listener`) still
+        // takes a whole message in one system call. Writes gather up to 16 KiB so that a
+        // batch of queued messages leaves in one system call (the buffer is only allocated
+        // once something is sent).
+        .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_GATHER)
         // tungstenite requires the cap above the gathering size (it panics otherwise).
         .max_write_buffer_size(WRITE_GATHER + signal.max_message_bytes * 4))

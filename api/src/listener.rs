@@ -1,0 +1,162 @@
+//! The HTTP server's listener: TCP connections whose small reads are served from one
+//! buffer per thread.
+//!
+//! An idle signaling connection should cost little memory, and what it keeps is mostly its
+//! WebSocket read buffer: tungstenite reads at most its buffer's size per call and keeps
+//! that buffer for the connection's life. With [`LeanReads`] under it, tungstenite's buffer
+//! can be small (see `signaling::room::admit`) and still take a whole message per system
+//! call: a read smaller than [`DIRECT_READ`] reads what the socket has into the thread's
+//! scratch buffer, hands over what fits, and keeps the rest, only until it is asked for.
+//! Large reads (hyper's HTTP buffer) go straight to the socket.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Reads of at least this many bytes go straight to the socket.
+const DIRECT_READ: usize = 4096;
+/// The per-thread buffer small reads are filled from: what one system call takes at most.
+const SCRATCH: usize = 16 * 1024;
+
+thread_local! {
+    static SCRATCH_BUFFER: std::cell::RefCell<Box<[u8]>> = std::cell::RefCell::new(vec![0; SCRATCH].into_boxed_slice());
+}
+
+/// A listener whose connections are [`LeanReads`] over TCP. (`TCP_NODELAY` is left off: with
+/// it the relay benchmark took ~10 % more CPU per message, each small write its own packet.)
+pub struct LeanListener(pub TcpListener);
+
+impl axum::serve::Listener for LeanListener {
+    type Io = LeanReads<TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let (stream, addr) = axum::serve::Listener::accept(&mut self.0).await;
+        (LeanReads::new(stream), addr)
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        self.0.local_addr()
+    }
+}
+
+/// An I/O stream whose small reads come out of a per-thread buffer; bytes read ahead are
+/// kept here until asked for (and then freed). Writes pass through.
+pub struct LeanReads<T> {
+    io: T,
+    ahead: Option<ReadAhead>,
+}
+
+/// Bytes read from the socket and not yet handed over.
+struct ReadAhead {
+    bytes: Box<[u8]>,
+    taken: usize,
+}
+
+impl<T> LeanReads<T> {
+    pub fn new(io: T) -> Self {
+        Self { io, ahead: None }
+    }
+
+    /// Hands over read-ahead bytes, if any; true if it did.
+    fn hand_over_ahead(&mut self, buf: &mut ReadBuf<'_>) -> bool {
+        let Some(ahead) = &mut self.ahead else { return false };
+        let n = (ahead.bytes.len() - ahead.taken).min(buf.remaining());
+        buf.put_slice(&ahead.bytes[ahead.taken..ahead.taken + n]);
+        ahead.taken += n;
+        if ahead.taken == ahead.bytes.len() {
+            self.ahead = None;
+        }
+        true
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for LeanReads<T> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        if buf.remaining() == 0 || this.hand_over_ahead(buf) {
+            return Poll::Ready(Ok(()));
+        }
+        if buf.remaining() >= DIRECT_READ {
+            return Pin::new(&mut this.io).poll_read(cx, buf);
+        }
+        SCRATCH_BUFFER.with_borrow_mut(|scratch| {
+            let mut filled = ReadBuf::new(scratch);
+            ready!(Pin::new(&mut this.io).poll_read(cx, &mut filled))?;
+            let read = filled.filled();
+            let n = read.len().min(buf.remaining());
+            buf.put_slice(&read[..n]);
+            if n < read.len() {
+                this.ahead = Some(ReadAhead { bytes: read[n..].into(), taken: 0 });
+            }
+            Poll::Ready(Ok(()))
+        })
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for LeanReads<T> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, data)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, data)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LeanReads;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn small_reads_get_every_byte_in_order_from_one_socket_read() {
+        let (mut client, server) = tokio::io::duplex(64 * 1024);
+        let message: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+        client.write_all(&message).await.unwrap();
+        drop(client);
+        let mut lean = LeanReads::new(server);
+        let mut received = Vec::new();
+        let mut chunk = [0u8; 256];
+        loop {
+            let n = lean.read(&mut chunk).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            // After the first read the rest was read ahead, and is held only until taken.
+            assert!(lean.ahead.is_some() || received.len() + n == message.len());
+            received.extend_from_slice(&chunk[..n]);
+        }
+        assert_eq!(received, message);
+        assert!(lean.ahead.is_none(), "nothing is kept once everything is handed over");
+    }
+
+    #[tokio::test]
+    async fn large_reads_go_straight_to_the_stream() {
+        let (mut client, server) = tokio::io::duplex(64 * 1024);
+        client.write_all(&[7u8; 6000]).await.unwrap();
+        let mut lean = LeanReads::new(server);
+        let mut buf = vec![0u8; 8192];
+        let n = lean.read(&mut buf).await.unwrap();
+        assert_eq!(n, 6000);
+        assert!(lean.ahead.is_none());
+    }
+}
