@@ -19,7 +19,7 @@
 
 use super::access;
 use super::connection::{self, Flow, Session};
-use super::hub::{close_code, peerjs_namespace, valid_peer_id, Delivery, Dialect, Hub, LocalRoom, Relayed, SignalKind};
+use super::hub::{close_code, peerjs_namespace, valid_peer_id, Delivery, Dialect, Hub, LocalRoom, PeerInbox, Relayed, SignalKind};
 use super::presence::{self, PeerInfo, Presence, Refusal, RoomDialect};
 use super::SignalSettings;
 use crate::settings::PeerJsMode;
@@ -97,9 +97,14 @@ async fn connect(State(state): State<AppState>, Query(query): Query<ConnectQuery
         // Checking the client may take large futures (a database lookup): boxed, so that
         // they are gone while the connection runs.
         let Some(entry) = Box::pin(admit(&mut socket, arguments)).await else { return };
-        match &entry {
+        // Taken apart, not borrowed: an `Entry` kept for the connection's life would hold
+        // the room variant's size whichever it is. The room variant's future is boxed for
+        // the same reason: open-mode connections do not carry its size.
+        match entry {
             Entry::Open { hub, signal, namespace, id, token } => serve_open(&mut socket, hub, signal, namespace, id, token).await,
-            Entry::Room { presence, access, id } => presence::serve::<PeerJsSession>(presence, &mut socket, access, id).await,
+            Entry::Room { presence, access, id } => {
+                Box::pin(async move { presence::serve::<PeerJsSession>(&presence, &mut socket, &access, &id).await }).await
+            }
         }
     })
 }
@@ -149,24 +154,33 @@ async fn reject(socket: &mut WebSocket, kind: &str, msg: &str) {
 /// client (which takes the id over) from another client (`ID-TAKEN`, see [`admit`]).
 async fn serve_open(
     socket: &mut WebSocket,
-    hub: &Arc<Hub>,
-    signal: &SignalSettings,
-    namespace: &super::hub::Namespace,
-    id: &str,
-    token: &Arc<str>,
+    hub: Arc<Hub>,
+    signal: Arc<SignalSettings>,
+    namespace: super::hub::Namespace,
+    id: String,
+    token: Arc<str>,
 ) {
-    let (handle, inbox) = hub.open_connection(Dialect::PeerJs, token.clone());
+    let (room, inbox, connection) = open_peer(&hub, &namespace, &id, token);
+    drop(namespace);
+    hub.remote_ready().await;
+    let mut session = PeerJsSession { hub, room, peer_id: id };
+    connection::run(socket, &inbox, &mut session, &signal.limits).await;
+    session.hub.detach(&session.room, &session.peer_id, connection);
+    session.hub.connection_closed();
+}
+
+/// Puts the peer into its namespace (taking the id over from an older connection of the
+/// same client) with `OPEN` queued. Not async, so that nothing of it stays in the
+/// connection's task.
+fn open_peer(hub: &Hub, namespace: &super::hub::Namespace, id: &str, token: Arc<str>) -> (Arc<LocalRoom>, PeerInbox, u64) {
+    let (handle, inbox) = hub.open_connection(Dialect::PeerJs, token);
     let connection = handle.connection;
     handle.push(Utf8Bytes::from_static(OPEN));
     let (room, replaced) = hub.attach(namespace, id, handle);
     if let Some(older) = replaced {
         older.disconnect(close_code::REPLACED);
     }
-    hub.remote_ready().await;
-    let mut session = PeerJsSession { hub: hub.clone(), room: room.clone(), peer_id: id.to_string() };
-    connection::run(socket, &inbox, &mut session, &signal.limits).await;
-    hub.detach(&room, id, connection);
-    hub.connection_closed();
+    (room, inbox, connection)
 }
 
 const OPEN: &str = r#"{"type":"OPEN"}"#;
