@@ -68,8 +68,11 @@ C.boundedRun(opts, async (result) => {
         default: bump('server_msg:' + m.type + (m.code ? ':' + m.code : '')); if (handlers.onFail) handlers.onFail();
       }
     });
-    ws.on('error', () => { bump('ws_error'); handlers.onFail && handlers.onFail(); });
-    ws.on('close', () => { if (!closing) { bump('ws_close'); handlers.onFail && handlers.onFail(); } });
+    // The first few reasons go into the notes: a count alone cannot tell a refused upgrade
+    // ("Unexpected server response: 503") from a reset or a descriptor limit.
+    const note = (what) => { if (result.notes.length < 5) result.notes.push(what); };
+    ws.on('error', (e) => { bump('ws_error'); note(`ws error: ${e && e.message}`); handlers.onFail && handlers.onFail(); });
+    ws.on('close', (code, reason) => { if (!closing) { bump('ws_close'); note(`closed ${code} ${reason}`); handlers.onFail && handlers.onFail(); } });
     return ws;
   }
   const stopAll = (sockets) => {
