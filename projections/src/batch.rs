@@ -2,10 +2,9 @@
 //! states `meeting_details` computed ([`BatchMemo`]), and the writes, gathered into one
 //! statement ([`BatchWrites`]).
 //!
-//! Under load the projector's round trips, not PostgreSQL's work, make up most of a batch's
-//! time: every one waits for a turn on a busy runtime and a busy database. So a batch reads
-//! what it needs, then sends every projection's writes and the checkpoint advance as one
-//! statement of data-modifying common table expressions.
+//! Under load every round trip waits for a turn on a busy runtime and a busy database, so a
+//! batch reads what it needs, then sends every projection's writes and the checkpoint
+//! advance as one statement of data-modifying common table expressions.
 
 use crate::global_log::RecordedEvent;
 use crate::{meeting_details, ProjectionError};
