@@ -239,8 +239,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         limits: ConnectionLimits {
             messages_per_second: room_settings.signal_rate.max(1),
             burst: room_settings.signal_rate.max(1) * 2,
-            ping_every: Duration::from_secs(20),
         },
+        ping_every: Duration::from_secs(room_settings.signal_ping_secs.max(1)),
         max_message_bytes: room_settings.signal_max_message_bytes.max(1024),
         max_connections: room_settings.signal_max_connections,
         reconnect_grace: Duration::from_secs(room_settings.reconnect_grace_secs),
@@ -273,6 +273,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     };
     tasks.push(tokio::spawn(crate::signaling::run_presence_keeper(state.clone(), lease.clone(), shutdown.clone())));
     tasks.push(tokio::spawn(crate::signaling::clock::run(pool.clone(), state.hub.clone(), shutdown.clone())));
+    tasks.push(tokio::spawn(crate::signaling::run_pinger(state.hub.clone(), state.signal.ping_every, shutdown.clone())));
     if let Some(nats) = &nats {
         for reactor in reactors(&state) {
             // None of them depends on the order of events (see `nats_consumer`).

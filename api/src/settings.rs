@@ -111,6 +111,11 @@ pub struct RoomSettings {
     #[arg(long, env = "VECHE_SIGNAL_QUEUE", default_value_t = 256)]
     pub signal_queue: usize,
 
+    /// Seconds between pings of a signaling connection; one that has not answered a ping
+    /// by the next is closed (4013).
+    #[arg(long, env = "VECHE_SIGNAL_PING_SECS", default_value_t = 20)]
+    pub signal_ping_secs: u64,
+
     /// Most signaling connections one node holds.
     #[arg(long, env = "VECHE_SIGNAL_MAX_CONNECTIONS", default_value_t = 100_000)]
     pub signal_max_connections: usize,

@@ -5,7 +5,7 @@
 use super::hub::{close_code, PeerInbox};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures::SinkExt;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Limits of one connection (`VECHE_SIGNAL_*`).
 #[derive(Debug, Clone)]
@@ -14,9 +14,6 @@ pub struct ConnectionLimits {
     pub messages_per_second: u32,
     /// ...and in a burst.
     pub burst: u32,
-    /// How often the server pings; a connection that has not answered the previous ping
-    /// by the next one is closed.
-    pub ping_every: Duration,
 }
 
 /// What a dialect makes of one message from its client.
@@ -76,10 +73,11 @@ impl TokenBucket {
 const WRITE_BATCH: usize = 64;
 
 /// Runs the connection until it ends. The socket is borrowed: each async function that
-/// took it by value would keep a copy of it for the connection's whole life.
+/// took it by value would keep a copy of it for the connection's whole life. Pings are
+/// asked for by the hub's pinger through the inbox; a connection that has not answered the
+/// previous ping when the next is due is closed.
 pub async fn run(socket: &mut WebSocket, inbox: &PeerInbox, session: &mut impl Session, limits: &ConnectionLimits) -> Ending {
     let mut bucket = TokenBucket::new(limits.messages_per_second, limits.burst);
-    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + limits.ping_every, limits.ping_every);
     let mut answered = true;
     let ending = loop {
         tokio::select! {
@@ -87,6 +85,15 @@ pub async fn run(socket: &mut WebSocket, inbox: &PeerInbox, session: &mut impl S
             ready = inbox.ready() => match ready {
                 Err(code) => break Ending::Ended(code),
                 Ok(()) => {
+                    if inbox.take_ping() {
+                        if !answered {
+                            break Ending::Ended(close_code::UNRESPONSIVE);
+                        }
+                        answered = false;
+                        if socket.feed(Message::Ping(Default::default())).await.is_err() {
+                            break Ending::Dropped;
+                        }
+                    }
                     if write_batch(socket, inbox).await.is_err() {
                         break Ending::Dropped;
                     }
@@ -127,15 +134,6 @@ pub async fn run(socket: &mut WebSocket, inbox: &PeerInbox, session: &mut impl S
                 // A frame over the size limit, a protocol error, or the TCP connection gone.
                 Some(Err(_)) | None => break Ending::Dropped,
             },
-            _ = ping.tick() => {
-                if !answered {
-                    break Ending::Ended(close_code::UNRESPONSIVE);
-                }
-                answered = false;
-                if socket.send(Message::Ping(Default::default())).await.is_err() {
-                    break Ending::Dropped;
-                }
-            }
         }
     };
     if let Ending::Ended(code) = ending {

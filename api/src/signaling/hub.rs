@@ -167,6 +167,16 @@ impl PeerHandle {
         true
     }
 
+    /// Asks the connection task to ping its client (see [`Hub::ping_slice`]).
+    fn ping(&self) {
+        let mut state = self.mailbox.lock();
+        if state.end.is_none() {
+            state.ping_due = true;
+            drop(state);
+            self.mailbox.waker.wake();
+        }
+    }
+
     /// Ends the connection with `code` (the connection task sends the close frame); the
     /// first code given is the one sent.
     pub fn disconnect(&self, code: u16) {
@@ -190,6 +200,9 @@ struct MailboxState {
     queue: VecDeque<Utf8Bytes>,
     /// Set once: the close code the connection is to end with.
     end: Option<u16>,
+    /// The hub's ping round reached this connection: a timer per connection would cost
+    /// every idle connection a timer entry of its own.
+    ping_due: bool,
 }
 
 impl Mailbox {
@@ -206,34 +219,39 @@ pub struct PeerInbox {
 
 impl PeerInbox {
     /// Resolves when there is something to do: `Err(code)` once the connection is to end
-    /// (before any message still queued), `Ok(())` when messages are queued.
+    /// (before any message still queued), `Ok(())` when messages are queued or a ping is
+    /// due ([`PeerInbox::take_ping`]).
     pub async fn ready(&self) -> Result<(), u16> {
         std::future::poll_fn(|cx| {
             self.mailbox.waker.register(cx.waker());
             let state = self.mailbox.lock();
             match state.end {
                 Some(code) => Poll::Ready(Err(code)),
-                None if !state.queue.is_empty() => Poll::Ready(Ok(())),
+                None if state.ping_due || !state.queue.is_empty() => Poll::Ready(Ok(())),
                 None => Poll::Pending,
             }
         })
         .await
     }
 
+    /// Whether the hub asked for a ping since the last call.
+    pub fn take_ping(&self) -> bool {
+        std::mem::take(&mut self.mailbox.lock().ping_due)
+    }
+
     /// The oldest queued message.
     pub fn pop(&self) -> Option<Utf8Bytes> {
         let mut state = self.mailbox.lock();
         let next = state.queue.pop_front();
-        // An idle connection keeps no queue memory of an earlier burst.
-        if state.queue.is_empty() && state.queue.capacity() > IDLE_QUEUE_CAPACITY {
+        // An idle connection keeps no queue memory: tens of thousands of them would keep
+        // the slots of their last message (a reallocation per burst is cheap beside the
+        // system calls that write it).
+        if state.queue.is_empty() && state.queue.capacity() > 0 {
             state.queue = VecDeque::new();
         }
         next
     }
 }
-
-/// Queue slots an idle connection may keep allocated.
-const IDLE_QUEUE_CAPACITY: usize = 8;
 
 impl Drop for PeerInbox {
     /// Messages to a connection that is gone are refused from now on.
@@ -468,6 +486,20 @@ impl Hub {
         if let Some(room) = self.room(namespace) {
             room.broadcast_local(Dialect::Veche, None, &Utf8Bytes::from_static(r#"{"type":"room-closed"}"#));
             room.disconnect_all(close_code::ROOM_CLOSED);
+        }
+    }
+
+    /// Asks every connection whose id falls in `slice` (of `slices`) to ping its client.
+    /// The pinger ([`super::run_pinger`]) goes round the slices, so that each connection is
+    /// pinged once a period and the node's pings are spread over it.
+    pub fn ping_slice(&self, slice: u64, slices: u64) {
+        let rooms: Vec<Arc<LocalRoom>> = self.rooms.read().expect("hub lock").values().cloned().collect();
+        for room in rooms {
+            for peer in room.peers.read().expect("hub lock").values() {
+                if peer.connection % slices == slice {
+                    peer.ping();
+                }
+            }
         }
     }
 

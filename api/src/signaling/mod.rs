@@ -32,7 +32,8 @@
 //! shutting down (reconnect to resume), 1009 message too big, 1011 server error.
 //!
 //! Limits (`VECHE_SIGNAL_*`): message size, messages per second, outbound queue length,
-//! connections per node; ping every 20 s.
+//! connections per node; a ping every `VECHE_SIGNAL_PING_SECS` (20 s), and a connection that has
+//! not answered one by the next is closed with 4013.
 //!
 //! # PeerJS: see [`peerjs`].
 
@@ -53,11 +54,30 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct SignalSettings {
     pub limits: connection::ConnectionLimits,
+    /// How often each connection is pinged ([`run_pinger`]).
+    pub ping_every: Duration,
     pub max_message_bytes: usize,
     pub max_connections: usize,
     pub reconnect_grace: Duration,
     pub peerjs: crate::settings::PeerJsMode,
     pub peerjs_key: String,
+}
+
+/// Rounds of the pinger per ping period: each pings the connections of one slice.
+const PING_SLICES: u64 = 16;
+
+/// Pings every connection of the hub once per `every`, a slice of them at a time, until
+/// shutdown. One task for the node instead of a timer per connection.
+pub async fn run_pinger(hub: std::sync::Arc<hub::Hub>, every: Duration, shutdown: tokio_util::sync::CancellationToken) {
+    let round = (every / PING_SLICES as u32).max(Duration::from_millis(1));
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + round, round);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    for slice in (0..PING_SLICES).cycle() {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => hub.ping_slice(slice, PING_SLICES),
+        }
+    }
 }
 
 /// Renews this node's lease and expires the participants of dead nodes, until shutdown.

@@ -290,6 +290,20 @@ async fn messages_over_the_rate_limit_are_refused_and_dropped() {
 }
 
 #[tokio::test]
+async fn a_participant_who_stops_answering_pings_is_closed_and_one_who_answers_stays() {
+    let app = spawn_app_with(|s| s.rooms.signal_ping_secs = 1).await;
+    let InRoom { mut ann_client, mut bob_client, .. } = ann_and_bob_in_the_room(&app).await;
+    // Bob's client reads, and so answers every ping; Ann's reads nothing for three periods.
+    let quiet_until = tokio::time::Instant::now() + Duration::from_secs(3);
+    while bob_client.next_within(quiet_until - tokio::time::Instant::now()).await.is_some() {}
+    let (code, _) = ann_client.closed().await;
+    assert_eq!(code, 4013, "no pong in time");
+    bob_client.send_json(json!({ "type": "ping" })).await;
+    assert_eq!(bob_client.next_of_type("pong").await, json!({ "type": "pong" }));
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_participant_that_does_not_read_is_disconnected_rather_than_queued_for() {
     let app = spawn_app_with(|s| {
         s.rooms.signal_queue = 2;
