@@ -136,6 +136,9 @@ impl CloudEvent {
         }
         Ok(RecordedEvent {
             position,
+            // Consumers get events in the log's order; the writing transaction's id is in
+            // the message's `Veche-Transaction` header, not in the CloudEvent.
+            transaction: 0,
             aggregate_type: self.aggregatetype,
             aggregate_id: self.subject,
             sequence: self.sequence,
@@ -185,6 +188,7 @@ mod tests {
     fn recorded() -> RecordedEvent {
         RecordedEvent {
             position: 4_000_000_123,
+            transaction: 0,
             aggregate_type: "Meeting".into(),
             aggregate_id: "0b6c5d2e-8f1a-4c3b-9d7e-2a1f0e9d8c7b".into(),
             sequence: 3,

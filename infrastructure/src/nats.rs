@@ -96,7 +96,7 @@ impl Nats {
 
     /// Creates `VECHE_EVENTS`, or brings its configuration up to date.
     pub async fn ensure_events_stream(&self) -> Result<stream::Stream, async_nats::Error> {
-        let description = "Every veche domain event, once, in global order, as CloudEvents 1.0 JSON";
+        let description = "Every veche domain event, once, in the log's order, as CloudEvents 1.0 JSON";
         // Direct gets let integrators (and the publisher at start) read a message cheaply.
         self.ensure_stream(stream::Config { allow_direct: true, ..file_stream(EVENTS_STREAM, EVENTS_SUBJECTS, description) })
             .await

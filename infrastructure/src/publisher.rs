@@ -4,15 +4,16 @@
 //!   a stand-by takes over within [`projections::follow::STANDBY_RETRY`] of the leader's
 //!   session ending.
 //! - **At least once, deduplicated**: each event is published with
-//!   `Nats-Msg-Id: <aggregate_type>/<aggregate_id>/<sequence>` and a `Veche-Position`
-//!   header; the checkpoint (table `publisher_checkpoint`) advances only after JetStream
+//!   `Nats-Msg-Id: <aggregate_type>/<aggregate_id>/<sequence>` and `Veche-Position` /
+//!   `Veche-Transaction` headers (its place in the log); the checkpoint (table `publisher_checkpoint`) advances only after JetStream
 //!   acknowledged the whole batch. Acknowledgements are awaited together, so a batch costs
 //!   one round trip, not one per event.
 //! - **In order, with no hole**: within a run every message carries
 //!   `Nats-Expected-Last-Msg-Id` = the previous event's id, so if one message is lost on the
 //!   way (a connection that broke), JetStream refuses every later one instead of storing
 //!   them past the hole; the relay then resynchronises and publishes again from the hole.
-//!   The stream therefore holds events in global order, hence in per-aggregate order.
+//!   The stream therefore holds events in the log's order (by writing transaction, then
+//!   position; see [`projections::global_log`]), hence in per-aggregate order.
 //! - **Resume from the stream**: at the start of each run (leadership, an error, NATS
 //!   reconnected) the relay reads the position of the stream's last message. JetStream
 //!   acknowledges before it fsyncs, so a NATS that crashed may have lost acknowledged
@@ -29,7 +30,7 @@ use async_nats::jetstream::context::PublishAckFuture;
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::stream::Stream;
 use projections::follow::{keep_leading, Leadership, LogFollower, Woken};
-use projections::global_log::{self, RecordedEvent};
+use projections::global_log::{self, LogCursor, RecordedEvent};
 use projections::wake::LogWake;
 use sqlx::PgPool;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,6 +40,9 @@ use tokio_util::sync::CancellationToken;
 
 /// The header carrying the event's global position.
 pub const POSITION_HEADER: &str = "Veche-Position";
+/// The header carrying the id of the transaction that wrote the event: with the position,
+/// the event's place in the log's order.
+pub const TRANSACTION_HEADER: &str = "Veche-Transaction";
 /// The advisory lock that elects the one publishing node ("vechePUB").
 const LEADER_LOCK: i64 = 0x7665_6368_6550_5542;
 /// How long an idle relay waits for a wake-up before it looks anyway.
@@ -78,8 +82,8 @@ pub struct Publisher {
 /// Where a run of publishing starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Resume {
-    position: i64,
-    /// Whether the stream's last message is known to be the event at `position`, so that
+    cursor: LogCursor,
+    /// Whether the stream's last message is known to be the event at `cursor`, so that
     /// the run may chain `Nats-Expected-Last-Msg-Id` from it.
     chained: bool,
 }
@@ -114,13 +118,14 @@ impl Publisher {
         self.leading.clone()
     }
 
-    /// The position up to which every event is known to be in the stream.
-    pub async fn checkpoint(&self) -> Result<i64, sqlx::Error> {
-        let position: Option<i64> = sqlx::query_scalar("select position from publisher_checkpoint where stream = $1")
-            .bind(EVENTS_STREAM)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(position.unwrap_or(0))
+    /// The place in the log up to which every event is known to be in the stream.
+    pub async fn checkpoint(&self) -> Result<LogCursor, sqlx::Error> {
+        let checkpoint: Option<(i64, i64)> =
+            sqlx::query_as("select transaction_id, position from publisher_checkpoint where stream = $1")
+                .bind(EVENTS_STREAM)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(checkpoint.map(|(transaction, position)| LogCursor::new(transaction, position)).unwrap_or_default())
     }
 
     /// Runs as leader or stand-by until `shutdown` is cancelled.
@@ -160,10 +165,10 @@ impl Publisher {
             if self.nats.connections() != connections {
                 return Err(PublishError::Reconnected);
             }
-            let events = global_log::read_after(&self.pool, resume.position, self.batch_size).await?;
+            let events = global_log::read_after(&self.pool, resume.cursor, self.batch_size).await?;
             let Some(last) = events.last() else {
                 metrics::gauge!("veche_publisher_lag_seconds").set(0.0);
-                let in_flight = global_log::head(&self.pool).await? > resume.position;
+                let in_flight = global_log::head(&self.pool).await? > resume.cursor;
                 if !in_flight {
                     // Idle: make sure this node still leads before sleeping on it.
                     leadership.confirm().await?;
@@ -175,12 +180,12 @@ impl Publisher {
                 }
                 continue;
             };
-            let (last_position, last_recorded_at) = (last.position, last.recorded_at);
+            let (last_cursor, last_recorded_at) = (last.cursor(), last.recorded_at);
             last_message_id = self.publish_batch(&events, resume.chained, last_message_id).await?;
-            self.advance_checkpoint(last_position).await?;
-            resume = Resume { position: last_position, chained: resume.chained };
+            self.advance_checkpoint(last_cursor).await?;
+            resume = Resume { cursor: last_cursor, chained: resume.chained };
             metrics::counter!("veche_published_events_total").increment(events.len() as u64);
-            metrics::gauge!("veche_publisher_position").set(last_position as f64);
+            metrics::gauge!("veche_publisher_position").set(last_cursor.position as f64);
             let lag = (chrono::Utc::now() - last_recorded_at).num_milliseconds().max(0) as f64 / 1000.0;
             metrics::gauge!("veche_publisher_lag_seconds").set(lag);
         }
@@ -203,6 +208,7 @@ impl Publisher {
                 .payload(payload.into())
                 .message_id(&id)
                 .header(POSITION_HEADER, event.position.to_string().as_str())
+                .header(TRANSACTION_HEADER, event.transaction.to_string().as_str())
                 .header("Content-Type", cloudevents::CONTENT_TYPE);
             if let (true, Some(previous)) = (chained, &previous) {
                 message = message.expected_last_message_id(previous);
@@ -222,17 +228,19 @@ impl Publisher {
         Ok(previous)
     }
 
-    async fn advance_checkpoint(&self, position: i64) -> Result<(), sqlx::Error> {
+    async fn advance_checkpoint(&self, cursor: LogCursor) -> Result<(), sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         // A checkpoint lost in a crash only makes the relay start a little earlier, and
         // the stream's own position comes first anyway; no need to wait for the flush.
         sqlx::query("set local synchronous_commit = off").execute(&mut *tx).await?;
         sqlx::query(
-            "insert into publisher_checkpoint (stream, position) values ($1, $2) \
-             on conflict (stream) do update set position = excluded.position, updated_at = now()",
+            "insert into publisher_checkpoint (stream, transaction_id, position) values ($1, $2, $3) \
+             on conflict (stream) do update set transaction_id = excluded.transaction_id, \
+               position = excluded.position, updated_at = now()",
         )
         .bind(EVENTS_STREAM)
-        .bind(position)
+        .bind(cursor.transaction)
+        .bind(cursor.position)
         .execute(&mut *tx)
         .await?;
         tx.commit().await
@@ -246,11 +254,14 @@ impl Publisher {
         let last_sequence = stream.info().await.map_err(PublishError::nats)?.state.last_sequence;
         let stream_position = if last_sequence == 0 {
             // Never held a message: new, or NATS lost its whole store.
-            Some(0)
+            Some(LogCursor::START)
         } else {
             match stream.get_raw_message(last_sequence).await {
                 Ok(message) => {
-                    message.headers.get(POSITION_HEADER).and_then(|value| value.as_str().parse::<i64>().ok())
+                    let header = |name: &str| message.headers.get(name).and_then(|value| value.as_str().parse::<i64>().ok());
+                    // A message without the transaction (published before it was added)
+                    // does not say where it is in the log: the checkpoint decides.
+                    header(TRANSACTION_HEADER).zip(header(POSITION_HEADER)).map(|(t, p)| LogCursor::new(t, p))
                 }
                 Err(error) => {
                     tracing::warn!(%error, last_sequence, "the stream's last message cannot be read; resuming from the checkpoint");
@@ -261,26 +272,26 @@ impl Publisher {
         let resume = match stream_position {
             Some(position) if position > head => {
                 tracing::error!(
-                    stream_position = position,
-                    head,
+                    stream_position = %position,
+                    head = %head,
                     "the stream holds positions this log never had (another database's stream?); resuming from the checkpoint"
                 );
-                Resume { position: checkpoint, chained: false }
+                Resume { cursor: checkpoint, chained: false }
             }
             Some(position) => {
                 if position < checkpoint {
                     tracing::warn!(
-                        stream_position = position,
-                        checkpoint,
+                        stream_position = %position,
+                        checkpoint = %checkpoint,
                         "the stream lost events it had acknowledged; publishing them again from PostgreSQL"
                     );
-                    metrics::counter!("veche_publisher_refilled_events_total").increment((checkpoint - position) as u64);
+                    metrics::counter!("veche_publisher_refills_total").increment(1);
                 }
-                Resume { position, chained: true }
+                Resume { cursor: position, chained: true }
             }
-            None => Resume { position: checkpoint, chained: false },
+            None => Resume { cursor: checkpoint, chained: false },
         };
-        tracing::info!(position = resume.position, checkpoint, "publisher resumes");
+        tracing::info!(cursor = %resume.cursor, checkpoint = %checkpoint, "publisher resumes");
         Ok(resume)
     }
 }

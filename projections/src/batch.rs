@@ -6,7 +6,7 @@
 //! batch reads what it needs, then sends every projection's writes and the checkpoint
 //! advance as one statement of data-modifying common table expressions.
 
-use crate::global_log::RecordedEvent;
+use crate::global_log::{LogCursor, RecordedEvent};
 use crate::{meeting_details, ProjectionError};
 use domain::meeting::{Meeting, MeetingEvent};
 use domain::room::RoomEvent;
@@ -42,9 +42,9 @@ impl<'b> DecodedBatch<'b> {
     }
 }
 
-/// The events of `events` after log position `checkpoint`.
-pub(crate) fn after<'e, 'b, E>(events: &'e [(&'b RecordedEvent, E)], checkpoint: i64) -> &'e [(&'b RecordedEvent, E)] {
-    &events[events.partition_point(|(recorded, _)| recorded.position <= checkpoint)..]
+/// The events of `events` after `checkpoint` (a batch is in log order).
+pub(crate) fn after<'e, 'b, E>(events: &'e [(&'b RecordedEvent, E)], checkpoint: LogCursor) -> &'e [(&'b RecordedEvent, E)] {
+    &events[events.partition_point(|(recorded, _)| recorded.cursor() <= checkpoint)..]
 }
 
 /// What one projection of a batch leaves for the next ones in the same transaction: the

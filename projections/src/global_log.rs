@@ -1,13 +1,20 @@
-//! The global log: every event of every aggregate, in `global_position` order, with no gaps.
+//! The global log: every event of every aggregate, with no gaps, in the order of the
+//! transactions that wrote them.
 //!
 //! ## Why a reader never skips an event
-//! Positions come from an identity column, taken at insert time; transactions commit in
-//! any order. Were a reader to take "everything above my checkpoint", a transaction that
-//! took position 10 and committed after another that took 11 would be skipped once the
-//! checkpoint passed 11. So a reader only takes events whose writing transaction is older
+//! Positions come from an identity column, taken at insert time, and transactions commit
+//! in any order. A reader therefore only takes events whose writing transaction is older
 //! than the oldest transaction still running (`pg_snapshot_xmin(pg_current_snapshot())`):
-//! every such transaction has finished, and no event with a lower position can appear
-//! later. Events of newer transactions are read on a later pass.
+//! every such transaction has finished. But a transaction's id and its positions are taken
+//! at different moments, so a transaction with an older id can hold a *higher* position
+//! than a younger one (A takes its id, B takes id and position 10, A takes position 11; A
+//! commits while B still runs). A reader that went by position alone would then read 11,
+//! move past 10, and never see B's event. So the log is read in (transaction id, position)
+//! order from a [`LogCursor`] of both: everything below the horizon is final, and nothing
+//! can ever appear before a cursor that only moved through finished transactions.
+//!
+//! `global_position` stays an event's stable number (unique, increasing within a
+//! transaction); it is not the order in which events become readable.
 
 use chrono::{DateTime, Utc};
 use cqrs_es::persist::SerializedEvent;
@@ -15,10 +22,45 @@ use domain::meeting::{Meeting, MeetingEvent};
 use serde_json::Value;
 use sqlx::{PgExecutor, Row};
 
+/// A place in the global log: the writing transaction's id (`xid8`, as a number) and the
+/// event's position. The log's order is this pair's order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LogCursor {
+    pub transaction: i64,
+    pub position: i64,
+}
+
+impl LogCursor {
+    /// Before every event.
+    pub const START: LogCursor = LogCursor { transaction: 0, position: 0 };
+
+    pub fn new(transaction: i64, position: i64) -> Self {
+        Self { transaction, position }
+    }
+}
+
+impl std::fmt::Display for LogCursor {
+    /// `transaction:position`, as notifications carry it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.transaction, self.position)
+    }
+}
+
+impl std::str::FromStr for LogCursor {
+    type Err = std::num::ParseIntError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (transaction, position) = s.split_once(':').unwrap_or(("0", s));
+        Ok(Self { transaction: transaction.parse()?, position: position.parse()? })
+    }
+}
+
 /// One stored event as the global log returns it.
 #[derive(Debug, Clone)]
 pub struct RecordedEvent {
     pub position: i64,
+    /// The id of the transaction that wrote it.
+    pub transaction: i64,
     pub aggregate_type: String,
     pub aggregate_id: String,
     pub sequence: i64,
@@ -29,13 +71,14 @@ pub struct RecordedEvent {
     pub recorded_at: DateTime<Utc>,
 }
 
-const SELECT_COLUMNS: &str = "global_position, aggregate_type, aggregate_id, sequence, \
-     event_type, event_version, payload, metadata, recorded_at";
+const SELECT_COLUMNS: &str = "global_position, transaction_id::text::bigint as transaction, aggregate_type, \
+     aggregate_id, sequence, event_type, event_version, payload, metadata, recorded_at";
 
 impl RecordedEvent {
     fn from_row(row: &sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
         Ok(Self {
             position: row.try_get("global_position")?,
+            transaction: row.try_get("transaction")?,
             aggregate_type: row.try_get("aggregate_type")?,
             aggregate_id: row.try_get("aggregate_id")?,
             sequence: row.try_get("sequence")?,
@@ -91,28 +134,64 @@ impl RecordedEvent {
     }
 }
 
-/// Up to `limit` events after `after`, in position order, from finished transactions only.
+impl RecordedEvent {
+    /// Where this event is in the log.
+    pub fn cursor(&self) -> LogCursor {
+        LogCursor { transaction: self.transaction, position: self.position }
+    }
+}
+
+/// Up to `limit` events after `after`, in log order, from finished transactions only.
 pub async fn read_after<'e>(
     executor: impl PgExecutor<'e>,
-    after: i64,
+    after: LogCursor,
     limit: i64,
 ) -> Result<Vec<RecordedEvent>, sqlx::Error> {
     let sql = format!(
         "select {SELECT_COLUMNS} from events \
-         where global_position > $1 \
+         where (transaction_id, global_position) > ($1::text::xid8, $2) \
            and transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
-         order by global_position limit $2"
+         order by transaction_id, global_position limit $3"
     );
-    let rows = sqlx::query(&sql).bind(after).bind(limit).fetch_all(executor).await?;
+    let rows = sqlx::query(&sql).bind(after.transaction.to_string()).bind(after.position).bind(limit).fetch_all(executor).await?;
     rows.iter().map(RecordedEvent::from_row).collect()
 }
 
-/// The highest position taken so far, committed or not (0 for an empty store). When it is
-/// above what [`read_after`] returns, a transaction is still in flight.
-pub async fn head<'e>(executor: impl PgExecutor<'e>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("select coalesce(max(global_position), 0) from events")
-        .fetch_one(executor)
-        .await
+/// The cursor of the last committed event in log order ([`LogCursor::START`] for an empty
+/// store). Once a reader has reached it, it has read everything committed before the call;
+/// while [`read_after`] returns less, a transaction older than that event is in flight.
+pub async fn head<'e>(executor: impl PgExecutor<'e>) -> Result<LogCursor, sqlx::Error> {
+    let (transaction, position): (i64, i64) = sqlx::query_as(
+        "select transaction_id::text::bigint, global_position from events \
+         order by transaction_id desc, global_position desc limit 1",
+    )
+    .fetch_optional(executor)
+    .await?
+    .unwrap_or((0, 0));
+    Ok(LogCursor { transaction, position })
+}
+
+/// How many committed events come after `cursor` (counted up to a million): how far a
+/// reader at `cursor` is behind.
+pub async fn events_after<'e>(executor: impl PgExecutor<'e>, cursor: LogCursor) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "select count(*) from (select 1 from events \
+         where (transaction_id, global_position) > ($1::text::xid8, $2) limit 1000000) behind",
+    )
+    .bind(cursor.transaction.to_string())
+    .bind(cursor.position)
+    .fetch_one(executor)
+    .await
+}
+
+/// Where the event at `position` is in the log, if it is committed.
+pub async fn cursor_of<'e>(executor: impl PgExecutor<'e>, position: i64) -> Result<Option<LogCursor>, sqlx::Error> {
+    let transaction: Option<i64> =
+        sqlx::query_scalar("select transaction_id::text::bigint from events where global_position = $1")
+            .bind(position)
+            .fetch_optional(executor)
+            .await?;
+    Ok(transaction.map(|transaction| LogCursor { transaction, position }))
 }
 
 /// One aggregate's events in sequence order, optionally only those recorded at or before

@@ -50,8 +50,8 @@ pub enum ProjectionError {
         #[source]
         source: serde_json::Error,
     },
-    #[error("the projections did not reach position {head} in time: a transaction is holding back the snapshot horizon")]
-    Timeout { head: i64 },
+    #[error("the projections did not reach the log's head ({head}) in time: a transaction is holding back the snapshot horizon")]
+    Timeout { head: global_log::LogCursor },
     #[error("unknown projection `{0}`")]
     UnknownProjection(String),
 }

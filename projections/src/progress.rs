@@ -1,9 +1,10 @@
 //! How far the projections have got, for read-your-writes: a command's response carries
-//! the global position it reached, and a query may wait until every projection has
-//! passed it. Each node follows progress through `LISTEN veche_projected` (the projector
+//! the global position of its last event, and a query may wait until every projection has
+//! passed that event (its [`LogCursor`]). Each node follows progress through `LISTEN veche_projected` (the projector
 //! notifies in the same transaction as its checkpoint, so the notification means the
 //! data is visible), with a periodic re-read as the fallback.
 
+use crate::global_log::{self, LogCursor};
 use crate::projector::PROJECTED_CHANNEL;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
@@ -15,14 +16,15 @@ const REFRESH: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct ProjectionProgress {
-    position: watch::Receiver<i64>,
+    position: watch::Receiver<LogCursor>,
 }
 
-async fn lowest_checkpoint(pool: &PgPool) -> Result<i64, sqlx::Error> {
-    let lowest: Option<i64> = sqlx::query_scalar("select min(position) from projection_checkpoint")
-        .fetch_one(pool)
-        .await?;
-    Ok(lowest.unwrap_or(0))
+async fn lowest_checkpoint(pool: &PgPool) -> Result<LogCursor, sqlx::Error> {
+    let lowest: Option<(i64, i64)> =
+        sqlx::query_as("select transaction_id, position from projection_checkpoint order by transaction_id, position limit 1")
+            .fetch_optional(pool)
+            .await?;
+    Ok(lowest.map(|(transaction, position)| LogCursor::new(transaction, position)).unwrap_or_default())
 }
 
 impl ProjectionProgress {
@@ -42,7 +44,7 @@ impl ProjectionProgress {
 
     async fn track(
         pool: &PgPool,
-        sender: &watch::Sender<i64>,
+        sender: &watch::Sender<LogCursor>,
         shutdown: &CancellationToken,
     ) -> Result<(), sqlx::Error> {
         let mut listener = PgListener::connect_with(pool).await?;
@@ -52,11 +54,11 @@ impl ProjectionProgress {
             tokio::select! {
                 _ = shutdown.cancelled() => return Ok(()),
                 notification = listener.recv() => {
-                    // A batch moves every projection it touched to its last position and
-                    // leaves none behind it, so that position is the lowest checkpoint: no
+                    // A batch moves every projection it touched to its last cursor and
+                    // leaves none behind it, so that cursor is the lowest checkpoint: no
                     // query (which would queue behind the requests in the pool) is needed.
                     let notification = notification?;
-                    match notification.payload().parse::<i64>() {
+                    match notification.payload().parse::<LogCursor>() {
                         Ok(position) => sender.send_replace(position),
                         Err(_) => sender.send_replace(lowest_checkpoint(pool).await?),
                     };
@@ -67,17 +69,30 @@ impl ProjectionProgress {
         }
     }
 
-    /// The position every projection has reached.
-    pub fn current(&self) -> i64 {
+    /// Where every projection has got to.
+    pub fn current(&self) -> LogCursor {
         *self.position.borrow()
     }
 
-    /// Waits until every projection has reached `position`, at most `timeout`.
-    /// Returns whether it did.
-    pub async fn wait_for(&self, position: i64, timeout: Duration) -> bool {
+    /// Waits until every projection has passed `cursor`, at most `timeout`. Returns
+    /// whether they did.
+    pub async fn wait_for(&self, cursor: LogCursor, timeout: Duration) -> bool {
         let mut receiver = self.position.clone();
-        tokio::time::timeout(timeout, receiver.wait_for(|&reached| reached >= position))
+        tokio::time::timeout(timeout, receiver.wait_for(|&reached| reached >= cursor))
             .await
             .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Waits until every projection has passed the event at global `position`, at most
+    /// `timeout`. A position not (yet) in the log waits for everything committed now.
+    pub async fn wait_for_position(&self, pool: &PgPool, position: i64, timeout: Duration) -> Result<bool, sqlx::Error> {
+        if self.current().position == position {
+            return Ok(true);
+        }
+        let cursor = match global_log::cursor_of(pool, position).await? {
+            Some(cursor) => cursor,
+            None => global_log::head(pool).await?,
+        };
+        Ok(self.wait_for(cursor, timeout).await)
     }
 }

@@ -15,7 +15,7 @@
 //!   NATS publisher.
 
 use crate::follow::{keep_leading, Leadership, LogFollower, Woken};
-use crate::global_log;
+use crate::global_log::{self, LogCursor};
 use crate::wake::LogWake;
 use crate::batch::{self, DecodedBatch};
 use crate::{calendar, meeting_details, reminders, rooms, BatchMemo, BatchWrites, ProjectionError};
@@ -69,7 +69,7 @@ impl Projection {
         self,
         conn: &mut PgConnection,
         batch: &DecodedBatch<'_>,
-        checkpoint: i64,
+        checkpoint: LogCursor,
         memo: &mut BatchMemo,
         writes: &mut BatchWrites,
     ) -> Result<(), ProjectionError> {
@@ -133,24 +133,32 @@ impl Step {
     }
 }
 
-/// Where a batch starts: every checkpoint, and the highest committed position, which the
-/// batch is compared with to tell whether transactions in flight hid events from it.
-const CHECKPOINTS_AND_HEAD: &str = "select c.name, c.position, h.head from projection_checkpoint c, \
-     (select coalesce(max(global_position), 0) as head from events) h where c.name = any($1)";
+/// Where a batch starts: every checkpoint, and the last committed event in log order,
+/// which the batch is compared with to tell whether transactions in flight hid events from it.
+const CHECKPOINTS_AND_HEAD: &str = "select c.name, c.transaction_id, c.position, \
+       coalesce(h.transaction, 0), coalesce(h.position, 0) from projection_checkpoint c \
+     left join lateral (select transaction_id::text::bigint as transaction, global_position as position \
+       from events order by transaction_id desc, global_position desc limit 1) h on true \
+     where c.name = any($1)";
+
+/// A checkpoint row as a batch reads it: (name, transaction, position, head transaction,
+/// head position).
+type CheckpointRow = (String, i64, i64, i64, i64);
 
 /// Advances every checkpoint that moved only from where this batch found it: the last part
 /// of a batch's writes (see [`BatchWrites`]).
 const ADVANCE: &str = "checkpoints_moved as ( \
-       update projection_checkpoint c set position = $3, updated_at = now() \
-       from unnest($1::text[], $2::bigint[]) as seen(name, position) \
-       where c.name = seen.name and c.position = seen.position returning c.position)";
+       update projection_checkpoint c set transaction_id = $4, position = $5, updated_at = now() \
+       from unnest($1::text[], $2::bigint[], $3::bigint[]) as seen(name, transaction_id, position) \
+       where c.name = seen.name and c.transaction_id = seen.transaction_id and c.position = seen.position \
+       returning c.transaction_id, c.position)";
 
 /// The final query of a batch's writes: how many checkpoints moved, and the announcement of
-/// the new position (a notification is sent on commit only, so a rolled-back batch
+/// the new cursor (a notification is sent on commit only, so a rolled-back batch
 /// announces nothing).
 fn moved_and_announced() -> String {
     format!("select (select count(*) from checkpoints_moved), \
-             pg_notify('{PROJECTED_CHANNEL}', (select max(position) from checkpoints_moved)::text)")
+             pg_notify('{PROJECTED_CHANNEL}', (select max(transaction_id)::text || ':' || max(position)::text from checkpoints_moved))")
 }
 
 impl Projector {
@@ -210,13 +218,13 @@ impl Projector {
             .await?;
         // Read before writing anything: until it writes, this transaction has no id of its
         // own, so it does not hold back the snapshot horizon the log reader relies on.
-        let mut checkpoints: Vec<(String, i64, i64)> =
+        let mut checkpoints: Vec<CheckpointRow> =
             sqlx::query_as(CHECKPOINTS_AND_HEAD).bind(&names).fetch_all(&mut *tx).await?;
         // Apply in the order of `ALL` (rows come back in no particular order): `calendar`
         // and `reminders` take what `meeting_details` computes in the same batch.
-        checkpoints.sort_by_key(|(name, _, _)| names.iter().position(|n| n == name));
-        let head = checkpoints.first().map(|(_, _, head)| *head).unwrap_or(0);
-        let Some(lowest) = checkpoints.iter().map(|(_, position, _)| *position).min() else {
+        checkpoints.sort_by_key(|(name, ..)| names.iter().position(|n| n == name));
+        let head = checkpoints.first().map(|c| LogCursor::new(c.3, c.4)).unwrap_or_default();
+        let Some(lowest) = checkpoints.iter().map(|c| LogCursor::new(c.1, c.2)).min() else {
             tx.rollback().await?;
             return Ok(Step::Idle { hidden: false });
         };
@@ -225,22 +233,30 @@ impl Projector {
             tx.rollback().await?;
             return Ok(Step::Idle { hidden: head > lowest });
         };
-        let (last_position, last_recorded_at) = (last.position, last.recorded_at);
+        let (last_cursor, last_recorded_at) = (last.cursor(), last.recorded_at);
         let decoded = DecodedBatch::decode(&events, &self.upcasters)?;
-        let mut advanced: (Vec<&str>, Vec<i64>) = (vec![], vec![]);
+        let mut advanced: (Vec<&str>, Vec<i64>, Vec<i64>) = (vec![], vec![], vec![]);
         let (mut memo, mut writes) = (BatchMemo::default(), BatchWrites::default());
-        for (name, checkpoint, _) in &checkpoints {
-            if *checkpoint >= last_position {
+        for (name, transaction, position, ..) in &checkpoints {
+            let checkpoint = LogCursor::new(*transaction, *position);
+            if checkpoint >= last_cursor {
                 continue;
             }
             let projection = Projection::by_name(name)?;
-            projection.apply(&mut tx, &decoded, *checkpoint, &mut memo, &mut writes).await?;
+            projection.apply(&mut tx, &decoded, checkpoint, &mut memo, &mut writes).await?;
             advanced.0.push(name);
-            advanced.1.push(*checkpoint);
+            advanced.1.push(*transaction);
+            advanced.2.push(*position);
         }
         // Every checkpoint moves only from where this batch found it: a rebuild that reset
         // one meanwhile makes the count fall short, and the batch is rolled back.
-        writes.add(ADVANCE).bind(&advanced.0)?.bind(&advanced.1)?.bind(last_position)?;
+        writes
+            .add(ADVANCE)
+            .bind(&advanced.0)?
+            .bind(&advanced.1)?
+            .bind(&advanced.2)?
+            .bind(last_cursor.transaction)?
+            .bind(last_cursor.position)?;
         let moved: i64 = writes.execute(&mut tx, &moved_and_announced()).await?;
         if moved != advanced.0.len() as i64 {
             tx.rollback().await?;
@@ -250,10 +266,10 @@ impl Projector {
         let lag = (chrono::Utc::now() - last_recorded_at).num_milliseconds().max(0) as f64 / 1000.0;
         for name in &names {
             metrics::gauge!("veche_projection_lag_seconds", "projection" => *name).set(lag);
-            metrics::gauge!("veche_projection_position", "projection" => *name).set(last_position as f64);
+            metrics::gauge!("veche_projection_position", "projection" => *name).set(last_cursor.position as f64);
         }
         metrics::counter!("veche_projected_events_total").increment(events.len() as u64);
-        Ok(Step::Applied { events: events.len(), full: events.len() as i64 >= self.batch_size, hidden: head > last_position })
+        Ok(Step::Applied { events: events.len(), full: events.len() as i64 >= self.batch_size, hidden: head > last_cursor })
     }
 
     /// Runs every projection until none has visible work left. Returns the events applied.
@@ -297,13 +313,15 @@ impl Projector {
         }
     }
 
-    async fn lowest_checkpoint(&self) -> Result<i64, ProjectionError> {
-        let lowest: Option<i64> =
-            sqlx::query_scalar("select min(position) from projection_checkpoint where name = any($1)")
-                .bind(self.names())
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(lowest.unwrap_or(0))
+    async fn lowest_checkpoint(&self) -> Result<LogCursor, ProjectionError> {
+        let lowest: Option<(i64, i64)> = sqlx::query_as(
+            "select transaction_id, position from projection_checkpoint where name = any($1) \
+             order by transaction_id, position limit 1",
+        )
+        .bind(self.names())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(lowest.map(|(transaction, position)| LogCursor::new(transaction, position)).unwrap_or_default())
     }
 
     /// Runs as leader or stand-by until `shutdown` is cancelled.
@@ -368,7 +386,7 @@ impl Projector {
         for table in projection.tables() {
             sqlx::query(&format!("truncate table {table}")).execute(&mut *tx).await?;
         }
-        sqlx::query("update projection_checkpoint set position = 0, updated_at = now() where name = $1")
+        sqlx::query("update projection_checkpoint set transaction_id = 0, position = 0, updated_at = now() where name = $1")
             .bind(projection.name())
             .execute(&mut *tx)
             .await?;

@@ -63,7 +63,7 @@ pub struct ReadAfter {
 
 pub(crate) async fn wait_for_projections(state: &AppState, read_after: ReadAfter) -> Result<(), ApiError> {
     let Some(position) = read_after.after_position else { return Ok(()) };
-    if state.progress.wait_for(position, state.read_wait).await {
+    if state.progress.wait_for_position(&state.pool, position, state.read_wait).await? {
         Ok(())
     } else {
         Err(ApiError::NotCaughtUp(position))

@@ -38,8 +38,11 @@ pub struct Readiness {
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let database = sqlx::query("select 1").execute(&state.pool).await.is_ok();
     let migrations = database && infrastructure::database::migrations_applied(&state.pool).await.unwrap_or(false);
-    let head = if migrations { projections::global_log::head(&state.pool).await.ok() } else { None };
-    let lag = head.map(|h| (h - state.progress.current()).max(0));
+    let lag = if migrations {
+        projections::global_log::events_after(&state.pool, state.progress.current()).await.ok()
+    } else {
+        None
+    };
     // The projector runs on whichever node holds the lock; this node's loop being alive
     // means it either leads or stands by, ready to take over.
     let projector = state.projector_alive.load(std::sync::atomic::Ordering::Relaxed);
@@ -52,11 +55,10 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 /// Prometheus metrics in the text exposition format.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, body = String)))]
 pub async fn metrics_endpoint(State(state): State<AppState>) -> impl IntoResponse {
-    if let (Ok(head), true) = (
-        projections::global_log::head(&state.pool).await,
-        state.projector_alive.load(std::sync::atomic::Ordering::Relaxed),
-    ) {
-        metrics::gauge!("veche_projection_lag_positions").set((head - state.progress.current()).max(0) as f64);
+    if state.projector_alive.load(std::sync::atomic::Ordering::Relaxed) {
+        if let Ok(behind) = projections::global_log::events_after(&state.pool, state.progress.current()).await {
+            metrics::gauge!("veche_projection_lag_positions").set(behind as f64);
+        }
     }
     (
         [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],

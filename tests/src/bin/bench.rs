@@ -470,6 +470,14 @@ fn cpu_meter(cluster: &EmbeddedPostgres) -> CpuMeter {
     CpuMeter::new(parties)
 }
 
+/// What a worker needs to measure the projection lag of its commands.
+#[derive(Clone)]
+struct LagProbe {
+    progress: ProjectionProgress,
+    pool: PgPool,
+    sender: mpsc::UnboundedSender<Option<f64>>,
+}
+
 async fn http_levels(server: &RunningServer, meter: &CpuMeter, args: &Args, report: &mut Report) -> anyhow::Result<()> {
     let base = format!("http://{}", server.addr);
     let client = reqwest::Client::builder()
@@ -481,7 +489,8 @@ async fn http_levels(server: &RunningServer, meter: &CpuMeter, args: &Args, repo
     let mut max_position = 0i64;
     for clients in CLIENT_LEVELS {
         // Start each level with the projections caught up with the previous one.
-        if max_position > 0 && !progress.wait_for(max_position, Duration::from_secs(120)).await {
+        let head = projections::global_log::head(&server.state.pool).await?;
+        if max_position > 0 && !progress.wait_for(head, Duration::from_secs(120)).await {
             eprintln!("  (the projections did not catch up with position {max_position} within 120 s)");
         }
         let measure_lag = clients == *CLIENT_LEVELS.last().unwrap();
@@ -492,7 +501,7 @@ async fn http_levels(server: &RunningServer, meter: &CpuMeter, args: &Args, repo
         let mut workers = Vec::new();
         for i in 0..clients {
             let (client, base) = (client.clone(), base.clone());
-            let lag = measure_lag.then(|| (progress.clone(), lag_sender.clone()));
+            let lag = measure_lag.then(|| LagProbe { progress: progress.clone(), pool: server.state.pool.clone(), sender: lag_sender.clone() });
             workers.push(tokio::spawn(http_worker(client, base, i, deadline, lag)));
         }
         drop(lag_sender);
@@ -561,7 +570,7 @@ async fn http_worker(
     base: String,
     i: usize,
     deadline: Instant,
-    lag: Option<(ProjectionProgress, mpsc::UnboundedSender<Option<f64>>)>,
+    lag: Option<LagProbe>,
 ) -> HttpWorkerStats {
     let mut rng = StdRng::from_entropy();
     let organizer = veche_tests::app::user(&format!("u{i}"));
@@ -578,7 +587,7 @@ async fn http_worker(
     async fn send(
         request: reqwest::RequestBuilder,
         stats: &mut HttpWorkerStats,
-        lag: &Option<(ProjectionProgress, mpsc::UnboundedSender<Option<f64>>)>,
+        lag: &Option<LagProbe>,
     ) -> Option<Value> {
         let sent = Instant::now();
         let response = request.send().await;
@@ -601,11 +610,13 @@ async fn http_worker(
                 let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
                 if let Some(position) = body["position"].as_i64() {
                     stats.max_position = stats.max_position.max(position);
-                    if let Some((progress, sender)) = lag {
-                        let (progress, sender) = (progress.clone(), sender.clone());
+                    if let Some(probe) = lag {
+                        let probe = probe.clone();
                         tokio::spawn(async move {
-                            let reached = progress.wait_for(position, LAG_TIMEOUT).await;
-                            let _ = sender.send(reached.then(|| ms(acknowledged.elapsed())));
+                            // As a read with `after_position` does: find the event's place
+                            // in the log, then wait for the projections to pass it.
+                            let reached = probe.progress.wait_for_position(&probe.pool, position, LAG_TIMEOUT).await;
+                            let _ = probe.sender.send(reached.unwrap_or(false).then(|| ms(acknowledged.elapsed())));
                         });
                     }
                 }
@@ -790,7 +801,7 @@ async fn week_data(pool: &PgPool, args: &Args) -> anyhow::Result<(Duration, Dura
     let insert = started.elapsed();
 
     // The generated payload must be exactly what serde writes for the event it decodes to.
-    let sample = projections::global_log::read_after(pool, 0, 1).await?;
+    let sample = projections::global_log::read_after(pool, projections::global_log::LogCursor::START, 1).await?;
     let sample = sample.first().ok_or_else(|| anyhow!("no event is visible after the bulk insert"))?;
     let event = sample
         .meeting_event(&domain::upcasting::meeting_upcasters())?

@@ -112,18 +112,20 @@ async fn run(cluster: &EmbeddedPostgres, nats_server: &EmbeddedNats, args: &Args
     Ok(())
 }
 
-async fn wait_for_checkpoint(pool: &PgPool, head: i64) -> anyhow::Result<()> {
+async fn wait_for_checkpoint(pool: &PgPool, head: projections::global_log::LogCursor) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
-        let position: Option<i64> = sqlx::query_scalar("select position from publisher_checkpoint where stream = $1")
-            .bind(EVENTS_STREAM)
-            .fetch_optional(pool)
-            .await?;
-        if position.unwrap_or(0) >= head {
+        let checkpoint: Option<(i64, i64)> =
+            sqlx::query_as("select transaction_id, position from publisher_checkpoint where stream = $1")
+                .bind(EVENTS_STREAM)
+                .fetch_optional(pool)
+                .await?;
+        let (transaction, position) = checkpoint.unwrap_or((0, 0));
+        if projections::global_log::LogCursor::new(transaction, position) >= head {
             return Ok(());
         }
         if Instant::now() > deadline {
-            bail!("the publisher did not reach position {head} in time");
+            bail!("the publisher did not reach {head} in time");
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }

@@ -133,7 +133,7 @@ async fn finish(fixture: Fixture, publisher: RunningPublisher, running: RunningR
 
 /// The log's meeting events, in global order.
 async fn logged_events(fixture: &Fixture) -> Vec<RecordedEvent> {
-    projections::global_log::read_after(&fixture.pool, 0, 10_000).await.unwrap()
+    projections::global_log::read_after(&fixture.pool, projections::global_log::LogCursor::START, 10_000).await.unwrap()
 }
 
 /// Each aggregate's events in `events` come in sequence order.

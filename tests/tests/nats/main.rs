@@ -16,7 +16,7 @@ use domain::{Actor, MeetingId, RoomId};
 use infrastructure::cloudevents::CloudEvent;
 use infrastructure::event_store::{MeetingStore, PgEventLog};
 use infrastructure::nats::{Nats, EVENTS_STREAM};
-use infrastructure::publisher::{Publisher, POSITION_HEADER};
+use infrastructure::publisher::{Publisher, POSITION_HEADER, TRANSACTION_HEADER};
 use projections::wake::LogWake;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -75,6 +75,7 @@ impl RunningPublisher {
 struct Published {
     msg_id: String,
     position_header: i64,
+    transaction_header: i64,
     json: Value,
     event: CloudEvent,
 }
@@ -171,6 +172,7 @@ async fn stream_messages(nats: &Nats) -> Vec<Published> {
         messages.push(Published {
             msg_id: header("Nats-Msg-Id"),
             position_header: header(POSITION_HEADER).parse().unwrap(),
+            transaction_header: header(TRANSACTION_HEADER).parse().unwrap(),
             event: serde_json::from_value(json.clone()).expect("the payload is a CloudEvent"),
             json,
         });
@@ -194,14 +196,14 @@ async fn wait_for_stream(nats: &Nats, count: usize) -> Vec<Published> {
     }
 }
 
-/// Every event once (no Msg-Id twice, as many messages as events), in global order, each
-/// aggregate's events in sequence order from 1.
+/// Every event once (no Msg-Id twice, as many messages as events), in the log's order
+/// (writing transaction, then position), each aggregate's events in sequence order from 1.
 fn assert_complete_and_ordered(messages: &[Published], events_in_log: usize) {
     let ids: std::collections::HashSet<&str> = messages.iter().map(|m| m.msg_id.as_str()).collect();
     assert_eq!(ids.len(), messages.len(), "no event is in the stream twice");
     assert_eq!(messages.len(), events_in_log, "every event of the log is in the stream");
-    let positions: Vec<i64> = messages.iter().map(|m| m.position_header).collect();
-    assert!(positions.windows(2).all(|w| w[0] < w[1]), "the stream is in global order: {positions:?}");
+    let places: Vec<(i64, i64)> = messages.iter().map(|m| (m.transaction_header, m.position_header)).collect();
+    assert!(places.windows(2).all(|w| w[0] < w[1]), "the stream is in the log's order: {places:?}");
     let mut next_sequence = std::collections::HashMap::<&str, i64>::new();
     for message in messages {
         let expected = next_sequence.entry(message.event.subject.as_str()).or_insert(1);

@@ -68,7 +68,7 @@ async fn a_restarted_publisher_publishes_nothing_twice_even_from_an_old_checkpoi
     wait_for_stream(&nats, 10 * EVENTS_PER_MEETING).await;
     publisher.stop().await;
     // and whose checkpoint was lost (a crash between JetStream's ack and the checkpoint)
-    sqlx::query("update publisher_checkpoint set position = 0").execute(&fixture.pool).await.unwrap();
+    sqlx::query("update publisher_checkpoint set transaction_id = 0, position = 0").execute(&fixture.pool).await.unwrap();
     // When a publisher starts again and more meetings are scheduled
     let publisher = fixture.spawn_publisher().await;
     fixture.schedule_meetings(2).await;
@@ -96,7 +96,11 @@ async fn a_stream_that_lost_its_tail_is_refilled_from_postgresql() {
     wait_for_stream(&fixture.nats_server.connect().await, 30).await;
     let head = projections::global_log::head(&fixture.pool).await.unwrap();
     let checkpoint = || async {
-        sqlx::query_scalar::<_, i64>("select position from publisher_checkpoint").fetch_one(&fixture.pool).await.unwrap()
+        let (transaction, position) = sqlx::query_as::<_, (i64, i64)>("select transaction_id, position from publisher_checkpoint")
+            .fetch_one(&fixture.pool)
+            .await
+            .unwrap();
+        projections::global_log::LogCursor::new(transaction, position)
     };
     let deadline = tokio::time::Instant::now() + PATIENCE;
     while checkpoint().await < head {

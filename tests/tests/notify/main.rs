@@ -19,7 +19,7 @@ use std::sync::Arc;
 /// tests' included, so it waits until the head is visible.)
 pub async fn deliver_all(pool: &PgPool, reactor: &Arc<dyn Reactor>) -> Result<usize, ReactorError> {
     let head = global_log::head(pool).await.unwrap();
-    let mut after = 0;
+    let mut after = global_log::LogCursor::START;
     let mut handled = 0;
     while after < head {
         let batch = global_log::read_after(pool, after, 500).await.unwrap();
@@ -27,7 +27,7 @@ pub async fn deliver_all(pool: &PgPool, reactor: &Arc<dyn Reactor>) -> Result<us
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             continue;
         };
-        after = last.position;
+        after = last.cursor();
         for event in batch.iter().filter(|e| reactor.wants(&e.aggregate_type, &e.event_type)) {
             reactor.react(event).await?;
             handled += 1;

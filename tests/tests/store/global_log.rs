@@ -1,4 +1,4 @@
-use projections::global_log::read_after;
+use projections::global_log::{read_after, LogCursor};
 use sqlx::{Connection, PgConnection, PgPool};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -34,7 +34,7 @@ async fn the_log_does_not_skip_an_event_whose_transaction_commits_later() {
     tx_b.commit().await.unwrap();
     assert!(first < second);
 
-    assert!(read_after(&pool, 0, 100).await.unwrap().is_empty(), "B was read while A, older, was in flight");
+    assert!(read_after(&pool, LogCursor::START, 100).await.unwrap().is_empty(), "B was read while A, older, was in flight");
 
     tx_a.commit().await.unwrap();
     // Other tests share the cluster and their transactions may hold the horizon back for
@@ -42,7 +42,7 @@ async fn the_log_does_not_skip_an_event_whose_transaction_commits_later() {
     // prefix of the log (never B without A).
     let read = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
-            let batch: Vec<i64> = read_after(&pool, 0, 100).await.unwrap().iter().map(|e| e.position).collect();
+            let batch: Vec<i64> = read_after(&pool, LogCursor::START, 100).await.unwrap().iter().map(|e| e.position).collect();
             assert_eq!(batch[..], [first, second][..batch.len()], "the visible log is not a prefix");
             if batch.len() == 2 {
                 return batch;
@@ -57,9 +57,61 @@ async fn the_log_does_not_skip_an_event_whose_transaction_commits_later() {
     database.drop_database().await;
 }
 
+/// 1. Transaction A takes its id (it writes something else first).
+/// 2. Transaction B, younger, appends and takes position N.
+/// 3. A appends and takes position N + 1, so the older transaction holds the higher
+///    position, and commits while B is still in flight.
+/// 4. A reader takes A's event (A is older than every running transaction) and moves its
+///    cursor past it; once B commits, the reader still gets B's event at the lower
+///    position. (A reader going by position alone had moved past N and lost it.)
+#[tokio::test]
+async fn an_event_at_a_lower_position_from_a_younger_transaction_is_not_skipped() {
+    let database = TestDatabase::create().await;
+    let pool = database.pool(4).await;
+    let mut a = PgConnection::connect(&database.url).await.unwrap();
+    let mut b = PgConnection::connect(&database.url).await.unwrap();
+
+    let mut tx_a = a.begin().await.unwrap();
+    sqlx::query("select pg_current_xact_id()").execute(&mut *tx_a).await.unwrap();
+    let mut tx_b = b.begin().await.unwrap();
+    let lower = append(&mut tx_b, "b").await;
+    let higher = append(&mut tx_a, "a").await;
+    assert!(lower < higher);
+    tx_a.commit().await.unwrap();
+
+    let first = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            if let Some(event) = read_after(&pool, LogCursor::START, 100).await.unwrap().first().cloned() {
+                return event;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await
+    .expect("A's event becomes visible");
+    assert_eq!(first.position, higher, "A's event comes first: its transaction is the older");
+    tx_b.commit().await.unwrap();
+
+    let cursor = first.cursor();
+    let rest = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let rest = read_after(&pool, cursor, 100).await.unwrap();
+            if !rest.is_empty() {
+                return rest;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await
+    .expect("B's event is read after A's");
+    assert_eq!(rest.iter().map(|e| e.position).collect::<Vec<_>>(), vec![lower]);
+    pool.close().await;
+    database.drop_database().await;
+}
+
 /// Many writers commit after random delays, so positions become visible out of order,
-/// while a reader follows the log from its checkpoint. The reader sees every event
-/// exactly once, in position order.
+/// while a reader follows the log from its cursor. The reader sees every event exactly
+/// once, in the log's order (writing transaction, then position).
 #[tokio::test]
 async fn concurrent_writers_committing_out_of_order_are_all_read_once_in_order() {
     let database = TestDatabase::create().await;
@@ -84,13 +136,13 @@ async fn concurrent_writers_committing_out_of_order_are_all_read_once_in_order()
 
     let reader_pool: PgPool = pool.clone();
     let reader = tokio::spawn(async move {
-        let mut checkpoint = 0;
+        let mut checkpoint = LogCursor::START;
         let mut seen = Vec::new();
         while seen.len() < WRITERS * EACH {
             let batch = read_after(&reader_pool, checkpoint, 7).await.unwrap();
             for event in &batch {
                 seen.push(event.position);
-                checkpoint = event.position;
+                checkpoint = event.cursor();
             }
             if batch.is_empty() {
                 tokio::time::sleep(Duration::from_millis(1)).await;
@@ -103,7 +155,7 @@ async fn concurrent_writers_committing_out_of_order_are_all_read_once_in_order()
     }
     let seen = tokio::time::timeout(Duration::from_secs(60), reader).await.expect("the reader finishes").unwrap();
 
-    let all: Vec<i64> = sqlx::query_scalar("select global_position from events order by global_position")
+    let all: Vec<i64> = sqlx::query_scalar("select global_position from events order by transaction_id, global_position")
         .fetch_all(&pool)
         .await
         .unwrap();
@@ -148,7 +200,7 @@ async fn a_commands_events_are_appended_together_in_order_or_not_at_all() {
     // Other tests' transactions in the cluster may hide the events for a moment.
     let log = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
-            let log = read_after(&pool, 0, 100).await.unwrap();
+            let log = read_after(&pool, LogCursor::START, 100).await.unwrap();
             if log.len() == 3 {
                 return log;
             }
