@@ -213,9 +213,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let notifications = crate::notifications::Notifications::from_settings(&settings, &secret, &database.pool)?;
     let shutdown = CancellationToken::new();
     let pool = database.pool.clone();
-    let progress = ProjectionProgress::follow(pool.clone(), shutdown.clone()).await?;
-    let projector_alive = Arc::new(AtomicBool::new(true));
     let wake = LogWake::new();
+    let progress = ProjectionProgress::follow(pool.clone(), shutdown.clone()).await?.with_appends(wake.clone());
+    let projector_alive = Arc::new(AtomicBool::new(true));
     let mut tasks = vec![wake.spawn_announcer(pool.clone(), shutdown.clone())];
     tasks.push(spawn_projector(database.url.clone(), wake.clone(), shutdown.clone(), projector_alive.clone()).await?);
     let (nats, embedded_nats) = match nats {

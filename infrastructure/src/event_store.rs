@@ -10,6 +10,7 @@ use cqrs_es::Aggregate;
 use domain::meeting::Meeting;
 use domain::room::Room;
 use postgres_es::PostgresEventRepository;
+use projections::global_log::LogCursor;
 use projections::wake::LogWake;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -47,11 +48,13 @@ pub struct EventRepository {
     postgres_es: PostgresEventRepository,
     pool: PgPool,
     appended: Option<AppendedPositions>,
+    /// Told where each append landed (for reads after it on this node).
+    wake: Option<LogWake>,
 }
 
 impl EventRepository {
     pub fn new(pool: PgPool) -> Self {
-        Self { postgres_es: PostgresEventRepository::new(pool.clone()), pool, appended: None }
+        Self { postgres_es: PostgresEventRepository::new(pool.clone()), pool, appended: None, wake: None }
     }
 }
 
@@ -89,7 +92,7 @@ const APPEND: &str = "insert into events \
      from unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) with ordinality \
           as e(sequence, event_type, event_version, payload, metadata, n) \
      order by e.n \
-     returning sequence, global_position";
+     returning sequence, global_position, transaction_id::text::bigint";
 
 impl PersistedEventRepository for EventRepository {
     async fn get_events<A: Aggregate>(&self, aggregate_id: &str) -> Result<Vec<SerializedEvent>, PersistenceError> {
@@ -118,7 +121,7 @@ impl PersistedEventRepository for EventRepository {
             // Snapshots are not used by veche's stores; postgres-es handles them if one is.
             return self.postgres_es.persist::<A>(events, snapshot_update).await;
         }
-        let appended: Vec<(i64, i64)> = sqlx::query_as(APPEND)
+        let appended: Vec<(i64, i64, i64)> = sqlx::query_as(APPEND)
             .bind(A::TYPE)
             .bind(first.aggregate_id.as_str())
             .bind(events.iter().map(|e| e.sequence as i64).collect::<Vec<_>>())
@@ -133,8 +136,13 @@ impl PersistedEventRepository for EventRepository {
                 sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut => PersistenceError::ConnectionError(error.into()),
                 _ => PersistenceError::UnknownError(error.into()),
             })?;
-        if let (Some(positions), Some(&(sequence, position))) = (&self.appended, appended.iter().max()) {
-            positions.remember(A::TYPE, &first.aggregate_id, sequence as u64, position);
+        if let Some(&(sequence, position, transaction)) = appended.iter().max() {
+            if let Some(positions) = &self.appended {
+                positions.remember(A::TYPE, &first.aggregate_id, sequence as u64, position);
+            }
+            if let Some(wake) = &self.wake {
+                wake.landed(LogCursor::new(transaction, position));
+            }
         }
         Ok(())
     }
@@ -172,7 +180,11 @@ impl PgEventLog {
     }
 
     fn repository(&self) -> EventRepository {
-        EventRepository { appended: Some(self.appended.clone()), ..EventRepository::new(self.pool.clone()) }
+        EventRepository {
+            appended: Some(self.appended.clone()),
+            wake: Some(self.wake.clone()),
+            ..EventRepository::new(self.pool.clone())
+        }
     }
 }
 

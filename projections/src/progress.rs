@@ -17,6 +17,8 @@ const REFRESH: Duration = Duration::from_secs(1);
 #[derive(Clone)]
 pub struct ProjectionProgress {
     position: watch::Receiver<LogCursor>,
+    /// This node's appends, whose cursors need no lookup.
+    appends: Option<crate::wake::LogWake>,
 }
 
 async fn lowest_checkpoint(pool: &PgPool) -> Result<LogCursor, sqlx::Error> {
@@ -39,7 +41,13 @@ impl ProjectionProgress {
                 }
             }
         });
-        Ok(Self { position })
+        Ok(Self { position, appends: None })
+    }
+
+    /// Knows the cursors of this node's appends (see [`crate::wake::LogWake::landed`]).
+    pub fn with_appends(mut self, wake: crate::wake::LogWake) -> Self {
+        self.appends = Some(wake);
+        self
     }
 
     async fn track(
@@ -89,9 +97,13 @@ impl ProjectionProgress {
         if self.current().position == position {
             return Ok(true);
         }
-        let cursor = match global_log::cursor_of(pool, position).await? {
+        let remembered = self.appends.as_ref().and_then(|wake| wake.landed_at(position));
+        let cursor = match remembered {
             Some(cursor) => cursor,
-            None => global_log::head(pool).await?,
+            None => match global_log::cursor_of(pool, position).await? {
+                Some(cursor) => cursor,
+                None => global_log::head(pool).await?,
+            },
         };
         Ok(self.wait_for(cursor, timeout).await)
     }

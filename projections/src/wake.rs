@@ -12,7 +12,9 @@
 
 use crate::global_log::EVENTS_CHANNEL;
 use sqlx::PgPool;
-use std::sync::Arc;
+use crate::global_log::LogCursor;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
@@ -27,11 +29,17 @@ pub struct LogWake {
     /// (a `Notify` would wake only one of them).
     local: Arc<watch::Sender<u64>>,
     announce: Arc<Notify>,
+    /// Where this node's latest appends landed (position → writing transaction), so that a
+    /// read after one of them waits for its cursor without looking it up.
+    recent: Arc<Mutex<HashMap<i64, i64>>>,
 }
+
+/// Appends remembered; reads after a write come within moments of it.
+const RECENT_APPENDS: usize = 4096;
 
 impl Default for LogWake {
     fn default() -> Self {
-        Self { local: Arc::new(watch::channel(0).0), announce: Arc::default() }
+        Self { local: Arc::new(watch::channel(0).0), announce: Arc::default(), recent: Arc::default() }
     }
 }
 
@@ -62,6 +70,21 @@ impl LogWake {
     }
 
     /// A receiver that is woken by the appends made after this call.
+    /// Remembers where an append of this node's landed (its last event).
+    pub fn landed(&self, cursor: LogCursor) {
+        let mut recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if recent.len() >= RECENT_APPENDS {
+            recent.clear();
+        }
+        recent.insert(cursor.position, cursor.transaction);
+    }
+
+    /// The cursor of a recent append of this node's at `position`, if remembered.
+    pub fn landed_at(&self, position: i64) -> Option<LogCursor> {
+        let recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        recent.get(&position).map(|&transaction| LogCursor::new(transaction, position))
+    }
+
     pub fn subscribe(&self) -> WakeReceiver {
         WakeReceiver { appends: self.local.subscribe() }
     }
@@ -95,5 +118,17 @@ mod tests {
         wake.appended();
         let both = async { tokio::join!(projector.wait(), publisher.wait()) };
         tokio::time::timeout(Duration::from_secs(1), both).await.expect("both readers wake");
+    }
+
+    #[test]
+    fn where_an_append_landed_is_known_by_its_position_and_the_memory_stays_bounded() {
+        let wake = LogWake::new();
+        wake.landed(LogCursor::new(7, 42));
+        assert_eq!(wake.landed_at(42), Some(LogCursor::new(7, 42)));
+        assert_eq!(wake.landed_at(41), None);
+        for position in 0..2 * RECENT_APPENDS as i64 {
+            wake.landed(LogCursor::new(8, 100 + position));
+        }
+        assert!(wake.recent.lock().unwrap().len() <= RECENT_APPENDS);
     }
 }
