@@ -57,6 +57,21 @@ async fn the_log_does_not_skip_an_event_whose_transaction_commits_later() {
     database.drop_database().await;
 }
 
+/// The events after `cursor` as soon as there are any (other tests' transactions in the
+/// cluster may hold the horizon back for a moment).
+async fn visible_after(pool: &PgPool, cursor: LogCursor) -> Vec<projections::global_log::RecordedEvent> {
+    let read = async {
+        loop {
+            let events = read_after(pool, cursor, 100).await.unwrap();
+            if !events.is_empty() {
+                return events;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), read).await.expect("events become visible after the cursor")
+}
+
 /// 1. Transaction A takes its id (it writes something else first).
 /// 2. Transaction B, younger, appends and takes position N.
 /// 3. A appends and takes position N + 1, so the older transaction holds the higher
@@ -79,31 +94,11 @@ async fn an_event_at_a_lower_position_from_a_younger_transaction_is_not_skipped(
     assert!(lower < higher);
     tx_a.commit().await.unwrap();
 
-    let first = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            if let Some(event) = read_after(&pool, LogCursor::START, 100).await.unwrap().first().cloned() {
-                return event;
-            }
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-    })
-    .await
-    .expect("A's event becomes visible");
+    let first = visible_after(&pool, LogCursor::START).await.remove(0);
     assert_eq!(first.position, higher, "A's event comes first: its transaction is the older");
     tx_b.commit().await.unwrap();
 
-    let cursor = first.cursor();
-    let rest = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            let rest = read_after(&pool, cursor, 100).await.unwrap();
-            if !rest.is_empty() {
-                return rest;
-            }
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-    })
-    .await
-    .expect("B's event is read after A's");
+    let rest = visible_after(&pool, first.cursor()).await;
     assert_eq!(rest.iter().map(|e| e.position).collect::<Vec<_>>(), vec![lower]);
     pool.close().await;
     database.drop_database().await;
