@@ -50,7 +50,8 @@ impl std::str::FromStr for LogCursor {
     type Err = std::num::ParseIntError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (transaction, position) = s.split_once(':').unwrap_or(("0", s));
+        // Without the colon it fails to parse, as any other malformed text does.
+        let (transaction, position) = s.split_once(':').unwrap_or(("", ""));
         Ok(Self { transaction: transaction.parse()?, position: position.parse()? })
     }
 }
@@ -75,6 +76,11 @@ const SELECT_COLUMNS: &str = "global_position, transaction_id::text::bigint as t
      aggregate_id, sequence, event_type, event_version, payload, metadata, recorded_at";
 
 impl RecordedEvent {
+    /// Where this event is in the log.
+    pub fn cursor(&self) -> LogCursor {
+        LogCursor { transaction: self.transaction, position: self.position }
+    }
+
     fn from_row(row: &sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
         Ok(Self {
             position: row.try_get("global_position")?,
@@ -131,13 +137,6 @@ impl RecordedEvent {
     /// A metadata value, if present.
     pub fn metadata_str(&self, key: &str) -> Option<&str> {
         self.metadata.get(key).and_then(Value::as_str)
-    }
-}
-
-impl RecordedEvent {
-    /// Where this event is in the log.
-    pub fn cursor(&self) -> LogCursor {
-        LogCursor { transaction: self.transaction, position: self.position }
     }
 }
 
@@ -219,3 +218,19 @@ pub async fn stream_of<'e>(
 
 /// The channel on which nodes announce appends to each other (see [`crate::wake`]).
 pub const EVENTS_CHANNEL: &str = "veche_events";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_is_ordered_by_transaction_first_and_travels_as_transaction_colon_position() {
+        assert!(LogCursor::new(7, 100) < LogCursor::new(8, 3));
+        assert!(LogCursor::new(8, 3) < LogCursor::new(8, 4));
+        let cursor = LogCursor::new(758, 3);
+        assert_eq!(cursor.to_string(), "758:3");
+        assert_eq!("758:3".parse::<LogCursor>(), Ok(cursor));
+        assert!("3".parse::<LogCursor>().is_err(), "a bare position is not a cursor");
+        assert!("x:3".parse::<LogCursor>().is_err());
+    }
+}

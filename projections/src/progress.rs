@@ -5,7 +5,7 @@
 //! data is visible), with a periodic re-read as the fallback.
 
 use crate::global_log::{self, LogCursor};
-use crate::projector::PROJECTED_CHANNEL;
+use crate::projector::{Projection, PROJECTED_CHANNEL};
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use std::time::Duration;
@@ -21,12 +21,10 @@ pub struct ProjectionProgress {
     appends: Option<crate::wake::LogWake>,
 }
 
+/// Where every projection has got to.
 async fn lowest_checkpoint(pool: &PgPool) -> Result<LogCursor, sqlx::Error> {
-    let lowest: Option<(i64, i64)> =
-        sqlx::query_as("select transaction_id, position from projection_checkpoint order by transaction_id, position limit 1")
-            .fetch_optional(pool)
-            .await?;
-    Ok(lowest.map(|(transaction, position)| LogCursor::new(transaction, position)).unwrap_or_default())
+    let names: Vec<&str> = Projection::ALL.iter().map(|p| p.name()).collect();
+    crate::projector::lowest_checkpoint(pool, &names).await
 }
 
 impl ProjectionProgress {

@@ -141,6 +141,18 @@ const CHECKPOINTS_AND_HEAD: &str = "select c.name, c.transaction_id, c.position,
        from events order by transaction_id desc, global_position desc limit 1) h on true \
      where c.name = any($1)";
 
+/// The lowest checkpoint of the projections `names`: where all of them have got to.
+pub(crate) async fn lowest_checkpoint(pool: &PgPool, names: &[&str]) -> Result<LogCursor, sqlx::Error> {
+    let lowest: Option<(i64, i64)> = sqlx::query_as(
+        "select transaction_id, position from projection_checkpoint where name = any($1) \
+         order by transaction_id, position limit 1",
+    )
+    .bind(names)
+    .fetch_optional(pool)
+    .await?;
+    Ok(lowest.map(|(transaction, position)| LogCursor::new(transaction, position)).unwrap_or_default())
+}
+
 /// A checkpoint row as a batch reads it: (name, transaction, position, head transaction,
 /// head position).
 type CheckpointRow = (String, i64, i64, i64, i64);
@@ -314,14 +326,7 @@ impl Projector {
     }
 
     async fn lowest_checkpoint(&self) -> Result<LogCursor, ProjectionError> {
-        let lowest: Option<(i64, i64)> = sqlx::query_as(
-            "select transaction_id, position from projection_checkpoint where name = any($1) \
-             order by transaction_id, position limit 1",
-        )
-        .bind(self.names())
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(lowest.map(|(transaction, position)| LogCursor::new(transaction, position)).unwrap_or_default())
+        Ok(lowest_checkpoint(&self.pool, &self.names()).await?)
     }
 
     /// Runs as leader or stand-by until `shutdown` is cancelled.

@@ -15,6 +15,15 @@ async fn append(conn: &mut PgConnection, aggregate_id: &str) -> i64 {
     .unwrap()
 }
 
+/// A fresh database, a pool for the reader, and two writers' connections.
+async fn two_writers() -> (TestDatabase, PgPool, PgConnection, PgConnection) {
+    let database = TestDatabase::create().await;
+    let pool = database.pool(4).await;
+    let a = PgConnection::connect(&database.url).await.unwrap();
+    let b = PgConnection::connect(&database.url).await.unwrap();
+    (database, pool, a, b)
+}
+
 /// 1. Transaction A appends and takes position 1, but has not committed.
 /// 2. Transaction B appends, takes position 2, and commits.
 /// 3. A reader must not return position 2 yet: had it advanced past 2, it would never
@@ -22,10 +31,7 @@ async fn append(conn: &mut PgConnection, aggregate_id: &str) -> i64 {
 /// 4. A commits; the reader returns 1 then 2.
 #[tokio::test]
 async fn the_log_does_not_skip_an_event_whose_transaction_commits_later() {
-    let database = TestDatabase::create().await;
-    let pool = database.pool(4).await;
-    let mut a = PgConnection::connect(&database.url).await.unwrap();
-    let mut b = PgConnection::connect(&database.url).await.unwrap();
+    let (database, pool, mut a, mut b) = two_writers().await;
 
     let mut tx_a = a.begin().await.unwrap();
     let first = append(&mut tx_a, "a").await;
@@ -81,10 +87,7 @@ async fn visible_after(pool: &PgPool, cursor: LogCursor) -> Vec<projections::glo
 ///    position. (A reader going by position alone had moved past N and lost it.)
 #[tokio::test]
 async fn an_event_at_a_lower_position_from_a_younger_transaction_is_not_skipped() {
-    let database = TestDatabase::create().await;
-    let pool = database.pool(4).await;
-    let mut a = PgConnection::connect(&database.url).await.unwrap();
-    let mut b = PgConnection::connect(&database.url).await.unwrap();
+    let (database, pool, mut a, mut b) = two_writers().await;
 
     let mut tx_a = a.begin().await.unwrap();
     sqlx::query("select pg_current_xact_id()").execute(&mut *tx_a).await.unwrap();
