@@ -6,8 +6,9 @@
 //! version (for `ETag`) and log position (for read-your-writes), and builds read models
 //! from the global log instead.
 
+use crate::cache::{AggregateCache, Cached, ResumableStore, DEFAULT_CACHED_AGGREGATES};
 use crate::ports::{EventLog, PortError};
-use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventStore};
+use cqrs_es::{Aggregate, AggregateContext, AggregateError};
 use std::collections::HashMap;
 
 /// Aggregates that count their events, so that a caller's `If-Match` can be checked
@@ -63,14 +64,22 @@ pub enum CommandError<E: std::error::Error> {
 /// this bound covers far more simultaneous editors of one meeting than people ever are.
 const RETRIES_ON_CONFLICT: usize = 16;
 
-pub struct Executor<ES, L> {
+pub struct Executor<A, ES, L> {
     store: ES,
     log: L,
+    cache: AggregateCache<A>,
 }
 
-impl<ES, L> Executor<ES, L> {
+impl<A: Clone, ES, L> Executor<A, ES, L> {
+    /// An executor that keeps the [`DEFAULT_CACHED_AGGREGATES`] most recently changed
+    /// aggregates (see [`crate::cache`]).
     pub fn new(store: ES, log: L) -> Self {
-        Self { store, log }
+        Self::with_cache(store, log, DEFAULT_CACHED_AGGREGATES)
+    }
+
+    /// An executor that keeps up to `cached` aggregates; 0 loads every one from the store.
+    pub fn with_cache(store: ES, log: L, cached: usize) -> Self {
+        Self { store, log, cache: AggregateCache::new(cached) }
     }
 
     pub fn log(&self) -> &L {
@@ -82,8 +91,23 @@ impl<ES, L> Executor<ES, L> {
     }
 }
 
-impl<ES, L> Executor<ES, L>
+/// Where the state a command is decided on came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Loaded from the store, or the state of an unknown aggregate.
+    Unknown,
+    /// An aggregate whose id was made for it just now (a fresh UUID v7): it has no events,
+    /// so its first decision needs no load. Still only a guess, checked like a cached state.
+    New,
+}
+
+impl<A, ES, L> Executor<A, ES, L>
 where
+    A: Aggregate + Versioned + Clone,
+    A::Command: Clone,
+    A::Services: Default,
+    A::Error: 'static,
+    ES: ResumableStore<A>,
     L: EventLog,
 {
     /// Runs a command against one aggregate.
@@ -91,39 +115,65 @@ where
     /// `expected_version` is the caller's `If-Match`; when given, a concurrent change is a
     /// [`CommandError::VersionMismatch`], never a lost update. `metadata` is stored with
     /// every event (actor, request id, ...).
-    pub async fn execute<A>(
+    pub async fn execute(
         &self,
         aggregate_id: &str,
         command: A::Command,
         expected_version: Option<u64>,
         metadata: HashMap<String, String>,
-    ) -> Result<CommandOutcome<A>, CommandError<A::Error>>
-    where
-        A: Aggregate + Versioned + Clone,
-        A::Command: Clone,
-        A::Services: Default,
-        A::Error: 'static,
-        ES: EventStore<A>,
-    {
+    ) -> Result<CommandOutcome<A>, CommandError<A::Error>> {
+        self.execute_from(aggregate_id, Origin::Unknown, command, expected_version, metadata).await
+    }
+
+    /// [`Executor::execute`] for an aggregate whose origin the caller knows.
+    pub async fn execute_from(
+        &self,
+        aggregate_id: &str,
+        origin: Origin,
+        command: A::Command,
+        expected_version: Option<u64>,
+        metadata: HashMap<String, String>,
+    ) -> Result<CommandOutcome<A>, CommandError<A::Error>> {
         let services = A::Services::default();
         let mut attempt = 0;
+        // A state not read from the store just now: trusted only if the store accepts
+        // the append decided on it (see `crate::cache`).
+        let mut guess = match origin {
+            Origin::New => Some(Cached { aggregate: A::default(), sequence: 0 }),
+            Origin::Unknown => self.cache.get(aggregate_id),
+        };
         loop {
-            let mut context = self.store.load_aggregate(aggregate_id).await.map_err(store_error)?;
+            let guessed = guess.is_some();
+            let mut context = match guess.take() {
+                Some(cached) => self.store.resume(aggregate_id, cached),
+                None => self.store.load_aggregate(aggregate_id).await.map_err(store_error)?,
+            };
             let aggregate = context.aggregate();
             let actual = aggregate.version();
             if let Some(expected) = expected_version {
                 if expected != actual {
+                    if guessed {
+                        self.cache.forget(aggregate_id);
+                        continue;
+                    }
                     return Err(CommandError::VersionMismatch { expected, actual });
                 }
             }
             let sink = cqrs_es::event_sink::EventSink::default();
-            aggregate
-                .handle(command.clone(), &services, &sink)
-                .await
-                .map_err(CommandError::Rejected)?;
+            if let Err(rejection) = aggregate.handle(command.clone(), &services, &sink).await {
+                if guessed {
+                    self.cache.forget(aggregate_id);
+                    continue;
+                }
+                return Err(CommandError::Rejected(rejection));
+            }
             let after = aggregate.clone();
             let events = sink.collect().await;
             if events.is_empty() {
+                if guessed {
+                    self.cache.forget(aggregate_id);
+                    continue;
+                }
                 return Ok(CommandOutcome { aggregate: after, position: None, events: 0, event_types: vec![] });
             }
             let count = events.len();
@@ -131,15 +181,22 @@ where
             match self.store.commit(events, context, metadata.clone()).await {
                 Ok(committed) => {
                     self.log.appended();
-                    let last = committed.last().map(|e| e.sequence as u64).unwrap_or(actual);
+                    let last = committed.last().map(|e| e.sequence).unwrap_or(actual as usize);
+                    self.cache.put(aggregate_id, Cached { aggregate: after.clone(), sequence: last });
                     let position = self
                         .log
-                        .position_of(A::TYPE, aggregate_id, last)
+                        .position_of(A::TYPE, aggregate_id, last as u64)
                         .await
                         .map_err(CommandError::Store)?;
                     return Ok(CommandOutcome { aggregate: after, position, events: count, event_types });
                 }
                 Err(AggregateError::AggregateConflict) => {
+                    self.cache.forget(aggregate_id);
+                    if guessed {
+                        // Someone appended since the state we guessed: decide again on
+                        // what the store holds (an `If-Match` is checked against that).
+                        continue;
+                    }
                     if expected_version.is_some() {
                         // Someone committed between our load and our commit: the version
                         // the caller named is gone.
@@ -155,7 +212,12 @@ where
                         return Err(CommandError::Contention);
                     }
                 }
-                Err(other) => return Err(store_error(other)),
+                Err(other) => {
+                    // The append may or may not have landed (a connection lost after the
+                    // commit): nothing is known of the state any more.
+                    self.cache.forget(aggregate_id);
+                    return Err(store_error(other));
+                }
             }
         }
     }

@@ -13,6 +13,7 @@
 //! - [`ports`]: the traits infrastructure implements (the log position lookup).
 #![forbid(unsafe_code)]
 
+pub mod cache;
 pub mod executor;
 pub mod meetings;
 pub mod notifications;

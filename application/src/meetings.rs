@@ -9,9 +9,10 @@
 //! first result back, a different request under the same key is refused. Nothing else is
 //! stored, and a crash between the two requests cannot leave a half-written key behind.
 
-use crate::executor::{CommandError, CommandOutcome, Executor};
+use crate::executor::{CommandError, CommandOutcome, Executor, Origin};
 use crate::ports::EventLog;
-use cqrs_es::{Aggregate, EventStore};
+use crate::cache::ResumableStore;
+use cqrs_es::Aggregate;
 use domain::meeting::{Meeting, MeetingCommand, MeetingError};
 use domain::{Actor, MeetingId};
 use std::collections::HashMap;
@@ -99,19 +100,19 @@ pub(crate) fn actor_metadata(actor: &Actor, command: &str, meta: &CommandMeta) -
 }
 
 pub struct Meetings<ES, L> {
-    executor: Executor<ES, L>,
+    executor: Executor<Meeting, ES, L>,
 }
 
 impl<ES, L> Meetings<ES, L>
 where
-    ES: EventStore<Meeting>,
+    ES: ResumableStore<Meeting>,
     L: EventLog,
 {
-    pub fn new(executor: Executor<ES, L>) -> Self {
+    pub fn new(executor: Executor<Meeting, ES, L>) -> Self {
         Self { executor }
     }
 
-    pub fn executor(&self) -> &Executor<ES, L> {
+    pub fn executor(&self) -> &Executor<Meeting, ES, L> {
         &self.executor
     }
 
@@ -124,7 +125,7 @@ where
     ) -> Result<CommandOutcome<Meeting>, CommandError<MeetingError>> {
         let metadata = event_metadata(&command, &meta);
         self.executor
-            .execute::<Meeting>(&id.to_string(), command, meta.expected_version, metadata)
+            .execute(&id.to_string(), command, meta.expected_version, metadata)
             .await
     }
 
@@ -145,7 +146,10 @@ where
         if let Some(idempotency) = &idempotency {
             metadata.insert(metadata::REQUEST_FINGERPRINT.into(), idempotency.fingerprint.clone());
         }
-        let result = self.executor.execute::<Meeting>(&id, command, None, metadata).await;
+        // A meeting id from `new_meeting_id` was made for this request: there is nothing to
+        // load. One derived from a key may exist already.
+        let origin = if idempotency.is_some() { Origin::Unknown } else { Origin::New };
+        let result = self.executor.execute_from(&id, origin, command, None, metadata).await;
         match (result, idempotency) {
             (Ok(outcome), _) => Ok(Scheduled { outcome, replayed: false }),
             (Err(CommandError::Rejected(MeetingError::AlreadyScheduled)), Some(idempotency)) => {

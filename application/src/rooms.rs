@@ -8,24 +8,24 @@ use crate::executor::{CommandError, CommandOutcome, Executor};
 use crate::meetings::{actor_metadata, CommandMeta};
 use crate::ports::EventLog;
 use chrono::{DateTime, Utc};
-use cqrs_es::EventStore;
+use crate::cache::ResumableStore;
 use domain::room::{Participant, Room, RoomCommand, RoomError};
 use domain::{Actor, MeetingId, RoomId};
 
 pub type RoomResult = Result<CommandOutcome<Room>, CommandError<RoomError>>;
 
 pub struct Rooms<ES, L> {
-    executor: Executor<ES, L>,
+    executor: Executor<Room, ES, L>,
     /// The most peers a full mesh holds (`VECHE_ROOM_CAPACITY`).
     capacity: usize,
 }
 
 impl<ES, L> Rooms<ES, L>
 where
-    ES: EventStore<Room>,
+    ES: ResumableStore<Room>,
     L: EventLog,
 {
-    pub fn new(executor: Executor<ES, L>, capacity: usize) -> Self {
+    pub fn new(executor: Executor<Room, ES, L>, capacity: usize) -> Self {
         Self { executor, capacity: capacity.max(1) }
     }
 
@@ -81,6 +81,6 @@ where
 
     async fn run(&self, room_id: RoomId, command: RoomCommand, actor: &Actor, name: &str) -> RoomResult {
         let metadata = actor_metadata(actor, name, &CommandMeta::default());
-        self.executor.execute::<Room>(&room_id.to_string(), command, None, metadata).await
+        self.executor.execute(&room_id.to_string(), command, None, metadata).await
     }
 }

@@ -137,7 +137,7 @@ fn ann() -> anyhow::Result<Actor> {
 
 async fn schedule_one<ES, L>(meetings: &Meetings<ES, L>) -> anyhow::Result<()>
 where
-    ES: cqrs_es::EventStore<domain::meeting::Meeting>,
+    ES: application::cache::ResumableStore<domain::meeting::Meeting>,
     L: application::ports::EventLog,
 {
     let start = chrono::NaiveDateTime::parse_from_str("2026-12-01T10:00", "%Y-%m-%dT%H:%M")?;
@@ -182,7 +182,7 @@ async fn fill(pool: &PgPool, count: i64) -> anyhow::Result<()> {
 /// many events were appended and how long the publisher took to reach the head after.
 async fn live<ES, L>(pool: &PgPool, meetings: &Meetings<ES, L>, duration: Duration) -> anyhow::Result<(usize, Duration)>
 where
-    ES: cqrs_es::EventStore<domain::meeting::Meeting>,
+    ES: application::cache::ResumableStore<domain::meeting::Meeting>,
     L: application::ports::EventLog,
 {
     let until = Instant::now() + duration;

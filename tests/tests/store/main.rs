@@ -1,4 +1,5 @@
 //! The event store, the global log and the projector, against a real PostgreSQL.
 
+mod executor;
 mod global_log;
 mod projections;

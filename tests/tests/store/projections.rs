@@ -14,18 +14,18 @@ use veche_tests::cluster::TestDatabase;
 
 /// Other tests share the cluster, and their transactions hold back the snapshot horizon
 /// for a moment; a catch-up waits this long for them at most.
-const SETTLE: std::time::Duration = std::time::Duration::from_secs(30);
+pub(crate) const SETTLE: std::time::Duration = std::time::Duration::from_secs(30);
 
 const PEOPLE: [&str; 4] = ["ann", "bob", "carl", "dora"];
 
-fn person(i: usize) -> Actor {
+pub(crate) fn person(i: usize) -> Actor {
     let name = PEOPLE[i % PEOPLE.len()];
     Actor { user_id: name.into(), email: EmailAddress::parse(&format!("{name}@example.org")).unwrap(), name: name.into() }
 }
 
 /// One step of a random history: a command from someone, or a projector restart.
 #[derive(Debug, Clone)]
-enum Step {
+pub(crate) enum Step {
     Schedule { meeting: u8, organizer: usize, attendees: Vec<usize>, day: u32 },
     Reschedule { meeting: u8, actor: usize, day: u32, hour: u32 },
     Rename { meeting: u8, actor: usize, title: u8 },
@@ -36,7 +36,7 @@ enum Step {
     ProjectNow,
 }
 
-fn step() -> impl Strategy<Value = Step> {
+pub(crate) fn step() -> impl Strategy<Value = Step> {
     let m = 0u8..3;
     let p = 0usize..4;
     prop_oneof![
@@ -52,16 +52,16 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
-fn schedule(day: u32, hour: u32) -> Schedule {
+pub(crate) fn schedule(day: u32, hour: u32) -> Schedule {
     let start = NaiveDateTime::parse_from_str(&format!("2026-12-{day:02}T{hour:02}:00"), "%Y-%m-%dT%H:%M").unwrap();
     Schedule::parse(start, start + chrono::Duration::hours(1), TimeZone::parse("Europe/Berlin").unwrap()).unwrap()
 }
 
-fn meeting_id(n: u8) -> MeetingId {
+pub(crate) fn meeting_id(n: u8) -> MeetingId {
     MeetingId(Uuid::from_u128(1000 + n as u128))
 }
 
-fn command(step: &Step) -> Option<(MeetingId, MeetingCommand)> {
+pub(crate) fn command(step: &Step) -> Option<(MeetingId, MeetingCommand)> {
     let invitee = |i: usize| Invitee { email: person(i).email, name: None };
     Some(match step.clone() {
         Step::Schedule { meeting, organizer, attendees, day } => {
