@@ -64,11 +64,6 @@ impl Leadership {
         let _ = self.connection.close().await;
     }
 
-    /// The session holding the lock, for the leader's own statements.
-    pub fn connection(&mut self) -> &mut PgConnection {
-        &mut self.connection
-    }
-
     /// The connection holding the lock, for one-off jobs that run under it.
     pub fn into_connection(self) -> PgConnection {
         self.connection

@@ -20,7 +20,7 @@ use crate::wake::LogWake;
 use crate::batch::{self, DecodedBatch};
 use crate::{calendar, meeting_details, reminders, rooms, BatchMemo, BatchWrites, ProjectionError};
 use cqrs_es::persist::EventUpcaster;
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -217,11 +217,6 @@ impl Projector {
     /// a second, so it keeps to six round trips (begin, checkpoints, log, the stored meetings,
     /// every write in one statement, commit), and one more when the batch has room events.
     pub async fn step(&self) -> Result<Step, ProjectionError> {
-        self.step_on(&mut *self.pool.acquire().await?).await
-    }
-
-    /// [`Projector::step`] on a connection of the caller's.
-    async fn step_on(&self, connection: &mut PgConnection) -> Result<Step, ProjectionError> {
         let names = self.names();
         // Read models are derived data: if a crash loses this commit, it loses the
         // checkpoints with it, and the batch is projected again. So the batch need not wait
@@ -229,7 +224,8 @@ impl Projector {
         // Custom plans: a generic plan, made for any array, scanned all of `meeting_view` for
         // `meeting_id = any($1)` (found by perf: a third of the projector's PostgreSQL CPU
         // compared UUIDs, and batches took longer as the table grew).
-        let mut tx = connection
+        let mut tx = self
+            .pool
             .begin_with("begin; set local synchronous_commit = off; set local plan_cache_mode = force_custom_plan")
             .await?;
         // Read before writing anything: until it writes, this transaction has no id of its
@@ -291,16 +287,16 @@ impl Projector {
     /// Runs every projection until none has visible work left. Returns the events applied.
     pub async fn catch_up(&self) -> Result<usize, ProjectionError> {
         self.ensure_checkpoints().await?;
-        Ok(self.drain(&mut *self.pool.acquire().await?).await?.0)
+        Ok(self.drain().await?.0)
     }
 
     /// Applies batches until one finds nothing more visible (a batch that was not full
     /// took everything visible when it read). Returns the events applied and whether the
     /// last batch saw events still hidden by transactions in flight.
-    async fn drain(&self, connection: &mut PgConnection) -> Result<(usize, bool), ProjectionError> {
+    async fn drain(&self) -> Result<(usize, bool), ProjectionError> {
         let mut total = 0;
         loop {
-            let step = self.step_on(connection).await?;
+            let step = self.step().await?;
             match step {
                 Step::Applied { events, full: true, .. } => total += events,
                 Step::Applied { events, .. } => return Ok((total + events, step.hidden())),
@@ -339,28 +335,19 @@ impl Projector {
     }
 
     async fn lead(&self, shutdown: &CancellationToken) -> Result<(), ProjectionError> {
-        let Some(mut leadership) = Leadership::acquire(&self.pool, LEADER_LOCK, shutdown).await? else {
+        let Some(leadership) = Leadership::acquire(&self.pool, LEADER_LOCK, shutdown).await? else {
             return Ok(());
         };
         tracing::info!("projector is the leader");
         let mut follower = LogFollower::connect(&self.pool, &self.wake).await?;
         metrics::gauge!("veche_projector_running").set(1.0);
-        // The batches run on the session that holds the lock: they never queue for a pool
-        // connection behind the commands whose events they project (under load every
-        // connection is busy and dozens of requests wait), and a lost session, which has
-        // lost the lock with it, fails the next batch, which ends this node's lead.
-        let result = self.work(leadership.connection(), &mut follower, shutdown).await;
+        let result = self.work(&mut follower, shutdown).await;
         metrics::gauge!("veche_projector_running").set(0.0);
         leadership.release().await;
         result
     }
 
-    async fn work(
-        &self,
-        connection: &mut PgConnection,
-        follower: &mut LogFollower,
-        shutdown: &CancellationToken,
-    ) -> Result<(), ProjectionError> {
+    async fn work(&self, follower: &mut LogFollower, shutdown: &CancellationToken) -> Result<(), ProjectionError> {
         self.ensure_checkpoints().await?;
         let mut retry = IN_FLIGHT_RETRY;
         let mut last_drain = tokio::time::Instant::now();
@@ -372,7 +359,7 @@ impl Projector {
             // most every MIN_BATCH_INTERVAL gather them, at that much lag.
             tokio::time::sleep_until(last_drain + MIN_BATCH_INTERVAL).await;
             last_drain = tokio::time::Instant::now();
-            let (applied, hidden) = self.drain(connection).await?;
+            let (applied, hidden) = self.drain().await?;
             if applied > 0 {
                 retry = IN_FLIGHT_RETRY;
             } else {
