@@ -1,6 +1,5 @@
-//! Aggregates as this node's own commits left them, so that the next command on a meeting
-//! (a reschedule right after scheduling, a guest joining a room that others just entered)
-//! is decided without replaying its events from the store.
+//! Aggregates as this node's own commits left them, so that the next command on one (a
+//! reschedule right after scheduling) is decided without replaying its events from the store.
 //!
 //! A cached state is a guess, never the truth: it may be stale when another node, or
 //! another executor, appended since. The executor trusts it only for a decision that the
@@ -15,8 +14,8 @@ use cqrs_es::{Aggregate, EventStore};
 use hashlink::LruCache;
 use std::sync::Mutex;
 
-/// How many aggregates an executor keeps by default: the meetings and rooms in use on one
-/// node in the last minutes, a few hundred bytes to a few KiB each.
+/// How many aggregates an executor keeps by default: the meetings changed on one node in the
+/// last minutes, a few hundred bytes to a few KiB each.
 pub const DEFAULT_CACHED_AGGREGATES: usize = 10_000;
 
 /// An aggregate's state and the sequence of the last event it contains.
