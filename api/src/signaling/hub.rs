@@ -387,7 +387,7 @@ impl Hub {
 
     /// Puts a peer in a namespace. A connection already holding that peer id is returned
     /// (the caller decides: resume replaces it, an impostor is refused before this).
-    pub fn attach(&self, namespace: &Namespace, peer_id: &str, handle: PeerHandle) -> (Arc<LocalRoom>, Option<PeerHandle>) {
+    pub fn attach(&self, namespace: &Namespace, peer_id: Arc<str>, handle: PeerHandle) -> (Arc<LocalRoom>, Option<PeerHandle>) {
         let mut rooms = self.rooms.write().expect("hub lock");
         let room = rooms
             .entry(namespace.clone())
@@ -400,7 +400,7 @@ impl Hub {
                 Arc::new(LocalRoom { namespace: namespace.clone(), peers: RwLock::new(HashMap::new()) })
             })
             .clone();
-        let replaced = room.peers.write().expect("hub lock").insert(peer_id.into(), handle);
+        let replaced = room.peers.write().expect("hub lock").insert(peer_id, handle);
         (room, replaced)
     }
 

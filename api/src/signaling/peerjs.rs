@@ -80,9 +80,9 @@ fn server_message(kind: &str, msg: &str) -> Utf8Bytes {
 /// Who the connecting client is, once its parameters are checked.
 enum Entry {
     /// Open mode: the stock server's namespace of the key.
-    Open { hub: Arc<Hub>, signal: Arc<SignalSettings>, namespace: super::hub::Namespace, id: String, token: Arc<str> },
+    Open { hub: Arc<Hub>, signal: Arc<SignalSettings>, namespace: super::hub::Namespace, id: Arc<str>, token: Arc<str> },
     /// A room pass as the key.
-    Room { presence: Presence, access: access::RoomAccess, id: String },
+    Room { presence: Presence, access: access::RoomAccess, id: Arc<str> },
 }
 
 async fn connect(State(state): State<AppState>, Query(query): Query<ConnectQuery>, upgrade: WebSocketUpgrade) -> Response {
@@ -103,7 +103,7 @@ async fn connect(State(state): State<AppState>, Query(query): Query<ConnectQuery
         match entry {
             Entry::Open { hub, signal, namespace, id, token } => serve_open(&mut socket, hub, signal, namespace, id, token).await,
             Entry::Room { presence, access, id } => {
-                Box::pin(async move { presence::serve::<PeerJsSession>(&presence, &mut socket, &access, &id).await }).await
+                Box::pin(async move { presence::serve::<PeerJsSession>(&presence, &mut socket, &access, id).await }).await
             }
         }
     })
@@ -127,10 +127,10 @@ async fn admit(socket: &mut WebSocket, arguments: Box<(AppState, ConnectQuery)>)
             reject(socket, "ID-TAKEN", "ID is taken").await;
             return None;
         }
-        return Some(Entry::Open { hub: state.hub.clone(), signal: state.signal.clone(), namespace, id, token });
+        return Some(Entry::Open { hub: state.hub.clone(), signal: state.signal.clone(), namespace, id: id.into(), token });
     }
     match room_of_pass(&state, &key).await {
-        Some(access) => Some(Entry::Room { presence: Presence::of(&state), access, id }),
+        Some(access) => Some(Entry::Room { presence: Presence::of(&state), access, id: id.into() }),
         None => {
             reject(socket, "ERROR", "Invalid key provided").await;
             None
@@ -157,7 +157,7 @@ async fn serve_open(
     hub: Arc<Hub>,
     signal: Arc<SignalSettings>,
     namespace: super::hub::Namespace,
-    id: String,
+    id: Arc<str>,
     token: Arc<str>,
 ) {
     let (room, inbox, connection) = open_peer(&hub, &namespace, &id, token);
@@ -172,11 +172,11 @@ async fn serve_open(
 /// Puts the peer into its namespace (taking the id over from an older connection of the
 /// same client) with `OPEN` queued. Not async, so that nothing of it stays in the
 /// connection's task.
-fn open_peer(hub: &Hub, namespace: &super::hub::Namespace, id: &str, token: Arc<str>) -> (Arc<LocalRoom>, PeerInbox, u64) {
+fn open_peer(hub: &Hub, namespace: &super::hub::Namespace, id: &Arc<str>, token: Arc<str>) -> (Arc<LocalRoom>, PeerInbox, u64) {
     let (handle, inbox) = hub.open_connection(Dialect::PeerJs, token);
     let connection = handle.connection;
     handle.push(Utf8Bytes::from_static(OPEN));
-    let (room, replaced) = hub.attach(namespace, id, handle);
+    let (room, replaced) = hub.attach(namespace, id.clone(), handle);
     if let Some(older) = replaced {
         older.disconnect(close_code::REPLACED);
     }
@@ -200,7 +200,7 @@ impl RoomDialect for PeerJsSession {
         }
     }
 
-    fn session(hub: Arc<Hub>, room: Arc<LocalRoom>, peer_id: String) -> Self {
+    fn session(hub: Arc<Hub>, room: Arc<LocalRoom>, peer_id: Arc<str>) -> Self {
         Self { hub, room, peer_id }
     }
 }
@@ -218,7 +218,7 @@ struct Incoming<'a> {
 struct PeerJsSession {
     hub: Arc<Hub>,
     room: Arc<LocalRoom>,
-    peer_id: String,
+    peer_id: Arc<str>,
 }
 
 const NO_PAYLOAD: &str = "null";

@@ -34,7 +34,7 @@ impl From<&Participant> for PeerInfo {
 /// A connection that is in the room.
 pub struct Entered {
     pub room: Arc<LocalRoom>,
-    pub peer_id: String,
+    pub peer_id: Arc<str>,
 }
 
 /// What presence needs of the node. Every connection keeps one for its whole life, so it
@@ -54,13 +54,13 @@ pub trait RoomDialect: Session + Sized {
     fn greeting(peer_id: &str, others: &[PeerInfo], resumed: bool, capacity: usize, access: &RoomAccess) -> Utf8Bytes;
     /// The message telling a refused participant why (the close code is the refusal's).
     fn refusal(refusal: &Refusal) -> Utf8Bytes;
-    fn session(hub: Arc<Hub>, room: Arc<LocalRoom>, peer_id: String) -> Self;
+    fn session(hub: Arc<Hub>, room: Arc<LocalRoom>, peer_id: Arc<str>) -> Self;
 }
 
 /// A participant's connection to a meeting's room, in dialect `D`: enter (a `Join`),
 /// relay until the connection ends, depart. Everything is borrowed from the connection's
 /// task, which owns it: an async function keeps its own copy of what it takes by value.
-pub async fn serve<D: RoomDialect>(presence: &Presence, socket: &mut WebSocket, access: &RoomAccess, peer_id: &str) {
+pub async fn serve<D: RoomDialect>(presence: &Presence, socket: &mut WebSocket, access: &RoomAccess, peer_id: Arc<str>) {
     // Entering and departing are boxed: their futures are large (database commands) and
     // the connection's task would otherwise carry them for its whole life.
     if let Some((inbox, entered, connection)) = Box::pin(admit::<D>(presence, socket, access, peer_id)).await {
@@ -77,12 +77,13 @@ async fn admit<D: RoomDialect>(
     presence: &Presence,
     socket: &mut WebSocket,
     access: &RoomAccess,
-    peer_id: &str,
+    peer_id: Arc<str>,
 ) -> Option<(PeerInbox, Entered, u64)> {
     let (handle, inbox) = presence.hub.open_connection(D::DIALECT, access.actor.email.as_str().into());
     let connection = handle.connection;
     let capacity = presence.rooms.capacity();
-    let greeting = |others: &[PeerInfo], resumed: bool| D::greeting(peer_id, others, resumed, capacity, access);
+    let greeted = peer_id.clone();
+    let greeting = move |others: &[PeerInfo], resumed: bool| D::greeting(&greeted, others, resumed, capacity, access);
     match presence.enter(access, peer_id, handle, greeting).await {
         Ok(entered) => Some((inbox, entered, connection)),
         Err(refusal) => {
@@ -139,7 +140,7 @@ impl Presence {
     pub async fn enter(
         &self,
         access: &RoomAccess,
-        peer_id: &str,
+        peer_id: Arc<str>,
         handle: PeerHandle,
         greeting: impl FnOnce(&[PeerInfo], bool) -> Utf8Bytes,
     ) -> Result<Entered, Refusal> {
@@ -170,19 +171,19 @@ impl Presence {
             .aggregate
             .participants()
             .iter()
-            .filter(|p| p.peer_id != peer_id)
+            .filter(|p| *p.peer_id != *peer_id)
             .map(PeerInfo::from)
             .collect();
         handle.push(greeting(&others, resumed));
         let namespace = room_namespace(access.room_id);
-        let (room, replaced) = self.hub.attach(&namespace, peer_id, handle);
+        let (room, replaced) = self.hub.attach(&namespace, peer_id.clone(), handle);
         if let Some(older) = replaced {
             older.disconnect(close_code::REPLACED);
         }
         self.hub.remote_ready().await;
         let me = PeerInfo { peer_id: peer_id.to_string(), name: access.actor.name.clone(), email: access.actor.email.to_string() };
-        self.hub.broadcast(&namespace, Some(peer_id), presence_joined(&me, resumed));
-        Ok(Entered { room, peer_id: peer_id.to_string() })
+        self.hub.broadcast(&namespace, Some(&peer_id), presence_joined(&me, resumed));
+        Ok(Entered { room, peer_id })
     }
 
     /// Takes the connection out of the hub and records why it went: a goodbye is `Leave`; a
@@ -196,14 +197,14 @@ impl Presence {
         let namespace = entered.room.namespace.clone();
         match ending {
             Ending::Left | Ending::Ended(close_code::ROOM_CLOSED) => {
-                let left = self.rooms.leave(access.room_id, entered.peer_id.clone(), &access.actor, Utc::now()).await;
+                let left = self.rooms.leave(access.room_id, entered.peer_id.to_string(), &access.actor, Utc::now()).await;
                 if left.is_ok_and(|outcome| outcome.events > 0) {
                     self.hub.broadcast(&namespace, None, presence_left(&entered.peer_id, "left"));
                 }
             }
             Ending::Dropped | Ending::Ended(_) => {
                 let presence = self.clone();
-                let (room_id, peer_id) = (access.room_id, entered.peer_id.clone());
+                let (room_id, peer_id) = (access.room_id, entered.peer_id.to_string());
                 tokio::spawn(async move {
                     tokio::time::sleep(presence.signal.reconnect_grace).await;
                     presence.expire_unless_back(namespace, room_id, peer_id).await;

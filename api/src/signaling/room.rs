@@ -53,10 +53,12 @@ async fn signal(
         }
         None => uuid::Uuid::new_v4().simple().to_string(),
     };
+    // One copy for the connection's life, shared by the hub's room map and the session.
+    let peer_id: Arc<str> = peer_id.into();
     let upgrade = admit(&state, upgrade)?;
     let presence = Presence::of(&state);
     Ok(upgrade.on_upgrade(move |mut socket| async move {
-        presence::serve::<VecheSession>(&presence, &mut socket, &access, &peer_id).await;
+        presence::serve::<VecheSession>(&presence, &mut socket, &access, peer_id).await;
     }))
 }
 
@@ -109,7 +111,7 @@ struct Incoming<'a> {
 struct VecheSession {
     hub: Arc<Hub>,
     room: Arc<LocalRoom>,
-    peer_id: String,
+    peer_id: Arc<str>,
 }
 
 impl RoomDialect for VecheSession {
@@ -136,7 +138,7 @@ impl RoomDialect for VecheSession {
         error_message(code, &message)
     }
 
-    fn session(hub: Arc<Hub>, room: Arc<LocalRoom>, peer_id: String) -> Self {
+    fn session(hub: Arc<Hub>, room: Arc<LocalRoom>, peer_id: Arc<str>) -> Self {
         Self { hub, room, peer_id }
     }
 }
@@ -155,7 +157,7 @@ impl Session for VecheSession {
                 if !matches!(signal, SignalKind::Offer | SignalKind::Answer | SignalKind::Candidate) {
                     return Flow::Reply(error_message("malformed-message", "`kind` is offer, answer or candidate"));
                 }
-                if !valid_peer_id(&to) || to == self.peer_id.as_str() {
+                if !valid_peer_id(&to) || *to == *self.peer_id {
                     return Flow::Reply(error_message("no-such-peer", "`to` must be another participant's peer id"));
                 }
                 let relayed = Relayed { kind: signal, from: &self.peer_id, to: &to, payload: data };
