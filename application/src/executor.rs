@@ -148,34 +148,21 @@ where
                 Some(cached) => self.store.resume(aggregate_id, cached),
                 None => self.store.load_aggregate(aggregate_id).await.map_err(store_error)?,
             };
-            let aggregate = context.aggregate();
-            let actual = aggregate.version();
-            if let Some(expected) = expected_version {
-                if expected != actual {
-                    if guessed {
-                        self.cache.forget(aggregate_id);
-                        continue;
-                    }
-                    return Err(CommandError::VersionMismatch { expected, actual });
-                }
-            }
-            let sink = cqrs_es::event_sink::EventSink::default();
-            if let Err(rejection) = aggregate.handle(command.clone(), &services, &sink).await {
-                if guessed {
+            let actual = context.aggregate().version();
+            let decided = decide(context.aggregate(), &command, expected_version, &services).await;
+            let (after, events) = match decided {
+                Ok((after, events)) if !events.is_empty() => (after, events),
+                // Only an append the store accepts confirms a guessed state: any other
+                // outcome on one is decided again on the stored state.
+                _ if guessed => {
                     self.cache.forget(aggregate_id);
                     continue;
                 }
-                return Err(CommandError::Rejected(rejection));
-            }
-            let after = aggregate.clone();
-            let events = sink.collect().await;
-            if events.is_empty() {
-                if guessed {
-                    self.cache.forget(aggregate_id);
-                    continue;
+                Ok((after, _)) => {
+                    return Ok(CommandOutcome { aggregate: after, position: None, events: 0, event_types: vec![] })
                 }
-                return Ok(CommandOutcome { aggregate: after, position: None, events: 0, event_types: vec![] });
-            }
+                Err(error) => return Err(error),
+            };
             let count = events.len();
             let event_types: Vec<String> = events.iter().map(cqrs_es::DomainEvent::event_type).collect();
             match self.store.commit(events, context, metadata.clone()).await {
@@ -221,6 +208,27 @@ where
             }
         }
     }
+}
+
+/// Checks the caller's `If-Match` and lets the aggregate decide; returns its state after
+/// the events it decided on, and those events (none: the command changes nothing).
+async fn decide<A>(
+    aggregate: &mut A,
+    command: &A::Command,
+    expected_version: Option<u64>,
+    services: &A::Services,
+) -> Result<(A, Vec<A::Event>), CommandError<A::Error>>
+where
+    A: Aggregate + Versioned + Clone,
+    A::Command: Clone,
+{
+    let actual = aggregate.version();
+    if let Some(expected) = expected_version.filter(|&expected| expected != actual) {
+        return Err(CommandError::VersionMismatch { expected, actual });
+    }
+    let sink = cqrs_es::event_sink::EventSink::default();
+    aggregate.handle(command.clone(), services, &sink).await.map_err(CommandError::Rejected)?;
+    Ok((aggregate.clone(), sink.collect().await))
 }
 
 fn store_error<E: std::error::Error + 'static>(error: AggregateError<E>) -> CommandError<E> {

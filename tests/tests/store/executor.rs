@@ -5,6 +5,7 @@ use crate::projections::{command, meeting_id, person, schedule, step, Step};
 use application::executor::{CommandError, Executor};
 use application::meetings::{CommandMeta, Meetings};
 use domain::meeting::{Meeting, MeetingCommand, MeetingError};
+use domain::MeetingId;
 use infrastructure::event_store::{MeetingStore, PgEventLog};
 use proptest::prelude::*;
 use sqlx::PgPool;
@@ -33,6 +34,12 @@ async fn run(node: &Node, step: &Step, expected_version: Option<u64>) -> Option<
     })
 }
 
+/// The meeting as the store holds it, replayed from its events.
+async fn stored(node: &Node, id: MeetingId) -> Meeting {
+    let mut context = cqrs_es::EventStore::<Meeting>::load_aggregate(node.executor().store(), &id.to_string()).await.unwrap();
+    cqrs_es::AggregateContext::aggregate(&mut context).clone()
+}
+
 /// Every event in the store, without the columns the clock and the database fill in.
 async fn events(pool: &PgPool) -> Vec<(String, i64, String, serde_json::Value)> {
     sqlx::query_as("select aggregate_id, sequence, event_type, payload from events order by aggregate_id, sequence")
@@ -54,6 +61,14 @@ impl TwoNodes {
         let pool = database.pool(4).await;
         let (a, b) = (node(&pool, 100), node(&pool, 100));
         Self { database, pool, a, b }
+    }
+
+    /// Given: Ann schedules on node a (version 1), renames it on node b (version 2).
+    async fn renamed_on_b_after_a_scheduled() -> Self {
+        let nodes = Self::start().await;
+        run(&nodes.a, &scheduled_by_ann(), None).await;
+        run(&nodes.b, &Step::Rename { meeting: 0, actor: ANN, title: 1 }, Some(1)).await;
+        nodes
     }
 
     async fn stop(self) {
@@ -80,18 +95,13 @@ async fn a_change_back_to_what_this_node_last_saw_is_recorded_after_another_node
     let outcome = run(&nodes.a, &Step::Reschedule { meeting: 0, actor: ANN, day: 7, hour: 9 }, None).await;
 
     assert_eq!(outcome.as_deref(), Some("ok v3 [\"MeetingRescheduled\"]"));
-    let stored = nodes.a.executor().store();
-    let mut context = cqrs_es::EventStore::<Meeting>::load_aggregate(stored, &meeting_id(0).to_string()).await.unwrap();
-    let state = cqrs_es::AggregateContext::aggregate(&mut context).state().unwrap().schedule.clone();
-    assert_eq!(state, schedule(7, 9));
+    assert_eq!(stored(&nodes.a, meeting_id(0)).await.state().unwrap().schedule, schedule(7, 9));
     nodes.stop().await;
 }
 
 #[tokio::test]
 async fn an_if_match_of_the_current_version_is_accepted_by_a_node_that_saw_an_older_one() {
-    let nodes = TwoNodes::start().await;
-    run(&nodes.a, &scheduled_by_ann(), None).await;
-    run(&nodes.b, &Step::Rename { meeting: 0, actor: ANN, title: 1 }, Some(1)).await;
+    let nodes = TwoNodes::renamed_on_b_after_a_scheduled().await;
 
     let outcome = run(&nodes.a, &Step::Rename { meeting: 0, actor: ANN, title: 2 }, Some(2)).await;
 
@@ -101,9 +111,7 @@ async fn an_if_match_of_the_current_version_is_accepted_by_a_node_that_saw_an_ol
 
 #[tokio::test]
 async fn an_if_match_of_the_version_this_node_last_saw_is_refused_once_another_node_moved_on() {
-    let nodes = TwoNodes::start().await;
-    run(&nodes.a, &scheduled_by_ann(), None).await;
-    run(&nodes.b, &Step::Rename { meeting: 0, actor: ANN, title: 1 }, Some(1)).await;
+    let nodes = TwoNodes::renamed_on_b_after_a_scheduled().await;
 
     let (id, rename) = command(&Step::Rename { meeting: 0, actor: ANN, title: 2 }).unwrap();
     let meta = CommandMeta { expected_version: Some(1), ..CommandMeta::default() };
@@ -153,11 +161,7 @@ async fn two_cached_nodes_decide_as_one_without_a_cache(steps: Vec<(Step, bool, 
         let node = if *on_b { &nodes.b } else { &nodes.a };
         // The If-Match a client would send: the version the store holds now.
         let version = match (with_if_match, command(step)) {
-            (true, Some((id, _))) => {
-                let mut context =
-                    cqrs_es::EventStore::<Meeting>::load_aggregate(reference.executor().store(), &id.to_string()).await.unwrap();
-                Some(cqrs_es::AggregateContext::aggregate(&mut context).version())
-            }
+            (true, Some((id, _))) => Some(stored(&reference, id).await.version()),
             _ => None,
         };
         let expected = run(&reference, step, version).await;
