@@ -57,6 +57,9 @@ pub enum ApiError {
     TooManySubscriptions(String),
     #[error("no such push subscription")]
     NoSuchSubscription,
+    /// A WebSocket route asked for without a valid WebSocket handshake.
+    #[error("{0}")]
+    NotWebSocket(String),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -131,6 +134,7 @@ impl ApiError {
                 (S::CONFLICT, "too-many-subscriptions", "Too many browsers are subscribed")
             }
             Self::NoSuchSubscription => (S::NOT_FOUND, "subscription-not-found", "No such push subscription"),
+            Self::NotWebSocket(_) => (S::UPGRADE_REQUIRED, "websocket-required", "Open this route as a WebSocket"),
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
         }
     }
@@ -174,6 +178,11 @@ impl IntoResponse for ApiError {
             }
             Self::NotCaughtUp(_) | Self::Contention | Self::Unavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            // RFC 9110 §15.5.22 and RFC 6455 §4.4: name the protocol and version to use.
+            Self::NotWebSocket(_) => {
+                headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+                headers.insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
             }
             _ => {}
         }

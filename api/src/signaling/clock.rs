@@ -9,7 +9,7 @@
 //! twice by one node and nothing is skipped while it runs.
 
 use super::hub::{Dialect, Hub};
-use axum::extract::ws::Utf8Bytes;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use std::sync::Arc;

@@ -3,9 +3,12 @@
 //! (the [`Session`] trait); this loop is the same for veche's protocol and PeerJS.
 
 use super::hub::{close_code, PeerInbox};
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures::SinkExt;
+use super::upgrade::Socket;
+use futures::{SinkExt, StreamExt};
+use std::task::{Context, Poll};
 use std::time::Instant;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 /// Limits of one connection (`VECHE_SIGNAL_*`).
 #[derive(Debug, Clone)]
@@ -76,87 +79,156 @@ const WRITE_BATCH: usize = 64;
 /// took it by value would keep a copy of it for the connection's whole life. Pings are
 /// asked for by the hub's pinger through the inbox; a connection that has not answered the
 /// previous ping when the next is due is closed.
-pub async fn run(socket: &mut WebSocket, inbox: &PeerInbox, session: &mut impl Session, limits: &ConnectionLimits) -> Ending {
-    let mut bucket = TokenBucket::new(limits.messages_per_second, limits.burst);
-    let mut answered = true;
-    let ending = loop {
-        tokio::select! {
-            biased;
-            ready = inbox.ready() => match ready {
-                Err(code) => break Ending::Ended(code),
-                Ok(()) => {
-                    if inbox.take_ping() {
-                        if !answered {
-                            break Ending::Ended(close_code::UNRESPONSIVE);
-                        }
-                        answered = false;
-                        if socket.feed(Message::Ping(Default::default())).await.is_err() {
-                            break Ending::Dropped;
-                        }
-                    }
-                    if write_batch(socket, inbox).await.is_err() {
-                        break Ending::Dropped;
-                    }
-                }
-            },
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Text(text))) => {
-                    let reply = if bucket.take() {
-                        match session.on_text(text.as_str()) {
-                            Flow::Continue => None,
-                            Flow::Reply(reply) => Some(reply),
-                            Flow::Leave => break Ending::Left,
-                        }
-                    } else {
-                        metrics::counter!("veche_signal_rate_limited_total").increment(1);
-                        Some(session.rate_limited())
-                    };
-                    if let Some(reply) = reply {
-                        if socket.send(Message::Text(reply)).await.is_err() {
-                            break Ending::Dropped;
-                        }
-                    }
-                }
-                Some(Ok(Message::Binary(_))) => {
-                    if socket.send(Message::Text(session.binary_refused())).await.is_err() {
-                        break Ending::Dropped;
-                    }
-                }
-                Some(Ok(Message::Pong(_))) => answered = true,
-                // tungstenite answers pings itself.
-                Some(Ok(Message::Ping(_))) => answered = true,
-                Some(Ok(Message::Close(frame))) => {
-                    // 1000 (normal) and 1001 (page closed) are goodbyes; anything else,
-                    // e.g. 1006 from a dying network, may come back.
-                    let goodbye = frame.as_ref().is_none_or(|f| f.code == 1000 || f.code == 1001);
-                    break if goodbye { Ending::Left } else { Ending::Dropped };
-                }
-                // A frame over the size limit, a protocol error, or the TCP connection gone.
-                Some(Err(_)) | None => break Ending::Dropped,
-            },
-        }
-    };
+pub async fn run(socket: &mut Socket, inbox: &PeerInbox, session: &mut impl Session, limits: &ConnectionLimits) -> Ending {
+    // Polled by hand rather than a `select!` over the inbox, the socket and the writes:
+    // the connection's task keeps its future's largest state for its whole life, and a
+    // `select!` with its write futures was 352 bytes; this is a few flags.
+    let mut live = Live { bucket: TokenBucket::new(limits.messages_per_second, limits.burst), answered: true, unflushed: false };
+    let ending = std::future::poll_fn(|cx| live.poll(cx, socket, inbox, session)).await;
     if let Ending::Ended(code) = ending {
-        // Whatever was queued before the end (e.g. "room-closed") goes out first.
-        while let Some(text) = inbox.pop() {
-            if socket.feed(Message::Text(text)).await.is_err() {
-                return ending;
-            }
-        }
-        let _ = socket
-            .send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason(code)) })))
-            .await;
+        // Rare, and boxed so that its future is not part of every connection's.
+        Box::pin(say_goodbye(socket, inbox, code)).await;
     }
     ending
 }
 
-/// Writes what is queued (at most [`WRITE_BATCH`] messages), then flushes once.
-async fn write_batch(socket: &mut WebSocket, inbox: &PeerInbox) -> Result<(), axum::Error> {
-    for _ in 0..WRITE_BATCH {
-        let Some(text) = inbox.pop() else { break };
-        socket.feed(Message::Text(text)).await?;
+/// What a running connection remembers between wake-ups.
+struct Live {
+    bucket: TokenBucket,
+    /// The client answered the last ping (or there was none yet).
+    answered: bool,
+    /// Frames were written to tungstenite's buffer and not yet flushed to the socket.
+    unflushed: bool,
+}
+
+/// What to do after a message from the client.
+enum Step {
+    Continue,
+    Reply(Utf8Bytes),
+    End(Ending),
+}
+
+impl Live {
+    /// One wake-up: finish a flush, then the hub's side (the end, a ping, queued messages),
+    /// then the client's messages. While a flush waits for the socket nothing else is done,
+    /// so a client that stops reading stops being read from, and its queue overflows.
+    fn poll(&mut self, cx: &mut Context<'_>, socket: &mut Socket, inbox: &PeerInbox, session: &mut impl Session) -> Poll<Ending> {
+        loop {
+            if self.unflushed {
+                match socket.poll_flush_unpin(cx) {
+                    Poll::Ready(Ok(())) => self.unflushed = false,
+                    Poll::Ready(Err(_)) => return Poll::Ready(Ending::Dropped),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+            // tungstenite takes a frame only when ready (its buffer may be full).
+            match socket.poll_ready_unpin(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(_)) => return Poll::Ready(Ending::Dropped),
+                Poll::Pending => return Poll::Pending,
+            }
+            match inbox.poll_ready(cx) {
+                Poll::Ready(Err(code)) => return Poll::Ready(Ending::Ended(code)),
+                Poll::Ready(Ok(())) => {
+                    if let Err(ending) = self.write_queued(cx, socket, inbox) {
+                        return Poll::Ready(ending);
+                    }
+                    continue;
+                }
+                Poll::Pending => {}
+            }
+            let Poll::Ready(message) = socket.poll_next_unpin(cx) else { return Poll::Pending };
+            match self.on_message(message, session) {
+                Step::Continue => {}
+                Step::Reply(text) => {
+                    if socket.start_send_unpin(Message::Text(text)).is_err() {
+                        return Poll::Ready(Ending::Dropped);
+                    }
+                    self.unflushed = true;
+                }
+                Step::End(ending) => return Poll::Ready(ending),
+            }
+        }
     }
-    socket.flush().await
+
+    /// A due ping, then up to [`WRITE_BATCH`] queued messages into tungstenite's buffer (the
+    /// caller flushes them in one write). Stops early if tungstenite is not ready for more.
+    fn write_queued(&mut self, cx: &mut Context<'_>, socket: &mut Socket, inbox: &PeerInbox) -> Result<(), Ending> {
+        let broken = |_| Ending::Dropped;
+        if inbox.take_ping() {
+            if !self.answered {
+                return Err(Ending::Ended(close_code::UNRESPONSIVE));
+            }
+            self.answered = false;
+            socket.start_send_unpin(Message::Ping(Default::default())).map_err(broken)?;
+            self.unflushed = true;
+        }
+        for _ in 0..WRITE_BATCH {
+            match socket.poll_ready_unpin(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(_)) => return Err(Ending::Dropped),
+                // Flushing the blockage; the next wake-up goes on.
+                Poll::Pending => break,
+            }
+            let Some(text) = inbox.pop() else { break };
+            socket.start_send_unpin(Message::Text(text)).map_err(broken)?;
+            self.unflushed = true;
+        }
+        Ok(())
+    }
+
+    fn on_message(&mut self, message: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>, session: &mut impl Session) -> Step {
+        match message {
+            Some(Ok(Message::Text(text))) => {
+                if !self.bucket.take() {
+                    metrics::counter!("veche_signal_rate_limited_total").increment(1);
+                    return Step::Reply(session.rate_limited());
+                }
+                match session.on_text(text.as_str()) {
+                    Flow::Continue => Step::Continue,
+                    Flow::Reply(reply) => Step::Reply(reply),
+                    Flow::Leave => Step::End(Ending::Left),
+                }
+            }
+            Some(Ok(Message::Binary(_))) => Step::Reply(session.binary_refused()),
+            Some(Ok(Message::Pong(_))) => {
+                self.answered = true;
+                Step::Continue
+            }
+            // tungstenite queues the pong itself; it leaves with the next flush.
+            Some(Ok(Message::Ping(_))) => {
+                self.answered = true;
+                self.unflushed = true;
+                Step::Continue
+            }
+            Some(Ok(Message::Close(frame))) => {
+                // 1000 (normal) and 1001 (page closed) are goodbyes; anything else,
+                // e.g. 1006 from a dying network, may come back.
+                let goodbye = frame.as_ref().is_none_or(|f| matches!(u16::from(f.code), 1000 | 1001));
+                Step::End(if goodbye { Ending::Left } else { Ending::Dropped })
+            }
+            // Raw frames are only ever written, never read.
+            Some(Ok(Message::Frame(_))) => Step::Continue,
+            // A frame over the size limit, a protocol error, or the TCP connection gone.
+            Some(Err(_)) | None => Step::End(Ending::Dropped),
+        }
+    }
+}
+
+/// The server ends the connection: whatever was queued before the end (e.g. "room-closed")
+/// goes out first, then the close frame with `code`.
+async fn say_goodbye(socket: &mut Socket, inbox: &PeerInbox, code: u16) {
+    while let Some(text) = inbox.pop() {
+        if socket.feed(Message::Text(text)).await.is_err() {
+            return;
+        }
+    }
+    let _ = socket.send(Message::Close(Some(close_frame(code)))).await;
+}
+
+/// The close frame for one of our codes, with its reason.
+pub fn close_frame(code: u16) -> CloseFrame {
+    CloseFrame { code: code.into(), reason: Utf8Bytes::from_static(reason(code)) }
 }
 
 /// The close frame's reason for each of our codes.

@@ -6,7 +6,7 @@
 //! recipient's dialect and put on its bounded queue without waiting: a full queue means
 //! a slow consumer, which is disconnected rather than allowed to grow memory.
 
-use axum::extract::ws::Utf8Bytes;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use futures::task::AtomicWaker;
@@ -218,20 +218,17 @@ pub struct PeerInbox {
 }
 
 impl PeerInbox {
-    /// Resolves when there is something to do: `Err(code)` once the connection is to end
+    /// Ready when there is something to do: `Err(code)` once the connection is to end
     /// (before any message still queued), `Ok(())` when messages are queued or a ping is
-    /// due ([`PeerInbox::take_ping`]).
-    pub async fn ready(&self) -> Result<(), u16> {
-        std::future::poll_fn(|cx| {
-            self.mailbox.waker.register(cx.waker());
-            let state = self.mailbox.lock();
-            match state.end {
-                Some(code) => Poll::Ready(Err(code)),
-                None if state.ping_due || !state.queue.is_empty() => Poll::Ready(Ok(())),
-                None => Poll::Pending,
-            }
-        })
-        .await
+    /// due ([`PeerInbox::take_ping`]); otherwise the task is woken when there is.
+    pub fn poll_ready(&self, cx: &mut std::task::Context<'_>) -> Poll<Result<(), u16>> {
+        self.mailbox.waker.register(cx.waker());
+        let state = self.mailbox.lock();
+        match state.end {
+            Some(code) => Poll::Ready(Err(code)),
+            None if state.ping_due || !state.queue.is_empty() => Poll::Ready(Ok(())),
+            None => Poll::Pending,
+        }
     }
 
     /// Whether the hub asked for a ping since the last call.

@@ -46,6 +46,7 @@ pub mod presence;
 pub mod remote;
 pub mod room;
 pub mod status;
+pub mod upgrade;
 
 use crate::state::AppState;
 use std::time::Duration;

@@ -21,18 +21,21 @@ use super::access;
 use super::connection::{self, Flow, Session};
 use super::hub::{close_code, peerjs_namespace, valid_peer_id, Delivery, Dialect, Hub, LocalRoom, PeerInbox, Relayed, SignalKind};
 use super::presence::{self, PeerInfo, Presence, Refusal, RoomDialect};
+use super::upgrade::{Connection, Socket, WebSocketRequest};
 use super::SignalSettings;
 use crate::settings::PeerJsMode;
 use crate::state::AppState;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use futures::SinkExt;
 use std::borrow::Cow;
 use std::sync::Arc;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 #[derive(Debug, Deserialize)]
 struct ConnectQuery {
@@ -80,37 +83,51 @@ fn server_message(kind: &str, msg: &str) -> Utf8Bytes {
 /// Who the connecting client is, once its parameters are checked.
 enum Entry {
     /// Open mode: the stock server's namespace of the key.
-    Open { hub: Arc<Hub>, signal: Arc<SignalSettings>, namespace: super::hub::Namespace, id: Arc<str>, token: Arc<str> },
+    Open { hub: Arc<Hub>, namespace: super::hub::Namespace, id: Arc<str>, token: Arc<str> },
     /// A room pass as the key.
     Room { presence: Presence, access: access::RoomAccess, id: Arc<str> },
 }
 
-async fn connect(State(state): State<AppState>, Query(query): Query<ConnectQuery>, upgrade: WebSocketUpgrade) -> Response {
-    let upgrade = match super::room::admit(&state, upgrade) {
-        Ok(upgrade) => upgrade,
-        Err(error) => return error.into_response(),
-    };
-    // Boxed: the connection's task keeps its arguments for its whole life, and these are
-    // only needed until the client is let in.
-    let arguments = Box::new((state, query));
-    upgrade.on_upgrade(move |mut socket| async move {
+async fn connect(State(state): State<AppState>, Query(query): Query<ConnectQuery>, request: WebSocketRequest) -> Response {
+    if let Err(error) = super::room::check_capacity(&state) {
+        return error.into_response();
+    }
+    let signal = state.signal.clone();
+    // Boxed: the connection's task keeps them for its whole life, and they are only needed
+    // until the client is let in.
+    request.accept(PeerJsConnection { arguments: Some(Box::new((state, query))), signal })
+}
+
+/// A PeerJS client's connection, before and after its parameters are checked.
+struct PeerJsConnection {
+    arguments: Option<Box<(AppState, ConnectQuery)>>,
+    signal: Arc<SignalSettings>,
+}
+
+impl Connection for PeerJsConnection {
+    fn config(&self) -> WebSocketConfig {
+        super::room::socket_config(&self.signal)
+    }
+
+    async fn serve(&mut self, socket: &mut Socket) {
+        let Some(arguments) = self.arguments.take() else { return };
         // Checking the client may take large futures (a database lookup): boxed, so that
         // they are gone while the connection runs.
-        let Some(entry) = Box::pin(admit(&mut socket, arguments)).await else { return };
+        let Some(entry) = Box::pin(admit(socket, arguments)).await else { return };
         // Taken apart, not borrowed: an `Entry` kept for the connection's life would hold
         // the room variant's size whichever it is. The room variant's future is boxed for
         // the same reason: open-mode connections do not carry its size.
         match entry {
-            Entry::Open { hub, signal, namespace, id, token } => serve_open(&mut socket, hub, signal, namespace, id, token).await,
+            Entry::Open { hub, namespace, id, token } => serve_open(socket, hub, &self.signal, namespace, id, token).await,
             Entry::Room { presence, access, id } => {
-                Box::pin(async move { presence::serve::<PeerJsSession>(&presence, &mut socket, &access, id).await }).await
+                Box::pin(async move { presence::serve::<PeerJsSession>(&presence, socket, &access, id).await }).await
             }
         }
-    })
+    }
 }
 
 /// Checks the client's parameters (key, id, token) and tells a refused client why.
-async fn admit(socket: &mut WebSocket, arguments: Box<(AppState, ConnectQuery)>) -> Option<Entry> {
+async fn admit(socket: &mut Socket, arguments: Box<(AppState, ConnectQuery)>) -> Option<Entry> {
     let (state, query) = *arguments;
     let (Some(key), Some(id), Some(token)) = (query.key, query.id, query.token) else {
         reject(socket, "ERROR", "No id, token, or key supplied to websocket server").await;
@@ -127,7 +144,7 @@ async fn admit(socket: &mut WebSocket, arguments: Box<(AppState, ConnectQuery)>)
             reject(socket, "ID-TAKEN", "ID is taken").await;
             return None;
         }
-        return Some(Entry::Open { hub: state.hub.clone(), signal: state.signal.clone(), namespace, id: id.into(), token });
+        return Some(Entry::Open { hub: state.hub.clone(), namespace, id: id.into(), token });
     }
     match room_of_pass(&state, &key).await {
         Some(access) => Some(Entry::Room { presence: Presence::of(&state), access, id: id.into() }),
@@ -145,17 +162,18 @@ async fn room_of_pass(state: &AppState, key: &str) -> Option<access::RoomAccess>
     access::authorize(state, room, key).await.ok()
 }
 
-async fn reject(socket: &mut WebSocket, kind: &str, msg: &str) {
+async fn reject(socket: &mut Socket, kind: &str, msg: &str) {
     let _ = socket.send(Message::Text(server_message(kind, msg))).await;
-    let _ = socket.send(Message::Close(Some(CloseFrame { code: 1008, reason: Utf8Bytes::from_static("refused") }))).await;
+    let refused = CloseFrame { code: 1008.into(), reason: Utf8Bytes::from_static("refused") };
+    let _ = socket.send(Message::Close(Some(refused))).await;
 }
 
 /// Stock-server behaviour: one namespace per key, the `token` tells a reconnect of the same
 /// client (which takes the id over) from another client (`ID-TAKEN`, see [`admit`]).
 async fn serve_open(
-    socket: &mut WebSocket,
+    socket: &mut Socket,
     hub: Arc<Hub>,
-    signal: Arc<SignalSettings>,
+    signal: &SignalSettings,
     namespace: super::hub::Namespace,
     id: Arc<str>,
     token: Arc<str>,

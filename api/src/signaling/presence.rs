@@ -5,17 +5,19 @@
 use super::access::RoomAccess;
 use super::connection::{Ending, Session};
 use super::hub::{close_code, room_namespace, Dialect, Hub, LocalRoom, Namespace, PeerHandle, PeerInbox};
+use super::upgrade::Socket;
 use super::SignalSettings;
 use crate::state::AppState;
 use application::executor::CommandError;
 use application::rooms::Rooms;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use infrastructure::event_store::{PgEventLog, RoomStore};
 use chrono::Utc;
 use domain::room::{Participant, RoomError};
 use domain::{Actor, RoomId};
+use futures::SinkExt;
 use serde::Serialize;
 use std::sync::Arc;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 /// A participant as the others see them.
 #[derive(Debug, Clone, Serialize)]
@@ -60,7 +62,7 @@ pub trait RoomDialect: Session + Sized {
 /// A participant's connection to a meeting's room, in dialect `D`: enter (a `Join`),
 /// relay until the connection ends, depart. Everything is borrowed from the connection's
 /// task, which owns it: an async function keeps its own copy of what it takes by value.
-pub async fn serve<D: RoomDialect>(presence: &Presence, socket: &mut WebSocket, access: &RoomAccess, peer_id: Arc<str>) {
+pub async fn serve<D: RoomDialect>(presence: &Presence, socket: &mut Socket, access: &RoomAccess, peer_id: Arc<str>) {
     // Entering and departing are boxed: their futures are large (database commands) and
     // the connection's task would otherwise carry them for its whole life.
     if let Some((inbox, entered, connection)) = Box::pin(admit::<D>(presence, socket, access, peer_id)).await {
@@ -75,7 +77,7 @@ pub async fn serve<D: RoomDialect>(presence: &Presence, socket: &mut WebSocket, 
 /// why and the socket closed with the refusal's code.
 async fn admit<D: RoomDialect>(
     presence: &Presence,
-    socket: &mut WebSocket,
+    socket: &mut Socket,
     access: &RoomAccess,
     peer_id: Arc<str>,
 ) -> Option<(PeerInbox, Entered, u64)> {
@@ -89,8 +91,7 @@ async fn admit<D: RoomDialect>(
         Err(refusal) => {
             let close_code = refusal.close_code();
             let _ = socket.send(Message::Text(D::refusal(&refusal))).await;
-            let reason = Utf8Bytes::from_static(super::connection::reason(close_code));
-            let _ = socket.send(Message::Close(Some(CloseFrame { code: close_code, reason }))).await;
+            let _ = socket.send(Message::Close(Some(super::connection::close_frame(close_code)))).await;
             None
         }
     }

@@ -6,7 +6,7 @@
 //! veche-dialect peer, `{"op":"close"}` when the room closes.
 
 use super::hub::{Hub, Namespace, Relayed, RemoteRelay, SignalKind};
-use axum::extract::ws::Utf8Bytes;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 use bytes::Bytes;
 use infrastructure::signal_bus::SignalBus;
 use serde::{Deserialize, Serialize};

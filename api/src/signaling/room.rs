@@ -5,15 +5,19 @@ use super::access::{RoomAccess, RoomCaller};
 use super::connection::{Flow, Session};
 use super::hub::{valid_peer_id, Delivery, Dialect, Hub, LocalRoom, Relayed, SignalKind};
 use super::presence::{self, PeerInfo, Presence, Refusal, RoomDialect};
+use super::upgrade::{Connection, Socket, WebSocketRequest};
+use super::SignalSettings;
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::ws::{Utf8Bytes, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
+use std::future::Future;
 use std::sync::Arc;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -44,7 +48,7 @@ async fn signal(
     State(state): State<AppState>,
     RoomCaller(access): RoomCaller,
     Query(query): Query<SignalQuery>,
-    upgrade: WebSocketUpgrade,
+    request: WebSocketRequest,
 ) -> Result<Response, ApiError> {
     let peer_id = match query.peer_id {
         Some(id) if valid_peer_id(&id) => id,
@@ -55,11 +59,25 @@ async fn signal(
     };
     // One copy for the connection's life, shared by the hub's room map and the session.
     let peer_id: Arc<str> = peer_id.into();
-    let upgrade = admit(&state, upgrade)?;
-    let presence = Presence::of(&state);
-    Ok(upgrade.on_upgrade(move |mut socket| async move {
-        presence::serve::<VecheSession>(&presence, &mut socket, &access, peer_id).await;
-    }))
+    check_capacity(&state)?;
+    Ok(request.accept(VecheConnection { presence: Presence::of(&state), access, peer_id }))
+}
+
+/// A participant's connection in veche's protocol.
+struct VecheConnection {
+    presence: Presence,
+    access: RoomAccess,
+    peer_id: Arc<str>,
+}
+
+impl Connection for VecheConnection {
+    fn config(&self) -> WebSocketConfig {
+        socket_config(&self.presence.signal)
+    }
+
+    fn serve<'a>(&'a mut self, socket: &'a mut Socket) -> impl Future<Output = ()> + Send + 'a {
+        presence::serve::<VecheSession>(&self.presence, socket, &self.access, self.peer_id.clone())
+    }
 }
 
 /// tungstenite's read buffer: what it keeps, and the most it asks for per read.
@@ -68,18 +86,22 @@ const READ_BUFFER: usize = 256;
 /// How many bytes of queued messages are gathered into one write.
 const WRITE_GATHER: usize = 16 * 1024;
 
-/// Applies the node's connection cap and the frame limits to an upgrade.
-pub fn admit(state: &AppState, upgrade: WebSocketUpgrade) -> Result<WebSocketUpgrade, ApiError> {
-    let signal = &state.signal;
-    if state.hub.connections() >= signal.max_connections {
+/// Refuses a connection over the node's cap.
+pub fn check_capacity(state: &AppState) -> Result<(), ApiError> {
+    if state.hub.connections() >= state.signal.max_connections {
         return Err(ApiError::Unavailable(format!(
             "this node holds its maximum of {} signaling connections; try another node or later",
-            signal.max_connections
+            state.signal.max_connections
         )));
     }
-    Ok(upgrade
-        .max_message_size(signal.max_message_bytes)
-        .max_frame_size(signal.max_message_bytes)
+    Ok(())
+}
+
+/// A signaling socket's limits and buffers.
+pub fn socket_config(signal: &SignalSettings) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(signal.max_message_bytes))
+        .max_frame_size(Some(signal.max_message_bytes))
         // A small read buffer keeps an idle connection cheap; it grows to a message's size
         // while one arrives, and the listener's per-thread buffer (`crate::listener`) still
         // takes a whole message in one system call. Writes gather up to 16 KiB so that a
@@ -88,7 +110,7 @@ pub fn admit(state: &AppState, upgrade: WebSocketUpgrade) -> Result<WebSocketUpg
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_GATHER)
         // tungstenite requires the cap above the gathering size (it panics otherwise).
-        .max_write_buffer_size(WRITE_GATHER + signal.max_message_bytes * 4))
+        .max_write_buffer_size(WRITE_GATHER + signal.max_message_bytes * 4)
 }
 
 pub fn error_message(code: &str, message: &str) -> Utf8Bytes {

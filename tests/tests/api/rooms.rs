@@ -132,6 +132,22 @@ async fn a_stranger_cannot_tell_the_room_exists_and_no_token_is_401() {
 }
 
 #[tokio::test]
+async fn a_plain_request_to_the_signaling_route_is_told_to_open_a_websocket() {
+    let app = spawn_app().await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let (_, room) = meeting(&app, &ann, &[&bob]).await;
+
+    let response = app.request(Method::GET, &format!("/api/rooms/{room}/signal"), &ann).send().await.unwrap();
+    assert_eq!(response.headers()["upgrade"], "websocket");
+    assert_eq!(response.headers()["sec-websocket-version"], "13");
+    let (status, problem) = TestApp::json(response).await;
+    assert_eq!(status, 426, "{problem}");
+    assert_eq!(problem["type"], "urn:veche:problem:websocket-required");
+    assert!(problem["detail"].as_str().unwrap().contains("Upgrade: websocket"), "{problem}");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn the_participant_after_the_capacity_is_refused_with_a_clear_message() {
     let app = spawn_app_with(|s| s.rooms.room_capacity = 2).await;
     let (ann, bob, cara) = (user("ann"), user("bob"), user("cara"));
