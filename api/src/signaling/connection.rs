@@ -5,6 +5,7 @@
 use super::hub::{close_code, PeerInbox};
 use super::upgrade::Socket;
 use futures::{SinkExt, StreamExt};
+use std::future::Future;
 use std::task::{Context, Poll};
 use std::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -79,17 +80,26 @@ const WRITE_BATCH: usize = 64;
 /// took it by value would keep a copy of it for the connection's whole life. Pings are
 /// asked for by the hub's pinger through the inbox; a connection that has not answered the
 /// previous ping when the next is due is closed.
-pub async fn run(socket: &mut Socket, inbox: &PeerInbox, session: &mut impl Session, limits: &ConnectionLimits) -> Ending {
-    // Polled by hand rather than a `select!` over the inbox, the socket and the writes:
-    // the connection's task keeps its future's largest state for its whole life, and a
-    // `select!` with its write futures was 352 bytes; this is a few flags.
-    let mut live = Live { bucket: TokenBucket::new(limits.messages_per_second, limits.burst), answered: true, unflushed: false };
-    let ending = std::future::poll_fn(|cx| live.poll(cx, socket, inbox, session)).await;
-    if let Ending::Ended(code) = ending {
-        // Rare, and boxed so that its future is not part of every connection's.
-        Box::pin(say_goodbye(socket, inbox, code)).await;
+/// Not an `async fn`, which would keep a second copy of its arguments.
+#[allow(clippy::manual_async_fn)]
+pub fn run<'a>(
+    socket: &'a mut Socket,
+    inbox: &'a PeerInbox,
+    session: &'a mut impl Session,
+    limits: &'a ConnectionLimits,
+) -> impl Future<Output = Ending> + Send + 'a {
+    async move {
+        // Polled by hand rather than a `select!` over the inbox, the socket and the writes:
+        // the connection's task keeps its future's largest state for its whole life, and a
+        // `select!` with its write futures was 352 bytes; this is a few flags.
+        let mut live = Live { bucket: TokenBucket::new(limits.messages_per_second, limits.burst), answered: true, unflushed: false };
+        let ending = std::future::poll_fn(|cx| live.poll(cx, socket, inbox, session)).await;
+        if let Ending::Ended(code) = ending {
+            // Rare, and boxed so that its future is not part of every connection's.
+            Box::pin(say_goodbye(socket, inbox, code)).await;
+        }
+        ending
     }
-    ending
 }
 
 /// What a running connection remembers between wake-ups.

@@ -82,10 +82,17 @@ fn server_message(kind: &str, msg: &str) -> Utf8Bytes {
 
 /// Who the connecting client is, once its parameters are checked.
 enum Entry {
-    /// Open mode: the stock server's namespace of the key.
-    Open { hub: Arc<Hub>, namespace: super::hub::Namespace, id: Arc<str>, token: Arc<str> },
-    /// A room pass as the key.
-    Room { presence: Presence, access: access::RoomAccess, id: Arc<str> },
+    /// Open mode: in the stock server's namespace of the key.
+    Open(OpenPeer),
+    /// A room pass as the key. Boxed: an open-mode connection keeps its `Entry` for its
+    /// whole life, and would otherwise carry this variant's size.
+    Room(Box<RoomEntry>),
+}
+
+struct RoomEntry {
+    presence: Presence,
+    access: access::RoomAccess,
+    id: Arc<str>,
 }
 
 async fn connect(State(state): State<AppState>, Query(query): Query<ConnectQuery>, request: WebSocketRequest) -> Response {
@@ -112,16 +119,15 @@ impl Connection for PeerJsConnection {
     async fn serve(&mut self, socket: &mut Socket) {
         let Some(arguments) = self.arguments.take() else { return };
         // Checking the client may take large futures (a database lookup): boxed, so that
-        // they are gone while the connection runs.
-        let Some(entry) = Box::pin(admit(socket, arguments)).await else { return };
-        // Taken apart, not borrowed: an `Entry` kept for the connection's life would hold
-        // the room variant's size whichever it is. The room variant's future is boxed for
-        // the same reason: open-mode connections do not carry its size.
-        match entry {
-            Entry::Open { hub, namespace, id, token } => serve_open(socket, hub, &self.signal, namespace, id, token).await,
-            Entry::Room { presence, access, id } => {
-                Box::pin(async move { presence::serve::<PeerJsSession>(&presence, socket, &access, id).await }).await
+        // they are gone while the connection runs. The entry is used where the match keeps
+        // it (`ref`): moved out of it, it would be kept twice.
+        match Box::pin(admit(socket, arguments)).await {
+            Some(Entry::Open(ref mut peer)) => peer.serve(socket, &self.signal).await,
+            // Boxed, so that open-mode connections do not carry its future's size.
+            Some(Entry::Room(ref room)) => {
+                Box::pin(presence::serve::<PeerJsSession>(&room.presence, socket, &room.access, &room.id)).await
             }
+            None => {}
         }
     }
 }
@@ -144,10 +150,10 @@ async fn admit(socket: &mut Socket, arguments: Box<(AppState, ConnectQuery)>) ->
             reject(socket, "ID-TAKEN", "ID is taken").await;
             return None;
         }
-        return Some(Entry::Open { hub: state.hub.clone(), namespace, id: id.into(), token });
+        return Some(Entry::Open(OpenPeer::enter(&state.hub, &namespace, id.into(), token)));
     }
     match room_of_pass(&state, &key).await {
-        Some(access) => Some(Entry::Room { presence: Presence::of(&state), access, id: id.into() }),
+        Some(access) => Some(Entry::Room(Box::new(RoomEntry { presence: Presence::of(&state), access, id: id.into() }))),
         None => {
             reject(socket, "ERROR", "Invalid key provided").await;
             None
@@ -168,37 +174,36 @@ async fn reject(socket: &mut Socket, kind: &str, msg: &str) {
     let _ = socket.send(Message::Close(Some(refused))).await;
 }
 
-/// Stock-server behaviour: one namespace per key, the `token` tells a reconnect of the same
-/// client (which takes the id over) from another client (`ID-TAKEN`, see [`admit`]).
-async fn serve_open(
-    socket: &mut Socket,
-    hub: Arc<Hub>,
-    signal: &SignalSettings,
-    namespace: super::hub::Namespace,
-    id: Arc<str>,
-    token: Arc<str>,
-) {
-    let (room, inbox, connection) = open_peer(&hub, &namespace, &id, token);
-    drop(namespace);
-    hub.remote_ready().await;
-    let mut session = PeerJsSession { hub, room, peer_id: id };
-    connection::run(socket, &inbox, &mut session, &signal.limits).await;
-    session.hub.detach(&session.room, &session.peer_id, connection);
-    session.hub.connection_closed();
+/// A client in open mode's namespace (the stock server's behaviour: one namespace per key;
+/// the `token` tells a reconnect of the same client, which takes the id over, from another
+/// client, which gets `ID-TAKEN`: see [`admit`]).
+struct OpenPeer {
+    session: PeerJsSession,
+    inbox: PeerInbox,
+    connection: u64,
 }
 
-/// Puts the peer into its namespace (taking the id over from an older connection of the
-/// same client) with `OPEN` queued. Not async, so that nothing of it stays in the
-/// connection's task.
-fn open_peer(hub: &Hub, namespace: &super::hub::Namespace, id: &Arc<str>, token: Arc<str>) -> (Arc<LocalRoom>, PeerInbox, u64) {
-    let (handle, inbox) = hub.open_connection(Dialect::PeerJs, token);
-    let connection = handle.connection;
-    handle.push(Utf8Bytes::from_static(OPEN));
-    let (room, replaced) = hub.attach(namespace, id.clone(), handle);
-    if let Some(older) = replaced {
-        older.disconnect(close_code::REPLACED);
+impl OpenPeer {
+    /// Puts the peer into its namespace (taking the id over from an older connection of the
+    /// same client) with `OPEN` queued.
+    fn enter(hub: &Arc<Hub>, namespace: &super::hub::Namespace, id: Arc<str>, token: Arc<str>) -> Self {
+        let (handle, inbox) = hub.open_connection(Dialect::PeerJs, token);
+        let connection = handle.connection;
+        handle.push(Utf8Bytes::from_static(OPEN));
+        let (room, replaced) = hub.attach(namespace, id.clone(), handle);
+        if let Some(older) = replaced {
+            older.disconnect(close_code::REPLACED);
+        }
+        Self { session: PeerJsSession { hub: hub.clone(), room, peer_id: id }, inbox, connection }
     }
-    (room, inbox, connection)
+
+    async fn serve(&mut self, socket: &mut Socket, signal: &SignalSettings) {
+        self.session.hub.remote_ready().await;
+        connection::run(socket, &self.inbox, &mut self.session, &signal.limits).await;
+        let session = &self.session;
+        session.hub.detach(&session.room, &session.peer_id, self.connection);
+        session.hub.connection_closed();
+    }
 }
 
 const OPEN: &str = r#"{"type":"OPEN"}"#;

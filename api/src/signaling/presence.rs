@@ -16,6 +16,7 @@ use domain::room::{Participant, RoomError};
 use domain::{Actor, RoomId};
 use futures::SinkExt;
 use serde::Serialize;
+use std::future::Future;
 use std::sync::Arc;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
@@ -62,32 +63,47 @@ pub trait RoomDialect: Session + Sized {
 /// A participant's connection to a meeting's room, in dialect `D`: enter (a `Join`),
 /// relay until the connection ends, depart. Everything is borrowed from the connection's
 /// task, which owns it: an async function keeps its own copy of what it takes by value.
-pub async fn serve<D: RoomDialect>(presence: &Presence, socket: &mut Socket, access: &RoomAccess, peer_id: Arc<str>) {
-    // Entering and departing are boxed: their futures are large (database commands) and
-    // the connection's task would otherwise carry them for its whole life.
-    if let Some((inbox, entered, connection)) = Box::pin(admit::<D>(presence, socket, access, peer_id)).await {
-        let mut session = D::session(presence.hub.clone(), entered.room.clone(), entered.peer_id.clone());
-        let ending = super::connection::run(socket, &inbox, &mut session, &presence.signal.limits).await;
-        Box::pin(presence.depart(access, &entered, connection, ending)).await;
+/// Not an `async fn`, which would keep a second copy of its arguments.
+#[allow(clippy::manual_async_fn)]
+pub fn serve<'a, D: RoomDialect>(
+    presence: &'a Presence,
+    socket: &'a mut Socket,
+    access: &'a RoomAccess,
+    peer_id: &'a Arc<str>,
+) -> impl Future<Output = ()> + Send + 'a {
+    async move {
+        // Entering and departing are boxed: their futures are large (database commands) and
+        // the connection's task would otherwise carry them for its whole life. The participant
+        // is used where the match keeps it (`ref mut`): moved out, it would be kept twice.
+        if let Some(ref mut participant) = Box::pin(admit::<D>(presence, socket, access, peer_id.clone())).await {
+            let ending = super::connection::run(socket, &participant.inbox, &mut participant.session, &presence.signal.limits).await;
+            Box::pin(presence.depart(access, &participant.entered, participant.connection, ending)).await;
+        }
+        presence.hub.connection_closed();
     }
-    presence.hub.connection_closed();
+}
+
+/// A participant let into the room: what their connection needs while it runs.
+struct Admitted<D> {
+    inbox: PeerInbox,
+    entered: Entered,
+    connection: u64,
+    session: D,
 }
 
 /// Opens the connection in the hub and enters the room; a refused participant is told
 /// why and the socket closed with the refusal's code.
-async fn admit<D: RoomDialect>(
-    presence: &Presence,
-    socket: &mut Socket,
-    access: &RoomAccess,
-    peer_id: Arc<str>,
-) -> Option<(PeerInbox, Entered, u64)> {
+async fn admit<D: RoomDialect>(presence: &Presence, socket: &mut Socket, access: &RoomAccess, peer_id: Arc<str>) -> Option<Admitted<D>> {
     let (handle, inbox) = presence.hub.open_connection(D::DIALECT, access.actor.email.as_str().into());
     let connection = handle.connection;
     let capacity = presence.rooms.capacity();
     let greeted = peer_id.clone();
     let greeting = move |others: &[PeerInfo], resumed: bool| D::greeting(&greeted, others, resumed, capacity, access);
     match presence.enter(access, peer_id, handle, greeting).await {
-        Ok(entered) => Some((inbox, entered, connection)),
+        Ok(entered) => {
+            let session = D::session(presence.hub.clone(), entered.room.clone(), entered.peer_id.clone());
+            Some(Admitted { inbox, entered, connection, session })
+        }
         Err(refusal) => {
             let close_code = refusal.close_code();
             let _ = socket.send(Message::Text(D::refusal(&refusal))).await;

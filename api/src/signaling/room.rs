@@ -76,7 +76,7 @@ impl Connection for VecheConnection {
     }
 
     fn serve<'a>(&'a mut self, socket: &'a mut Socket) -> impl Future<Output = ()> + Send + 'a {
-        presence::serve::<VecheSession>(&self.presence, socket, &self.access, self.peer_id.clone())
+        presence::serve::<VecheSession>(&self.presence, socket, &self.access, &self.peer_id)
     }
 }
 

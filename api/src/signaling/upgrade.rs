@@ -89,7 +89,8 @@ fn live(on_upgrade: OnUpgrade, mut connection: impl Connection) -> impl Future<O
         // The client went away before the switch: nothing was opened.
         let Ok(upgraded) = on_upgrade.await else { return };
         let config = connection.config();
-        let mut socket = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
+        // Boxed: it is ready at once, but unboxed its future (368 bytes) would size the task.
+        let mut socket = Box::pin(WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))).await;
         connection.serve(&mut socket).await;
     }
 }
