@@ -8,6 +8,9 @@ use futures::{SinkExt, StreamExt};
 use std::future::Future;
 use std::task::{Context, Poll};
 use std::time::Instant;
+use tokio::io::AsyncWriteExt;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
@@ -89,6 +92,11 @@ pub fn run<'a>(
     limits: &'a ConnectionLimits,
 ) -> impl Future<Output = Ending> + Send + 'a {
     async move {
+        if let Some(greeting) = inbox.pop() {
+            if Box::pin(greet(socket, greeting)).await.is_err() {
+                return Ending::Dropped;
+            }
+        }
         // Polled by hand rather than a `select!` over the inbox, the socket and the writes:
         // the connection's task keeps its future's largest state for its whole life, and a
         // `select!` with its write futures was 352 bytes; this is a few flags.
@@ -223,6 +231,21 @@ impl Live {
             Some(Err(_)) | None => Step::End(Ending::Dropped),
         }
     }
+}
+
+/// Writes the connection's first message (its greeting) past tungstenite's write buffer.
+/// That buffer keeps the size of the largest message it has held for the connection's whole
+/// life, and a greeting (a few hundred bytes: more than a participant waiting alone in a room
+/// gets after it) would be kept by every idle connection. Done before tungstenite has read
+/// or written anything, so it has nothing buffered that this frame could cut into.
+async fn greet(socket: &mut Socket, text: Utf8Bytes) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+    let frame = Frame::message(text, OpCode::Data(Data::Text), true);
+    let mut bytes = Vec::with_capacity(frame.len());
+    frame.format(&mut bytes)?;
+    let stream = socket.get_mut();
+    stream.write_all(&bytes).await?;
+    stream.flush().await?;
+    Ok(())
 }
 
 /// The server ends the connection: whatever was queued before the end (e.g. "room-closed")

@@ -42,7 +42,9 @@ pub struct SignalQuery {
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
         (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem),
-        (status = 404, body = crate::error::Problem), (status = 503, body = crate::error::Problem)),
+        (status = 404, body = crate::error::Problem),
+        (status = 426, description = "Not a WebSocket handshake (RFC 6455 §4.2.1)", body = crate::error::Problem),
+        (status = 503, body = crate::error::Problem)),
     security(("bearer" = [])))]
 async fn signal(
     State(state): State<AppState>,
