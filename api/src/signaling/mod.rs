@@ -7,6 +7,10 @@
 //!
 //! # veche's protocol: `GET /api/rooms/{room_id}/signal?access_token=<jwt>[&peer_id=<id>]`
 //!
+//! Before the switch, refusals are problem+json: 401 (no or bad token), 404 (no such room, or
+//! not yours), 400 (bad `peer_id`), 426 (not a WebSocket handshake: RFC 6455 §4.2.1, version
+//! 13), 503 (the node holds its maximum of connections).
+//!
 //! JSON text frames. The server sends first:
 //!
 //! | message | when |
