@@ -132,7 +132,7 @@ async fn a_stranger_cannot_tell_the_room_exists_and_no_token_is_401() {
 }
 
 #[tokio::test]
-async fn a_plain_request_to_the_signaling_route_is_told_to_open_a_websocket() {
+async fn a_request_that_is_no_websocket_handshake_is_told_what_to_send() {
     let app = spawn_app().await;
     let (ann, bob) = (user("ann"), user("bob"));
     let (_, room) = meeting(&app, &ann, &[&bob]).await;
@@ -144,6 +144,19 @@ async fn a_plain_request_to_the_signaling_route_is_told_to_open_a_websocket() {
     assert_eq!(status, 426, "{problem}");
     assert_eq!(problem["type"], "urn:veche:problem:websocket-required");
     assert!(problem["detail"].as_str().unwrap().contains("Upgrade: websocket"), "{problem}");
+
+    let handshake = |version: &'static str, key: &'static str| {
+        app.request(Method::GET, &format!("/api/rooms/{room}/signal"), &ann)
+            .header("connection", "keep-alive, Upgrade")
+            .header("upgrade", "websocket")
+            .header("sec-websocket-version", version)
+            .header("sec-websocket-key", key)
+    };
+    let (status, problem) = TestApp::json(handshake("8", "dGhlIHNhbXBsZSBub25jZQ==").send().await.unwrap()).await;
+    assert_eq!((status, problem["detail"].as_str().unwrap()), (426, "`Sec-WebSocket-Version` must be 13"));
+    let (status, problem) = TestApp::json(handshake("13", "short").send().await.unwrap()).await;
+    assert_eq!(status, 400, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("Sec-WebSocket-Key"), "{problem}");
     app.stop().await;
 }
 
