@@ -82,8 +82,11 @@ impl Connection for VecheConnection {
     }
 }
 
-/// tungstenite's read buffer: what it keeps, and the most it asks for per read.
-const READ_BUFFER: usize = 256;
+/// tungstenite's read buffer: what it keeps, and the most it asks for per read. Small reads
+/// cost copies, not system calls (the listener's per-thread buffer serves them): 128 instead
+/// of 256 bytes made no difference to CPU per relayed message and saved 0.13 KiB per idle
+/// connection.
+const READ_BUFFER: usize = 128;
 
 /// How many bytes of queued messages are gathered into one write.
 const WRITE_GATHER: usize = 16 * 1024;
