@@ -4,11 +4,14 @@
 
 use super::hub::{close_code, PeerInbox};
 use super::upgrade::Socket;
+use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
+use std::cell::RefCell;
 use std::future::Future;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
-use tokio::io::AsyncWriteExt;
+use tokio::io::AsyncWrite;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -51,21 +54,21 @@ pub enum Ending {
     Ended(u16),
 }
 
+/// The connection's rate limit; its rate and burst are the node's [`ConnectionLimits`].
 struct TokenBucket {
     tokens: f64,
-    rate: f64,
-    burst: f64,
     last: Instant,
 }
 
 impl TokenBucket {
-    fn new(rate: u32, burst: u32) -> Self {
-        Self { tokens: burst as f64, rate: rate as f64, burst: burst as f64, last: Instant::now() }
+    fn new(limits: &ConnectionLimits) -> Self {
+        Self { tokens: limits.burst as f64, last: Instant::now() }
     }
 
-    fn take(&mut self) -> bool {
+    fn take(&mut self, limits: &ConnectionLimits) -> bool {
         let now = Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
+        let refill = now.duration_since(self.last).as_secs_f64() * limits.messages_per_second as f64;
+        self.tokens = (self.tokens + refill).min(limits.burst as f64);
         self.last = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
@@ -76,8 +79,18 @@ impl TokenBucket {
     }
 }
 
-/// How many queued messages are written before one flush.
+/// How many queued messages are gathered into one write, at most...
 const WRITE_BATCH: usize = 64;
+/// ...and how many bytes (a message larger than this goes alone).
+const WRITE_GATHER: usize = 16 * 1024;
+
+thread_local! {
+    /// Outgoing frames are gathered here and written from here: one buffer per worker thread.
+    /// tungstenite's write buffer is per connection and keeps the size of the largest burst it
+    /// held for the connection's whole life (a call's offers and answers are kilobytes), so
+    /// only tungstenite's own frames (pongs, the close) go through it.
+    static GATHER: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(WRITE_GATHER));
+}
 
 /// Runs the connection until it ends. The socket is borrowed: each async function that
 /// took it by value would keep a copy of it for the connection's whole life. Pings are
@@ -92,19 +105,14 @@ pub fn run<'a>(
     limits: &'a ConnectionLimits,
 ) -> impl Future<Output = Ending> + Send + 'a {
     async move {
-        if let Some(greeting) = inbox.pop() {
-            if Box::pin(greet(socket, greeting)).await.is_err() {
-                return Ending::Dropped;
-            }
-        }
         // Polled by hand rather than a `select!` over the inbox, the socket and the writes:
         // the connection's task keeps its future's largest state for its whole life, and a
-        // `select!` with its write futures was 352 bytes; this is a few flags.
-        let mut live = Live { bucket: TokenBucket::new(limits.messages_per_second, limits.burst), answered: true, unflushed: false };
-        let ending = std::future::poll_fn(|cx| live.poll(cx, socket, inbox, session)).await;
+        // `select!` with its write futures was 352 bytes; this is a few fields.
+        let mut live = Live { bucket: TokenBucket::new(limits), answered: true, unflushed: false, unwritten: Vec::new() };
+        let ending = std::future::poll_fn(|cx| live.poll(cx, socket, inbox, session, limits)).await;
         if let Ending::Ended(code) = ending {
             // Rare, and boxed so that its future is not part of every connection's.
-            Box::pin(say_goodbye(socket, inbox, code)).await;
+            Box::pin(say_goodbye(socket, inbox, code, std::mem::take(&mut live.unwritten))).await;
         }
         ending
     }
@@ -115,8 +123,11 @@ struct Live {
     bucket: TokenBucket,
     /// The client answered the last ping (or there was none yet).
     answered: bool,
-    /// Frames were written to tungstenite's buffer and not yet flushed to the socket.
+    /// tungstenite has frames of its own (a pong) not yet flushed to the socket.
     unflushed: bool,
+    /// The part of our last write the socket did not take yet; empty (no allocation) when
+    /// the connection is idle.
+    unwritten: Vec<u8>,
 }
 
 /// What to do after a message from the client.
@@ -127,10 +138,19 @@ enum Step {
 }
 
 impl Live {
-    /// One wake-up: finish a flush, then the hub's side (the end, a ping, queued messages),
-    /// then the client's messages. While a flush waits for the socket nothing else is done,
-    /// so a client that stops reading stops being read from, and its queue overflows.
-    fn poll(&mut self, cx: &mut Context<'_>, socket: &mut Socket, inbox: &PeerInbox, session: &mut impl Session) -> Poll<Ending> {
+    /// One wake-up: finish tungstenite's flush and our unwritten bytes, then the hub's side
+    /// (the end, a ping, queued messages), then the client's messages. Our frames and
+    /// tungstenite's never interleave: each is written only when the other has nothing
+    /// pending. While a write waits for the socket nothing else is done, so a client that
+    /// stops reading stops being read from, and its queue overflows.
+    fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        socket: &mut Socket,
+        inbox: &PeerInbox,
+        session: &mut impl Session,
+        limits: &ConnectionLimits,
+    ) -> Poll<Ending> {
         loop {
             if self.unflushed {
                 match socket.poll_flush_unpin(cx) {
@@ -139,11 +159,12 @@ impl Live {
                     Poll::Pending => return Poll::Pending,
                 }
             }
-            // tungstenite takes a frame only when ready (its buffer may be full).
-            match socket.poll_ready_unpin(cx) {
-                Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(_)) => return Poll::Ready(Ending::Dropped),
-                Poll::Pending => return Poll::Pending,
+            if !self.unwritten.is_empty() {
+                match poll_write_unwritten(cx, socket, &mut self.unwritten) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(_)) => return Poll::Ready(Ending::Dropped),
+                    Poll::Pending => return Poll::Pending,
+                }
             }
             match inbox.poll_ready(cx) {
                 Poll::Ready(Err(code)) => return Poll::Ready(Ending::Ended(code)),
@@ -156,49 +177,79 @@ impl Live {
                 Poll::Pending => {}
             }
             let Poll::Ready(message) = socket.poll_next_unpin(cx) else { return Poll::Pending };
-            match self.on_message(message, session) {
+            match self.on_message(message, session, limits) {
                 Step::Continue => {}
                 Step::Reply(text) => {
-                    if socket.start_send_unpin(Message::Text(text)).is_err() {
+                    let reply = Frame::message(text, OpCode::Data(Data::Text), true);
+                    if self.write_frames(cx, socket, |buf| reply.format(buf)).is_err() {
                         return Poll::Ready(Ending::Dropped);
                     }
-                    self.unflushed = true;
                 }
                 Step::End(ending) => return Poll::Ready(ending),
             }
         }
     }
 
-    /// A due ping, then up to [`WRITE_BATCH`] queued messages into tungstenite's buffer (the
-    /// caller flushes them in one write). Stops early if tungstenite is not ready for more.
+    /// A due ping, then up to [`WRITE_BATCH`] queued messages, in one write.
     fn write_queued(&mut self, cx: &mut Context<'_>, socket: &mut Socket, inbox: &PeerInbox) -> Result<(), Ending> {
-        let broken = |_| Ending::Dropped;
-        if inbox.take_ping() {
+        let ping = inbox.take_ping();
+        if ping {
             if !self.answered {
                 return Err(Ending::Ended(close_code::UNRESPONSIVE));
             }
             self.answered = false;
-            socket.start_send_unpin(Message::Ping(Default::default())).map_err(broken)?;
-            self.unflushed = true;
         }
-        for _ in 0..WRITE_BATCH {
-            match socket.poll_ready_unpin(cx) {
-                Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(_)) => return Err(Ending::Dropped),
-                // Flushing the blockage; the next wake-up goes on.
-                Poll::Pending => break,
+        let frames = |buf: &mut Vec<u8>| {
+            if ping {
+                Frame::ping(Bytes::new()).format(buf)?;
             }
-            let Some(text) = inbox.pop() else { break };
-            socket.start_send_unpin(Message::Text(text)).map_err(broken)?;
-            self.unflushed = true;
-        }
-        Ok(())
+            for _ in 0..WRITE_BATCH {
+                if buf.len() >= WRITE_GATHER {
+                    break;
+                }
+                let Some(text) = inbox.pop() else { break };
+                Frame::message(text, OpCode::Data(Data::Text), true).format(buf)?;
+            }
+            Ok(())
+        };
+        self.write_frames(cx, socket, frames).map_err(|_| Ending::Dropped)
     }
 
-    fn on_message(&mut self, message: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>, session: &mut impl Session) -> Step {
+    /// Formats frames into the thread's gather buffer and writes them straight to the socket,
+    /// keeping what it does not take yet (only called with nothing else pending).
+    fn write_frames(
+        &mut self,
+        cx: &mut Context<'_>,
+        socket: &mut Socket,
+        frames: impl FnOnce(&mut Vec<u8>) -> Result<(), tokio_tungstenite::tungstenite::Error>,
+    ) -> std::io::Result<()> {
+        GATHER.with_borrow_mut(|buf| {
+            buf.clear();
+            frames(buf).map_err(std::io::Error::other)?;
+            let written = match poll_write_all(cx, socket, buf) {
+                Poll::Ready(written) => written?,
+                Poll::Pending => 0,
+            };
+            if written < buf.len() {
+                self.unwritten = buf[written..].to_vec();
+            }
+            // A burst larger than usual is not kept by every thread for ever.
+            if buf.capacity() > 4 * WRITE_GATHER {
+                *buf = Vec::with_capacity(WRITE_GATHER);
+            }
+            Ok(())
+        })
+    }
+
+    fn on_message(
+        &mut self,
+        message: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+        session: &mut impl Session,
+        limits: &ConnectionLimits,
+    ) -> Step {
         match message {
             Some(Ok(Message::Text(text))) => {
-                if !self.bucket.take() {
+                if !self.bucket.take(limits) {
                     metrics::counter!("veche_signal_rate_limited_total").increment(1);
                     return Step::Reply(session.rate_limited());
                 }
@@ -233,24 +284,41 @@ impl Live {
     }
 }
 
-/// Writes the connection's first message (its greeting) past tungstenite's write buffer.
-/// That buffer keeps the size of the largest message it has held for the connection's whole
-/// life, and a greeting (a few hundred bytes: more than a participant waiting alone in a room
-/// gets after it) would be kept by every idle connection. Done before tungstenite has read
-/// or written anything, so it has nothing buffered that this frame could cut into.
-async fn greet(socket: &mut Socket, text: Utf8Bytes) -> Result<(), tokio_tungstenite::tungstenite::Error> {
-    let frame = Frame::message(text, OpCode::Data(Data::Text), true);
-    let mut bytes = Vec::with_capacity(frame.len());
-    frame.format(&mut bytes)?;
-    let stream = socket.get_mut();
-    stream.write_all(&bytes).await?;
-    stream.flush().await?;
-    Ok(())
+/// Writes from `bytes` until the socket would block; how many it took.
+fn poll_write_all(cx: &mut Context<'_>, socket: &mut Socket, bytes: &[u8]) -> Poll<std::io::Result<usize>> {
+    let mut stream = Pin::new(socket.get_mut());
+    let mut written = 0;
+    while written < bytes.len() {
+        match stream.as_mut().poll_write(cx, &bytes[written..]) {
+            Poll::Ready(Ok(0)) => return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into())),
+            Poll::Ready(Ok(n)) => written += n,
+            Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+            Poll::Pending if written == 0 => return Poll::Pending,
+            Poll::Pending => break,
+        }
+    }
+    Poll::Ready(Ok(written))
 }
 
-/// The server ends the connection: whatever was queued before the end (e.g. "room-closed")
-/// goes out first, then the close frame with `code`.
-async fn say_goodbye(socket: &mut Socket, inbox: &PeerInbox, code: u16) {
+/// Writes what the socket did not take before; frees it once all is written.
+fn poll_write_unwritten(cx: &mut Context<'_>, socket: &mut Socket, unwritten: &mut Vec<u8>) -> Poll<std::io::Result<()>> {
+    let written = std::task::ready!(poll_write_all(cx, socket, unwritten))?;
+    if written == unwritten.len() {
+        *unwritten = Vec::new();
+        Poll::Ready(Ok(()))
+    } else {
+        // The socket took some and blocked: it wakes this task when it can take more.
+        unwritten.drain(..written);
+        Poll::Pending
+    }
+}
+
+/// The server ends the connection: what was not written yet, then whatever was queued
+/// before the end (e.g. "room-closed"), then the close frame with `code`.
+async fn say_goodbye(socket: &mut Socket, inbox: &PeerInbox, code: u16, mut unwritten: Vec<u8>) {
+    if !unwritten.is_empty() && std::future::poll_fn(|cx| poll_write_unwritten(cx, socket, &mut unwritten)).await.is_err() {
+        return;
+    }
     while let Some(text) = inbox.pop() {
         if socket.feed(Message::Text(text)).await.is_err() {
             return;

@@ -88,9 +88,6 @@ impl Connection for VecheConnection {
 /// connection.
 const READ_BUFFER: usize = 128;
 
-/// How many bytes of queued messages are gathered into one write.
-const WRITE_GATHER: usize = 16 * 1024;
-
 /// Refuses a connection over the node's cap.
 pub fn check_capacity(state: &AppState) -> Result<(), ApiError> {
     if state.hub.connections() >= state.signal.max_connections {
@@ -109,13 +106,13 @@ pub fn socket_config(signal: &SignalSettings) -> WebSocketConfig {
         .max_frame_size(Some(signal.max_message_bytes))
         // A small read buffer keeps an idle connection cheap; it grows to a message's size
         // while one arrives, and the listener's per-thread buffer (`crate::listener`) still
-        // takes a whole message in one system call. Writes gather up to 16 KiB so that a
-        // batch of queued messages leaves in one system call (the buffer is only allocated
-        // once something is sent).
+        // takes a whole message in one system call.
         .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(WRITE_GATHER)
-        // tungstenite requires the cap above the gathering size (it panics otherwise).
-        .max_write_buffer_size(WRITE_GATHER + signal.max_message_bytes * 4)
+        // Only tungstenite's own frames (pongs, the close) and the messages queued at a
+        // server-side close go through its write buffer, written at once; everything else is
+        // gathered per thread (`connection::GATHER`).
+        .write_buffer_size(0)
+        .max_write_buffer_size(signal.max_message_bytes * 4)
 }
 
 pub fn error_message(code: &str, message: &str) -> Utf8Bytes {
