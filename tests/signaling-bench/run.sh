@@ -9,6 +9,7 @@
 #
 #   bash tests/signaling-bench/run.sh
 #   RUNS=3 SCALE_NS="5000 19000" bash tests/signaling-bench/run.sh
+#   AFTER_CALL_N=0 ...   skips the after-a-call figure (after-call.js), 4000 connections by default
 #
 # One veche "keeper" process holds the embedded PostgreSQL for all loads, so that every
 # fresh veche starts in a second (the keeper's hub stays idle; it is not measured).
@@ -84,4 +85,21 @@ for d in "$OUT/peerjs" "$OUT/veche-peerjs"; do
   for t in "$d"/run-*.tmp; do [ -e "$t" ] && mv "$t" "${t%.tmp}"; done
 done
 node "$BENCH/report.js" "$OUT/peerjs" "$OUT/veche-peerjs" "$OUT/veche" | tee "$OUT/table.md"
+
+# After a call's signaling (after-call.js): what idle connections hold once each pair has
+# exchanged an offer and candidates, on a fresh server each: the PeerJS server, then veche's
+# PeerJS endpoint.
+after_call() { # $1 label, then the server command
+  local label=$1; shift
+  "$@" >"$OUT/after-call-$label.server.log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
+  echo "after a call's signaling, $label: $(node "$HERE/after-call.js" "$PORT" "$pid" "${AFTER_CALL_N:-4000}" || echo failed)" \
+    | tee -a "$OUT/table.md"
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+}
+if [ "${AFTER_CALL_N:-4000}" != 0 ]; then
+  after_call peerjs env PORT="$PORT" bash "$BENCH/peerjs-server.sh" --concurrent_limit 60000
+  after_call veche-peerjs env VECHE_LISTEN="127.0.0.1:$PORT" VECHE_PEERJS=open VECHE_PEERJS_PATH=/ "$VECHE" serve
+fi
 echo "results: $OUT" >&2
