@@ -108,7 +108,7 @@ pub fn run<'a>(
         // Polled by hand rather than a `select!` over the inbox, the socket and the writes:
         // the connection's task keeps its future's largest state for its whole life, and a
         // `select!` with its write futures was 352 bytes; this is a few fields.
-        let mut live = Live { bucket: TokenBucket::new(limits), answered: true, unflushed: false, unwritten: Vec::new() };
+        let mut live = Live { bucket: TokenBucket::new(limits), answered: true, unflushed: false, unwritten: Vec::new(), stalled: false };
         let ending = std::future::poll_fn(|cx| live.poll(cx, socket, inbox, session, limits)).await;
         if let Ending::Ended(code) = ending {
             // Rare, and boxed so that its future is not part of every connection's.
@@ -128,6 +128,8 @@ struct Live {
     /// The part of our last write the socket did not take yet; empty (no allocation) when
     /// the connection is idle.
     unwritten: Vec<u8>,
+    /// A ping round came while a write waited for the socket (see [`Live::blocked`]).
+    stalled: bool,
 }
 
 /// What to do after a message from the client.
@@ -154,16 +156,20 @@ impl Live {
         loop {
             if self.unflushed {
                 match socket.poll_flush_unpin(cx) {
-                    Poll::Ready(Ok(())) => self.unflushed = false,
+                    Poll::Ready(Ok(())) => (self.unflushed, self.stalled) = (false, false),
                     Poll::Ready(Err(_)) => return Poll::Ready(Ending::Dropped),
-                    Poll::Pending => return Poll::Pending,
+                    Poll::Pending => return self.blocked(cx, inbox),
                 }
             }
             if !self.unwritten.is_empty() {
+                let before = self.unwritten.len();
                 match poll_write_unwritten(cx, socket, &mut self.unwritten) {
-                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Ok(())) => self.stalled = false,
                     Poll::Ready(Err(_)) => return Poll::Ready(Ending::Dropped),
-                    Poll::Pending => return Poll::Pending,
+                    Poll::Pending => {
+                        self.stalled &= self.unwritten.len() == before;
+                        return self.blocked(cx, inbox);
+                    }
                 }
             }
             match inbox.poll_ready(cx) {
@@ -188,6 +194,23 @@ impl Live {
                 Step::End(ending) => return Poll::Ready(ending),
             }
         }
+    }
+
+    /// A write waits for the socket. Two ping rounds without the client taking a byte (a
+    /// ping period at least) mean it stopped reading: it is dropped rather than held, with
+    /// what is queued for it, for as long as its TCP connection stays open. The hub's end
+    /// waits for the write like everything else (the close frame goes after it).
+    fn blocked(&mut self, cx: &mut Context<'_>, inbox: &PeerInbox) -> Poll<Ending> {
+        // Only to be woken by the pinger's next round; what is ready waits for the write.
+        let _ = inbox.poll_ready(cx);
+        if inbox.take_ping() {
+            if self.stalled {
+                metrics::counter!("veche_signal_stalled_total").increment(1);
+                return Poll::Ready(Ending::Dropped);
+            }
+            self.stalled = true;
+        }
+        Poll::Pending
     }
 
     /// A due ping, then up to [`WRITE_BATCH`] queued messages, in one write.

@@ -167,14 +167,12 @@ impl PeerHandle {
         true
     }
 
-    /// Asks the connection task to ping its client (see [`Hub::ping_slice`]).
+    /// Asks the connection task to ping its client (see [`Hub::ping_slice`]). Also once
+    /// the connection is to end: if its close waits behind a write the client does not take,
+    /// the ping rounds are how it gives up (`connection::Live::blocked`).
     fn ping(&self) {
-        let mut state = self.mailbox.lock();
-        if state.end.is_none() {
-            state.ping_due = true;
-            drop(state);
-            self.mailbox.waker.wake();
-        }
+        self.mailbox.lock().ping_due = true;
+        self.mailbox.waker.wake();
     }
 
     /// Ends the connection with `code` (the connection task sends the close frame); the

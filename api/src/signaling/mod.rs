@@ -37,7 +37,9 @@
 //!
 //! Limits (`VECHE_SIGNAL_*`): message size, messages per second, outbound queue length,
 //! connections per node; a ping every `VECHE_SIGNAL_PING_SECS` (20 s), and a connection that has
-//! not answered one by the next is closed with 4013.
+//! not answered one by the next is closed with 4013. A client that stops reading altogether
+//! (the server's writes to it wait a whole ping period without it taking a byte) is dropped
+//! without a close frame, since none can reach it; that counts as a drop (reconnect grace).
 //!
 //! # PeerJS: see [`peerjs`].
 

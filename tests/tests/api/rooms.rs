@@ -354,6 +354,28 @@ async fn a_participant_that_does_not_read_is_disconnected_rather_than_queued_for
 }
 
 #[tokio::test]
+async fn a_participant_that_stops_reading_altogether_is_dropped_after_a_ping_period() {
+    let app = spawn_app_with(|s| {
+        s.rooms.signal_ping_secs = 1;
+        s.rooms.signal_rate = 100_000;
+    })
+    .await;
+    let InRoom { mut ann_client, mut bob_client, bob_peer, .. } = ann_and_bob_in_the_room(&app).await;
+
+    // More than the socket buffers hold, so that the server's writes to Bob block.
+    let sdp = "a".repeat(60_000);
+    for seq in 0..400 {
+        ann_client.send_json(json!({ "type": "signal", "to": bob_peer, "kind": "offer", "data": { "sdp": sdp, "seq": seq } })).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Dropped without a close frame: nothing more could be written to him.
+    let (code, before) = bob_client.closed().await;
+    assert_eq!(code, 1006, "closed with {code} after {} messages", before.len());
+    assert!(before.len() < 400);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn the_calendar_shows_the_call_in_progress_and_then_completed() {
     let app = spawn_app().await;
     let (ann, bob) = (user("ann"), user("bob"));
