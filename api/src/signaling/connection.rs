@@ -84,6 +84,9 @@ const WRITE_BATCH: usize = 64;
 /// ...and how many bytes (a message larger than this goes alone).
 const WRITE_GATHER: usize = 16 * 1024;
 
+/// How long the server's close (what was queued, then the close frame) may take.
+const GOODBYE_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
 thread_local! {
     /// Outgoing frames are gathered here and written from here: one buffer per worker thread.
     /// tungstenite's write buffer is per connection and keeps the size of the largest burst it
@@ -111,8 +114,10 @@ pub fn run<'a>(
         let mut live = Live { bucket: TokenBucket::new(limits), answered: true, unflushed: false, unwritten: Vec::new(), stalled: false };
         let ending = std::future::poll_fn(|cx| live.poll(cx, socket, inbox, session, limits)).await;
         if let Ending::Ended(code) = ending {
-            // Rare, and boxed so that its future is not part of every connection's.
-            Box::pin(say_goodbye(socket, inbox, code, std::mem::take(&mut live.unwritten))).await;
+            // Rare, and boxed so that its future is not part of every connection's. Bounded:
+            // a client that stops reading now would otherwise hold the task at its close.
+            let goodbye = say_goodbye(socket, inbox, code, std::mem::take(&mut live.unwritten));
+            let _ = Box::pin(tokio::time::timeout(GOODBYE_WITHIN, goodbye)).await;
         }
         ending
     }
