@@ -116,7 +116,7 @@ pub fn run<'a>(
         if let Ending::Ended(code) = ending {
             // Rare, and boxed so that its future is not part of every connection's. Bounded:
             // a client that stops reading now would otherwise hold the task at its close.
-            let goodbye = say_goodbye(socket, inbox, code, std::mem::take(&mut live.unwritten));
+            let goodbye = say_goodbye(socket, inbox, code);
             let _ = Box::pin(tokio::time::timeout(GOODBYE_WITHIN, goodbye)).await;
         }
         ending
@@ -191,8 +191,7 @@ impl Live {
             match self.on_message(message, session, limits) {
                 Step::Continue => {}
                 Step::Reply(text) => {
-                    let reply = Frame::message(text, OpCode::Data(Data::Text), true);
-                    if self.write_frames(cx, socket, |buf| reply.format(buf)).is_err() {
+                    if self.write_frames(cx, socket, |buf| text_frame(text).format(buf)).is_err() {
                         return Poll::Ready(Ending::Dropped);
                     }
                 }
@@ -236,7 +235,7 @@ impl Live {
                     break;
                 }
                 let Some(text) = inbox.pop() else { break };
-                Frame::message(text, OpCode::Data(Data::Text), true).format(buf)?;
+                text_frame(text).format(buf)?;
             }
             Ok(())
         };
@@ -312,6 +311,10 @@ impl Live {
     }
 }
 
+fn text_frame(text: Utf8Bytes) -> Frame {
+    Frame::message(text, OpCode::Data(Data::Text), true)
+}
+
 /// Writes from `bytes` until the socket would block; how many it took.
 fn poll_write_all(cx: &mut Context<'_>, socket: &mut Socket, bytes: &[u8]) -> Poll<std::io::Result<usize>> {
     let mut stream = Pin::new(socket.get_mut());
@@ -341,12 +344,10 @@ fn poll_write_unwritten(cx: &mut Context<'_>, socket: &mut Socket, unwritten: &m
     }
 }
 
-/// The server ends the connection: what was not written yet, then whatever was queued
-/// before the end (e.g. "room-closed"), then the close frame with `code`.
-async fn say_goodbye(socket: &mut Socket, inbox: &PeerInbox, code: u16, mut unwritten: Vec<u8>) {
-    if !unwritten.is_empty() && std::future::poll_fn(|cx| poll_write_unwritten(cx, socket, &mut unwritten)).await.is_err() {
-        return;
-    }
+/// The server ends the connection: whatever was queued before the end (e.g. "room-closed"),
+/// then the close frame with `code`. Nothing of ours is unwritten then: the loop only sees
+/// the end once its last write is out.
+async fn say_goodbye(socket: &mut Socket, inbox: &PeerInbox, code: u16) {
     while let Some(text) = inbox.pop() {
         if socket.feed(Message::Text(text)).await.is_err() {
             return;
