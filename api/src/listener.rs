@@ -60,6 +60,19 @@ impl<T> LeanReads<T> {
         Self { io, ahead: None }
     }
 
+    /// Puts bytes that someone else read off the socket (hyper, up to an upgrade) back in
+    /// front of the stream, before anything read ahead here.
+    pub fn unread(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let mut all = bytes.to_vec();
+        if let Some(ahead) = self.ahead.take() {
+            all.extend_from_slice(&ahead.bytes[ahead.taken..]);
+        }
+        self.ahead = Some(ReadAhead { bytes: all.into_boxed_slice(), taken: 0 });
+    }
+
     /// Hands over read-ahead bytes, if any; true if it did.
     fn hand_over_ahead(&mut self, buf: &mut ReadBuf<'_>) -> bool {
         let Some(ahead) = &mut self.ahead else { return false };
@@ -147,6 +160,18 @@ mod tests {
         }
         assert_eq!(received, message);
         assert!(lean.ahead.is_none(), "nothing is kept once everything is handed over");
+    }
+
+    #[tokio::test]
+    async fn bytes_put_back_are_read_first_then_the_stream() {
+        let (mut client, server) = tokio::io::duplex(64 * 1024);
+        client.write_all(b" and then the socket").await.unwrap();
+        drop(client);
+        let mut lean = LeanReads::new(server);
+        lean.unread(b"read by hyper");
+        let mut received = Vec::new();
+        lean.read_to_end(&mut received).await.unwrap();
+        assert_eq!(received, b"read by hyper and then the socket");
     }
 
     #[tokio::test]

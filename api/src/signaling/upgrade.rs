@@ -7,6 +7,7 @@
 //! a WebSocket handshake with problem+json like every other route.
 
 use crate::error::ApiError;
+use crate::listener::LeanReads;
 use axum::body::Body;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -15,12 +16,77 @@ use axum::response::Response;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::WebSocketStream;
 
 /// An open signaling WebSocket.
-pub type Socket = WebSocketStream<TokioIo<Upgraded>>;
+pub type Socket = WebSocketStream<SocketIo>;
+
+/// What an open WebSocket reads and writes: the listener's own TCP stream, taken back from
+/// hyper, whose `Upgraded` keeps it behind a boxed trait object (a heap allocation per
+/// connection, and dynamic calls on every read and write).
+pub enum SocketIo {
+    Lean(LeanReads<TcpStream>),
+    /// The router served by some other listener.
+    Other(Box<TokioIo<Upgraded>>),
+}
+
+impl From<Upgraded> for SocketIo {
+    fn from(upgraded: Upgraded) -> Self {
+        use hyper_util::server::conn::auto::upgrade::downcast;
+        match downcast::<TokioIo<LeanReads<TcpStream>>>(upgraded) {
+            Ok(parts) => {
+                let mut io = parts.io.into_inner();
+                // What hyper read past the request (a client need not wait for the 101).
+                io.unread(&parts.read_buf);
+                Self::Lean(io)
+            }
+            Err(upgraded) => Self::Other(Box::new(TokioIo::new(upgraded))),
+        }
+    }
+}
+
+/// Both kinds of `SocketIo`, one call each.
+macro_rules! either {
+    ($self:ident, $io:ident => $call:expr) => {
+        match $self.get_mut() {
+            SocketIo::Lean($io) => {
+                let $io = Pin::new($io);
+                $call
+            }
+            SocketIo::Other($io) => {
+                let $io = Pin::new(&mut **$io);
+                $call
+            }
+        }
+    };
+}
+
+impl AsyncRead for SocketIo {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        either!(self, io => io.poll_read(cx, buf))
+    }
+}
+
+impl AsyncWrite for SocketIo {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        either!(self, io => io.poll_write(cx, data))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        either!(self, io => io.poll_flush(cx))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        either!(self, io => io.poll_shutdown(cx))
+    }
+}
 
 /// What a connection does once its WebSocket is open. It borrows itself and the socket:
 /// whatever a connection's future takes by value it keeps a second copy of.
@@ -90,7 +156,7 @@ fn live(on_upgrade: OnUpgrade, mut connection: impl Connection) -> impl Future<O
         let Ok(upgraded) = on_upgrade.await else { return };
         let config = connection.config();
         // Boxed: it is ready at once, but unboxed its future (368 bytes) would size the task.
-        let mut socket = Box::pin(WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))).await;
+        let mut socket = Box::pin(WebSocketStream::from_raw_socket(SocketIo::from(upgraded), Role::Server, Some(config))).await;
         connection.serve(&mut socket).await;
     }
 }
