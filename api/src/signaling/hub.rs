@@ -261,7 +261,88 @@ impl Drop for PeerInbox {
 #[derive(Debug)]
 pub struct LocalRoom {
     pub namespace: Namespace,
-    peers: RwLock<HashMap<Arc<str>, PeerHandle>>,
+    peers: RwLock<PeerMap>,
+}
+
+/// A namespace's peers by peer id. A meeting's room holds a few (a mesh), kept in a vector
+/// of exactly their number: a hash map's smallest table is four entries, ~250 bytes for a
+/// room of two, which is most of what a node holding many small rooms keeps per room. A
+/// namespace that grows past [`FEW_PEERS`] (PeerJS's open mode holds every peer in one)
+/// becomes a hash map.
+#[derive(Debug)]
+enum PeerMap {
+    Few(Vec<(Arc<str>, PeerHandle)>),
+    // Boxed: the map inline would double the size of every room's record.
+    #[allow(clippy::box_collection)]
+    Many(Box<HashMap<Arc<str>, PeerHandle>>),
+}
+
+/// The most peers a [`PeerMap`] searches one by one.
+const FEW_PEERS: usize = 16;
+
+impl PeerMap {
+    fn get(&self, peer_id: &str) -> Option<&PeerHandle> {
+        match self {
+            Self::Few(peers) => peers.iter().find(|(id, _)| id.as_ref() == peer_id).map(|(_, peer)| peer),
+            Self::Many(peers) => peers.get(peer_id),
+        }
+    }
+
+    /// Adds or replaces a peer; the one replaced, if any.
+    fn insert(&mut self, peer_id: Arc<str>, peer: PeerHandle) -> Option<PeerHandle> {
+        match self {
+            Self::Few(peers) => {
+                if let Some((_, held)) = peers.iter_mut().find(|(id, _)| *id == peer_id) {
+                    return Some(std::mem::replace(held, peer));
+                }
+                if peers.len() < FEW_PEERS {
+                    peers.reserve_exact(1);
+                    peers.push((peer_id, peer));
+                } else {
+                    let mut many: HashMap<_, _> = std::mem::take(peers).into_iter().collect();
+                    many.insert(peer_id, peer);
+                    *self = Self::Many(Box::new(many));
+                }
+                None
+            }
+            Self::Many(peers) => peers.insert(peer_id, peer),
+        }
+    }
+
+    fn remove(&mut self, peer_id: &str) -> Option<PeerHandle> {
+        match self {
+            Self::Few(peers) => {
+                let at = peers.iter().position(|(id, _)| id.as_ref() == peer_id)?;
+                let (_, peer) = peers.swap_remove(at);
+                peers.shrink_to_fit();
+                Some(peer)
+            }
+            Self::Many(peers) => peers.remove(peer_id),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::Few(peers) => peers.len(),
+            Self::Many(peers) => peers.len(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &PeerHandle)> {
+        let (few, many) = match self {
+            Self::Few(peers) => (peers.as_slice(), None),
+            Self::Many(peers) => (&[][..], Some(peers.iter())),
+        };
+        few.iter().map(|(id, peer)| (id, peer)).chain(many.into_iter().flatten())
+    }
+
+    fn values(&self) -> impl Iterator<Item = &PeerHandle> {
+        self.iter().map(|(_, peer)| peer)
+    }
 }
 
 impl LocalRoom {
@@ -392,7 +473,7 @@ impl Hub {
                 if let Some(remote) = self.remote.get() {
                     remote.watch(namespace);
                 }
-                Arc::new(LocalRoom { namespace: namespace.clone(), peers: RwLock::new(HashMap::new()) })
+                Arc::new(LocalRoom { namespace: namespace.clone(), peers: RwLock::new(PeerMap::Few(Vec::new())) })
             })
             .clone();
         let replaced = room.peers.write().expect("hub lock").insert(peer_id, handle);
@@ -502,6 +583,51 @@ impl Hub {
     pub fn disconnect_all(&self, code: u16) {
         for room in self.rooms.read().expect("hub lock").values() {
             room.disconnect_all(code);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connect(hub: &Hub, namespace: &Namespace, peer_id: &str) -> (u64, Option<PeerHandle>) {
+        let (handle, _inbox) = hub.open_connection(Dialect::Veche, "someone@example.org".into());
+        let connection = handle.connection;
+        let (_, replaced) = hub.attach(namespace, peer_id.into(), handle);
+        (connection, replaced)
+    }
+
+    #[test]
+    fn a_namespace_finds_every_peer_as_it_grows_past_a_few_and_shrinks_again() {
+        let hub = Hub::new("node".into(), 4);
+        let namespace: Namespace = "room:test".into();
+        let peers: Vec<(String, u64)> =
+            (0..3 * FEW_PEERS).map(|i| format!("peer-{i}")).map(|id| (id.clone(), connect(&hub, &namespace, &id).0)).collect();
+        let room = hub.room(&namespace).expect("the room is held");
+        assert_eq!(room.len(), peers.len());
+        assert!(peers.iter().all(|(id, connection)| room.get(id).map(|peer| peer.connection) == Some(*connection)));
+
+        let (last, rest) = peers.split_last().unwrap();
+        assert!(rest.iter().all(|(id, connection)| hub.detach(&room, id, *connection)));
+        assert_eq!(room.len(), 1);
+        assert!(hub.holds(&namespace, &last.0));
+        assert!(hub.detach(&room, &last.0, last.1));
+        assert!(hub.room(&namespace).is_none(), "an empty namespace is let go");
+    }
+
+    #[test]
+    fn a_peer_id_taken_again_replaces_the_connection_that_held_it_in_small_and_large_rooms() {
+        for size in [2, 2 * FEW_PEERS] {
+            let hub = Hub::new("node".into(), 4);
+            let namespace: Namespace = "room:test".into();
+            let first: Vec<u64> = (0..size).map(|i| connect(&hub, &namespace, &format!("peer-{i}")).0).collect();
+            let (again, replaced) = connect(&hub, &namespace, "peer-1");
+            assert_eq!(replaced.map(|peer| peer.connection), Some(first[1]));
+            let room = hub.room(&namespace).unwrap();
+            assert_eq!(room.len(), size);
+            assert!(!hub.detach(&room, "peer-1", first[1]), "the replaced connection no longer holds the id");
+            assert_eq!(room.get("peer-1").map(|peer| peer.connection), Some(again));
         }
     }
 }
