@@ -275,6 +275,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         nats: nats.clone(),
         notifications,
     };
+    tasks.push(tokio::spawn(crate::telemetry::run_metrics_upkeep(state.metrics.clone(), shutdown.clone())));
     tasks.push(tokio::spawn(crate::signaling::run_presence_keeper(state.clone(), lease.clone(), shutdown.clone())));
     tasks.push(tokio::spawn(crate::signaling::clock::run(pool.clone(), state.hub.clone(), shutdown.clone())));
     tasks.push(tokio::spawn(crate::signaling::run_pinger(state.hub.clone(), state.signal.ping_every, shutdown.clone())));

@@ -2,6 +2,8 @@
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 /// Installs the `tracing` subscriber: `VECHE_LOG` (or `RUST_LOG`) filters, default
@@ -35,4 +37,17 @@ pub fn metrics_handle() -> PrometheusHandle {
             handle
         })
         .clone()
+}
+
+/// Folds the histograms' raw samples into their buckets every few seconds. A recorder
+/// built with `build_recorder` does it only when scraped, so a node nobody scrapes would keep
+/// every request's and command's sample (8 bytes each) for as long as it runs.
+pub async fn run_metrics_upkeep(handle: PrometheusHandle, shutdown: CancellationToken) {
+    let mut every = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = every.tick() => handle.run_upkeep(),
+        }
+    }
 }
