@@ -87,26 +87,35 @@ const SUBSCRIBE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub struct NatsRelay {
     bus: Arc<SignalBus>,
-    /// Which namespace the subject token of a room this node holds peers of stands for;
-    /// messages for other rooms are dropped.
-    namespaces: Arc<RwLock<HashMap<String, Namespace>>>,
+    /// Which namespace the hashed subject token of a (PeerJS) namespace this node holds
+    /// peers of stands for. A room's token spells its namespace, so rooms need no entry:
+    /// a node holds thousands of them.
+    hashed: Arc<RwLock<HashMap<String, Namespace>>>,
+}
+
+/// The namespace a subject token stands for, if this node may hold peers of it; messages
+/// for namespaces the hub does not hold are dropped there.
+fn namespace_of(token: &str, hashed: &RwLock<HashMap<String, Namespace>>) -> Option<Namespace> {
+    match token.strip_prefix("room-") {
+        Some(room) => Some(format!("room:{room}").into()),
+        None => hashed.read().expect("relay lock").get(token).cloned(),
+    }
 }
 
 impl NatsRelay {
     /// Links `hub` to the other nodes through NATS.
     pub fn attach(hub: &Arc<Hub>, client: async_nats::Client, shutdown: CancellationToken) -> Arc<Self> {
-        let namespaces: Arc<RwLock<HashMap<String, Namespace>>> = Arc::default();
+        let hashed: Arc<RwLock<HashMap<String, Namespace>>> = Arc::default();
         let weak: Weak<Hub> = Arc::downgrade(hub);
-        let lookup = namespaces.clone();
+        let lookup = hashed.clone();
         let inbound = Arc::new(move |token: &str, payload: Bytes| {
-            let (Some(hub), Some(namespace)) = (weak.upgrade(), lookup.read().expect("relay lock").get(token).cloned())
-            else {
+            let (Some(hub), Some(namespace)) = (weak.upgrade(), namespace_of(token, &lookup)) else {
                 return;
             };
             deliver(&hub, &namespace, &payload);
         });
         let bus = SignalBus::start(client, hub.node_id.clone(), inbound, shutdown);
-        let relay = Arc::new(Self { bus, namespaces });
+        let relay = Arc::new(Self { bus, hashed });
         hub.set_remote(relay.clone());
         relay
     }
@@ -145,11 +154,15 @@ fn deliver(hub: &Hub, namespace: &str, payload: &[u8]) {
 
 impl RemoteRelay for NatsRelay {
     fn watch(&self, namespace: &Namespace) {
-        self.namespaces.write().expect("relay lock").insert(subject_token(namespace), namespace.clone());
+        if !namespace.starts_with("room:") {
+            self.hashed.write().expect("relay lock").insert(subject_token(namespace), namespace.clone());
+        }
     }
 
     fn unwatch(&self, namespace: &Namespace) {
-        self.namespaces.write().expect("relay lock").remove(&subject_token(namespace));
+        if !namespace.starts_with("room:") {
+            self.hashed.write().expect("relay lock").remove(&subject_token(namespace));
+        }
     }
 
     fn ready(&self) -> futures::future::BoxFuture<'_, ()> {
@@ -203,5 +216,16 @@ mod tests {
         assert_eq!(subject_token("room:0b6f"), "room-0b6f");
         let token = subject_token("peerjs:a key.with*dots");
         assert!(infrastructure::signal_bus::valid_token(&token), "{token}");
+    }
+
+    #[test]
+    fn a_token_leads_back_to_its_room_and_to_a_watched_hashed_namespace_only() {
+        let hashed = RwLock::new(HashMap::new());
+        assert_eq!(namespace_of(&subject_token("room:0b6f"), &hashed).as_deref(), Some("room:0b6f"));
+        let peerjs: Namespace = "peerjs:a key".into();
+        let token = subject_token(&peerjs);
+        assert_eq!(namespace_of(&token, &hashed), None, "not watched");
+        hashed.write().unwrap().insert(token.clone(), peerjs.clone());
+        assert_eq!(namespace_of(&token, &hashed), Some(peerjs));
     }
 }
