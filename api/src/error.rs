@@ -196,7 +196,7 @@ impl From<CommandError<MeetingError>> for ApiError {
             CommandError::Rejected(e) => Self::Meeting(e),
             CommandError::VersionMismatch { expected, actual } => Self::VersionMismatch { expected, actual },
             CommandError::Contention => Self::Contention,
-            CommandError::Store(e) => Self::Internal(anyhow::anyhow!(e)),
+            CommandError::Store(e) => Self::store(e),
         }
     }
 }
@@ -212,6 +212,44 @@ impl From<ScheduleError> for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        Self::Internal(error.into())
+        Self::internal(error.into())
+    }
+}
+
+impl ApiError {
+    /// An unexpected failure: a 500, unless the database could not be reached, which is the
+    /// service being unavailable for a while (503 with `Retry-After`), not a bug to report.
+    pub fn internal(error: anyhow::Error) -> Self {
+        let unreachable = error.chain().any(database_unreachable);
+        Self::internal_unless(unreachable, error)
+    }
+
+    /// The event store failed (see [`ApiError::internal`]).
+    fn store(error: application::ports::PortError) -> Self {
+        // Looked into before it is wrapped: anyhow's chain starts at its own box of it.
+        let unreachable = std::iter::successors(Some(&*error as &(dyn std::error::Error + 'static)), |e| e.source())
+            .any(database_unreachable);
+        Self::internal_unless(unreachable, anyhow::anyhow!(error))
+    }
+
+    fn internal_unless(database_unreachable: bool, error: anyhow::Error) -> Self {
+        if database_unreachable {
+            tracing::warn!(error = %error, "the database cannot be reached");
+            return Self::Unavailable("the database cannot be reached just now; try again shortly".into());
+        }
+        Self::Internal(error)
+    }
+}
+
+/// Whether an error is the database being out of reach rather than the request or the code
+/// being wrong: the pool waited in vain for a connection, a connection broke, or the server
+/// is shutting down, restarting or refusing connections (SQLSTATE classes 08 and 57P).
+fn database_unreachable(error: &(dyn std::error::Error + 'static)) -> bool {
+    match error.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => true,
+        Some(sqlx::Error::Database(error)) => {
+            error.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P"))
+        }
+        _ => false,
     }
 }

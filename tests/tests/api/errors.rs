@@ -1,6 +1,6 @@
 use reqwest::Method;
 use serde_json::{json, Value};
-use veche_tests::app::{spawn_app, user, TestApp};
+use veche_tests::app::{spawn_app, spawn_app_with, user, TestApp};
 
 async fn schedule_problem(app: &TestApp, body: Value) -> (u16, Value) {
     let ann = user("ann");
@@ -114,4 +114,30 @@ async fn unknown_routes_and_non_uuid_ids_get_404_problems() {
     let (status, _) = TestApp::json(app.request(Method::PATCH, "/api/meetings/00000000-0000-0000-0000-000000000000", &ann).header("If-Match", "banana").json(&json!({})).send().await.unwrap()).await;
     assert_eq!(status, 400);
     app.stop().await;
+}
+
+#[tokio::test]
+async fn while_the_database_is_down_requests_are_told_to_retry_with_503_not_500() {
+    use infrastructure::embedded_postgres::{EmbeddedPostgres, EmbeddedPostgresOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let options = EmbeddedPostgresOptions { data_dir: dir.path().into(), port: None, durable: false };
+    let cluster = EmbeddedPostgres::start(options).await.expect("a cluster of this test's own starts");
+    let url = cluster.database_url();
+    let app = spawn_app_with(|settings| settings.database_url = Some(url)).await;
+    let (status, scheduled) = schedule_problem(&app, meeting(json!({}))).await;
+    assert_eq!(status, 201, "scheduling works while the database is up");
+    let id = scheduled["meeting"]["id"].as_str().unwrap();
+
+    cluster.stop().await.unwrap();
+    let ann = user("ann");
+    let reading = app.request(Method::GET, &format!("/api/meetings/{id}"), &ann).send().await.unwrap();
+    let scheduling = app.request(Method::POST, "/api/meetings", &ann).json(&meeting(json!({}))).send().await.unwrap();
+    for response in [reading, scheduling] {
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        assert_eq!(response.headers()["retry-after"], "1");
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["type"], "urn:veche:problem:unavailable");
+        assert!(problem["detail"].as_str().unwrap().contains("database"), "{problem}");
+    }
 }
