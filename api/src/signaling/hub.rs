@@ -143,8 +143,9 @@ pub fn valid_peer_id(id: &str) -> bool {
 pub struct PeerHandle {
     pub connection: u64,
     pub dialect: Dialect,
-    /// The email of the person behind it (rooms), to tell a reconnect from an impostor.
-    pub owner: Arc<str>,
+    /// PeerJS's open mode: the client's token, which tells a reconnect from an impostor
+    /// taking its id. In a meeting's room the Room aggregate knows who holds which peer id.
+    pub owner: Option<Arc<str>>,
     mailbox: Arc<Mailbox>,
 }
 
@@ -443,7 +444,7 @@ impl Hub {
     }
 
     /// A fresh handle and inbox for a new connection (not yet in any room).
-    pub fn open_connection(&self, dialect: Dialect, owner: Arc<str>) -> (PeerHandle, PeerInbox) {
+    pub fn open_connection(&self, dialect: Dialect, owner: Option<Arc<str>>) -> (PeerHandle, PeerInbox) {
         let mailbox = Arc::new(Mailbox {
             state: Mutex::new(MailboxState::default()),
             waker: AtomicWaker::new(),
@@ -592,7 +593,7 @@ mod tests {
     use super::*;
 
     fn connect(hub: &Hub, namespace: &Namespace, peer_id: &str) -> (u64, Option<PeerHandle>) {
-        let (handle, _inbox) = hub.open_connection(Dialect::Veche, "someone@example.org".into());
+        let (handle, _inbox) = hub.open_connection(Dialect::Veche, None);
         let connection = handle.connection;
         let (_, replaced) = hub.attach(namespace, peer_id.into(), handle);
         (connection, replaced)

@@ -146,7 +146,7 @@ async fn admit(socket: &mut Socket, arguments: Box<(AppState, ConnectQuery)>) ->
     if state.signal.peerjs == PeerJsMode::Open && key == state.signal.peerjs_key {
         let namespace = peerjs_namespace(&key);
         let token: Arc<str> = token.into();
-        if state.hub.room(&namespace).and_then(|room| room.get(&id)).is_some_and(|existing| existing.owner != token) {
+        if state.hub.room(&namespace).and_then(|room| room.get(&id)).is_some_and(|existing| existing.owner.as_ref() != Some(&token)) {
             reject(socket, "ID-TAKEN", "ID is taken").await;
             return None;
         }
@@ -187,7 +187,7 @@ impl OpenPeer {
     /// Puts the peer into its namespace (taking the id over from an older connection of the
     /// same client) with `OPEN` queued.
     fn enter(hub: &Arc<Hub>, namespace: &super::hub::Namespace, id: Arc<str>, token: Arc<str>) -> Self {
-        let (handle, inbox) = hub.open_connection(Dialect::PeerJs, token);
+        let (handle, inbox) = hub.open_connection(Dialect::PeerJs, Some(token));
         let connection = handle.connection;
         handle.push(Utf8Bytes::from_static(OPEN));
         let (room, replaced) = hub.attach(namespace, id.clone(), handle);

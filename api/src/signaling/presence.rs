@@ -94,7 +94,7 @@ struct Admitted<D> {
 /// Opens the connection in the hub and enters the room; a refused participant is told
 /// why and the socket closed with the refusal's code.
 async fn admit<D: RoomDialect>(presence: &Presence, socket: &mut Socket, access: &RoomAccess, peer_id: Arc<str>) -> Option<Admitted<D>> {
-    let (handle, inbox) = presence.hub.open_connection(D::DIALECT, access.actor.email.as_str().into());
+    let (handle, inbox) = presence.hub.open_connection(D::DIALECT, None);
     let connection = handle.connection;
     let capacity = presence.rooms.capacity();
     let greeted = peer_id.clone();
