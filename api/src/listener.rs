@@ -46,7 +46,8 @@ impl axum::serve::Listener for LeanListener {
 /// kept here until asked for (and then freed). Writes pass through.
 pub struct LeanReads<T> {
     io: T,
-    ahead: Option<ReadAhead>,
+    /// Boxed: every idle connection holds this field, few hold bytes in it.
+    ahead: Option<Box<ReadAhead>>,
 }
 
 /// Bytes read from the socket and not yet handed over.
@@ -70,7 +71,7 @@ impl<T> LeanReads<T> {
         if let Some(ahead) = self.ahead.take() {
             all.extend_from_slice(&ahead.bytes[ahead.taken..]);
         }
-        self.ahead = Some(ReadAhead { bytes: all.into_boxed_slice(), taken: 0 });
+        self.ahead = Some(Box::new(ReadAhead { bytes: all.into_boxed_slice(), taken: 0 }));
     }
 
     /// Hands over read-ahead bytes, if any; true if it did.
@@ -102,7 +103,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for LeanReads<T> {
             let n = read.len().min(buf.remaining());
             buf.put_slice(&read[..n]);
             if n < read.len() {
-                this.ahead = Some(ReadAhead { bytes: read[n..].into(), taken: 0 });
+                this.ahead = Some(Box::new(ReadAhead { bytes: read[n..].into(), taken: 0 }));
             }
             Poll::Ready(Ok(()))
         })

@@ -259,12 +259,16 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         let scheduler = notifications.reminder_scheduler(&pool);
         tasks.push(tokio::spawn(scheduler.run(shutdown.clone())));
     }
+    let rooms = Arc::new(rooms);
+    let signal = Arc::new(signal);
+    let presence = Arc::new(crate::signaling::presence::Presence { hub: hub.clone(), rooms: rooms.clone(), signal: signal.clone() });
     let state = AppState {
         pool: pool.clone(),
         meetings: Arc::new(meetings),
-        rooms: Arc::new(rooms),
+        rooms,
         hub,
-        signal: Arc::new(signal),
+        signal,
+        presence,
         progress,
         jwt,
         public_url: settings.public_url().into(),

@@ -20,6 +20,8 @@ pub struct AppState {
     /// This node's signaling hub.
     pub hub: Arc<Hub>,
     pub signal: Arc<SignalSettings>,
+    /// What a room participant's connection needs of the node, shared by all of them.
+    pub presence: Arc<crate::signaling::presence::Presence>,
     pub progress: ProjectionProgress,
     pub jwt: JwtKeys,
     /// Base of meeting links.

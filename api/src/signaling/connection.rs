@@ -95,31 +95,29 @@ thread_local! {
     static GATHER: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(WRITE_GATHER));
 }
 
-/// Runs the connection until it ends. The socket is borrowed: each async function that
-/// took it by value would keep a copy of it for the connection's whole life. Pings are
-/// asked for by the hub's pinger through the inbox; a connection that has not answered the
-/// previous ping when the next is due is closed.
-/// Not an `async fn`, which would keep a second copy of its arguments.
-#[allow(clippy::manual_async_fn)]
+/// Runs the connection until it ends (then [`finish`] it). The socket is borrowed: each
+/// async function that took it by value would keep a copy of it for the connection's whole
+/// life. Pings are asked for by the hub's pinger through the inbox; a connection that has
+/// not answered the previous ping when the next is due is closed.
+/// Polled by hand rather than a `select!` over the inbox, the socket and the writes: the
+/// connection's task keeps its future's largest state for its whole life, and a `select!`
+/// with its write futures was 352 bytes; this is a few fields and the borrows.
 pub fn run<'a>(
     socket: &'a mut Socket,
     inbox: &'a PeerInbox,
     session: &'a mut impl Session,
     limits: &'a ConnectionLimits,
 ) -> impl Future<Output = Ending> + Send + 'a {
-    async move {
-        // Polled by hand rather than a `select!` over the inbox, the socket and the writes:
-        // the connection's task keeps its future's largest state for its whole life, and a
-        // `select!` with its write futures was 352 bytes; this is a few fields.
-        let mut live = Live { bucket: TokenBucket::new(limits), answered: true, unflushed: false, unwritten: Vec::new(), stalled: false };
-        let ending = std::future::poll_fn(|cx| live.poll(cx, socket, inbox, session, limits)).await;
-        if let Ending::Ended(code) = ending {
-            // Rare, and boxed so that its future is not part of every connection's. Bounded:
-            // a client that stops reading now would otherwise hold the task at its close.
-            let goodbye = say_goodbye(socket, inbox, code);
-            let _ = Box::pin(tokio::time::timeout(GOODBYE_WITHIN, goodbye)).await;
-        }
-        ending
+    let mut live = Live { bucket: TokenBucket::new(limits), answered: true, unflushed: false, unwritten: Vec::new(), stalled: false };
+    std::future::poll_fn(move |cx| live.poll(cx, socket, inbox, session, limits))
+}
+
+/// After [`run`]: a connection the server ends is sent what was queued, then the close
+/// frame. Boxed, so that its future is not part of every connection's; bounded, as a client
+/// that stops reading now would otherwise hold the task at its close.
+pub async fn finish(socket: &mut Socket, inbox: &PeerInbox, ending: Ending) {
+    if let Ending::Ended(code) = ending {
+        let _ = Box::pin(tokio::time::timeout(GOODBYE_WITHIN, say_goodbye(socket, inbox, code))).await;
     }
 }
 

@@ -19,8 +19,8 @@
 
 use super::access;
 use super::connection::{self, Flow, Session};
-use super::hub::{close_code, peerjs_namespace, valid_peer_id, Delivery, Dialect, Hub, LocalRoom, PeerInbox, Relayed, SignalKind};
-use super::presence::{self, PeerInfo, Presence, Refusal, RoomDialect};
+use super::hub::{close_code, peerjs_namespace, valid_peer_id, Delivery, Dialect, Hub, PeerInbox, Relayed, SignalKind};
+use super::presence::{self, Entered, PeerInfo, Refusal, RoomConnection, RoomDialect};
 use super::upgrade::{Connection, Socket, WebSocketRequest};
 use super::SignalSettings;
 use crate::settings::PeerJsMode;
@@ -86,13 +86,7 @@ enum Entry {
     Open(OpenPeer),
     /// A room pass as the key. Boxed: an open-mode connection keeps its `Entry` for its
     /// whole life, and would otherwise carry this variant's size.
-    Room(Box<RoomEntry>),
-}
-
-struct RoomEntry {
-    presence: Presence,
-    access: access::RoomAccess,
-    id: Arc<str>,
+    Room(Box<RoomConnection>),
 }
 
 async fn connect(State(state): State<AppState>, Query(query): Query<ConnectQuery>, request: WebSocketRequest) -> Response {
@@ -124,9 +118,7 @@ impl Connection for PeerJsConnection {
         match Box::pin(admit(socket, arguments)).await {
             Some(Entry::Open(ref mut peer)) => peer.serve(socket, &self.signal).await,
             // Boxed, so that open-mode connections do not carry its future's size.
-            Some(Entry::Room(ref room)) => {
-                Box::pin(presence::serve::<PeerJsSession>(&room.presence, socket, &room.access, &room.id)).await
-            }
+            Some(Entry::Room(ref room)) => Box::pin(presence::serve::<PeerJsSession>(room, socket)).await,
             None => {}
         }
     }
@@ -153,7 +145,9 @@ async fn admit(socket: &mut Socket, arguments: Box<(AppState, ConnectQuery)>) ->
         return Some(Entry::Open(OpenPeer::enter(&state.hub, &namespace, id.into(), token)));
     }
     match room_of_pass(&state, &key).await {
-        Some(access) => Some(Entry::Room(Box::new(RoomEntry { presence: Presence::of(&state), access, id: id.into() }))),
+        Some(access) => {
+            Some(Entry::Room(Box::new(RoomConnection { presence: state.presence.clone(), access, peer_id: id.into() })))
+        }
         None => {
             reject(socket, "ERROR", "Invalid key provided").await;
             None
@@ -194,15 +188,16 @@ impl OpenPeer {
         if let Some(older) = replaced {
             older.disconnect(close_code::REPLACED);
         }
-        Self { session: PeerJsSession { hub: hub.clone(), room, peer_id: id }, inbox, connection }
+        Self { session: PeerJsSession { hub: hub.clone(), entered: Entered { room, peer_id: id } }, inbox, connection }
     }
 
     async fn serve(&mut self, socket: &mut Socket, signal: &SignalSettings) {
         self.session.hub.remote_ready().await;
-        connection::run(socket, &self.inbox, &mut self.session, &signal.limits).await;
-        let session = &self.session;
-        session.hub.detach(&session.room, &session.peer_id, self.connection);
-        session.hub.connection_closed();
+        let ending = connection::run(socket, &self.inbox, &mut self.session, &signal.limits).await;
+        connection::finish(socket, &self.inbox, ending).await;
+        let (hub, entered) = (&self.session.hub, &self.session.entered);
+        hub.detach(&entered.room, &entered.peer_id, self.connection);
+        hub.connection_closed();
     }
 }
 
@@ -223,8 +218,12 @@ impl RoomDialect for PeerJsSession {
         }
     }
 
-    fn session(hub: Arc<Hub>, room: Arc<LocalRoom>, peer_id: Arc<str>) -> Self {
-        Self { hub, room, peer_id }
+    fn session(hub: Arc<Hub>, entered: Entered) -> Self {
+        Self { hub, entered }
+    }
+
+    fn entered(&self) -> &Entered {
+        &self.entered
     }
 }
 
@@ -240,8 +239,7 @@ struct Incoming<'a> {
 
 struct PeerJsSession {
     hub: Arc<Hub>,
-    room: Arc<LocalRoom>,
-    peer_id: Arc<str>,
+    entered: Entered,
 }
 
 const NO_PAYLOAD: &str = "null";
@@ -262,15 +260,16 @@ impl Session for PeerJsSession {
         };
         let null = RawValue::from_string(NO_PAYLOAD.into()).expect("null is JSON");
         let payload = incoming.payload.unwrap_or(&null);
-        let relayed = Relayed { kind, from: &self.peer_id, to: &dst, payload };
-        match self.hub.relay(&self.room, &relayed) {
+        let Entered { room, peer_id } = &self.entered;
+        let relayed = Relayed { kind, from: peer_id, to: &dst, payload };
+        match self.hub.relay(room, &relayed) {
             Delivery::Local | Delivery::Remote => Flow::Continue,
             // The stock server answers an unreachable peer with EXPIRE from that peer, which
             // the client library reports as "peer-unavailable"; LEAVE and EXPIRE are not
             // answered.
             Delivery::NoSuchPeer if matches!(kind, SignalKind::Leave | SignalKind::Expire) => Flow::Continue,
             Delivery::NoSuchPeer => Flow::Reply(
-                serde_json::json!({ "type": "EXPIRE", "src": dst, "dst": self.peer_id }).to_string().into(),
+                serde_json::json!({ "type": "EXPIRE", "src": dst, "dst": peer_id }).to_string().into(),
             ),
         }
     }

@@ -40,9 +40,8 @@ pub struct Entered {
     pub peer_id: Arc<str>,
 }
 
-/// What presence needs of the node. Every connection keeps one for its whole life, so it
-/// is a few pointers rather than the application state.
-#[derive(Clone)]
+/// What presence needs of the node, one per node (`AppState::presence`): every connection
+/// keeps a pointer to it for its whole life.
 pub struct Presence {
     pub hub: Arc<Hub>,
     pub rooms: Arc<Rooms<RoomStore, PgEventLog>>,
@@ -57,7 +56,17 @@ pub trait RoomDialect: Session + Sized {
     fn greeting(peer_id: &str, others: &[PeerInfo], resumed: bool, capacity: usize, access: &RoomAccess) -> Utf8Bytes;
     /// The message telling a refused participant why (the close code is the refusal's).
     fn refusal(refusal: &Refusal) -> Utf8Bytes;
-    fn session(hub: Arc<Hub>, room: Arc<LocalRoom>, peer_id: Arc<str>) -> Self;
+    fn session(hub: Arc<Hub>, entered: Entered) -> Self;
+    /// Where the session's participant is.
+    fn entered(&self) -> &Entered;
+}
+
+/// A participant's connection to a meeting's room, in either dialect, as its task holds it.
+pub struct RoomConnection {
+    pub presence: Arc<Presence>,
+    pub access: RoomAccess,
+    /// One copy for the connection's life, shared by the hub's room map and the session.
+    pub peer_id: Arc<str>,
 }
 
 /// A participant's connection to a meeting's room, in dialect `D`: enter (a `Join`),
@@ -65,45 +74,41 @@ pub trait RoomDialect: Session + Sized {
 /// task, which owns it: an async function keeps its own copy of what it takes by value.
 /// Not an `async fn`, which would keep a second copy of its arguments.
 #[allow(clippy::manual_async_fn)]
-pub fn serve<'a, D: RoomDialect>(
-    presence: &'a Presence,
-    socket: &'a mut Socket,
-    access: &'a RoomAccess,
-    peer_id: &'a Arc<str>,
-) -> impl Future<Output = ()> + Send + 'a {
+pub fn serve<'a, D: RoomDialect>(room: &'a RoomConnection, socket: &'a mut Socket) -> impl Future<Output = ()> + Send + 'a {
     async move {
         // Entering and departing are boxed: their futures are large (database commands) and
         // the connection's task would otherwise carry them for its whole life. The participant
         // is used where the match keeps it (`ref mut`): moved out, it would be kept twice.
-        if let Some(ref mut participant) = Box::pin(admit::<D>(presence, socket, access, peer_id.clone())).await {
-            let ending = super::connection::run(socket, &participant.inbox, &mut participant.session, &presence.signal.limits).await;
-            Box::pin(presence.depart(access, &participant.entered, participant.connection, ending)).await;
+        if let Some(ref mut participant) = Box::pin(admit::<D>(room, socket)).await {
+            let limits = &room.presence.signal.limits;
+            let ending = super::connection::run(socket, &participant.inbox, &mut participant.session, limits).await;
+            super::connection::finish(socket, &participant.inbox, ending).await;
+            let entered = participant.session.entered();
+            Box::pin(room.presence.depart(&room.access, entered, participant.connection, ending)).await;
         }
-        presence.hub.connection_closed();
+        room.presence.hub.connection_closed();
     }
 }
 
 /// A participant let into the room: what their connection needs while it runs.
 struct Admitted<D> {
     inbox: PeerInbox,
-    entered: Entered,
     connection: u64,
+    /// Holds where the participant is ([`RoomDialect::entered`]).
     session: D,
 }
 
 /// Opens the connection in the hub and enters the room; a refused participant is told
 /// why and the socket closed with the refusal's code.
-async fn admit<D: RoomDialect>(presence: &Presence, socket: &mut Socket, access: &RoomAccess, peer_id: Arc<str>) -> Option<Admitted<D>> {
+async fn admit<D: RoomDialect>(room: &RoomConnection, socket: &mut Socket) -> Option<Admitted<D>> {
+    let (presence, access, peer_id) = (&*room.presence, &room.access, room.peer_id.clone());
     let (handle, inbox) = presence.hub.open_connection(D::DIALECT, None);
     let connection = handle.connection;
     let capacity = presence.rooms.capacity();
     let greeted = peer_id.clone();
     let greeting = move |others: &[PeerInfo], resumed: bool| D::greeting(&greeted, others, resumed, capacity, access);
     match presence.enter(access, peer_id, handle, greeting).await {
-        Ok(entered) => {
-            let session = D::session(presence.hub.clone(), entered.room.clone(), entered.peer_id.clone());
-            Some(Admitted { inbox, entered, connection, session })
-        }
+        Ok(entered) => Some(Admitted { inbox, connection, session: D::session(presence.hub.clone(), entered) }),
         Err(refusal) => {
             let close_code = refusal.close_code();
             let _ = socket.send(Message::Text(D::refusal(&refusal))).await;
@@ -146,9 +151,6 @@ impl Refusal {
 }
 
 impl Presence {
-    pub fn of(state: &AppState) -> Self {
-        Self { hub: state.hub.clone(), rooms: state.rooms.clone(), signal: state.signal.clone() }
-    }
 
     /// Records the join and puts the connection in the hub. A reconnect of the same person
     /// with the same peer id resumes their place and replaces their older connection.
@@ -206,7 +208,7 @@ impl Presence {
     /// Takes the connection out of the hub and records why it went: a goodbye is `Leave`; a
     /// drop gets the reconnect grace before `Expire`; a replaced connection records nothing
     /// (its successor holds the place).
-    pub async fn depart(&self, access: &RoomAccess, entered: &Entered, connection: u64, ending: Ending) {
+    pub async fn depart(self: &Arc<Self>, access: &RoomAccess, entered: &Entered, connection: u64, ending: Ending) {
         let still_ours = self.hub.detach(&entered.room, &entered.peer_id, connection);
         if !still_ours {
             return;

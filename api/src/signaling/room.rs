@@ -3,8 +3,8 @@
 
 use super::access::{RoomAccess, RoomCaller};
 use super::connection::{Flow, Session};
-use super::hub::{valid_peer_id, Delivery, Dialect, Hub, LocalRoom, Relayed, SignalKind};
-use super::presence::{self, PeerInfo, Presence, Refusal, RoomDialect};
+use super::hub::{valid_peer_id, Delivery, Dialect, Hub, Relayed, SignalKind};
+use super::presence::{self, Entered, PeerInfo, Refusal, RoomConnection, RoomDialect};
 use super::upgrade::{Connection, Socket, WebSocketRequest};
 use super::SignalSettings;
 use crate::error::ApiError;
@@ -59,26 +59,21 @@ async fn signal(
         }
         None => uuid::Uuid::new_v4().simple().to_string(),
     };
-    // One copy for the connection's life, shared by the hub's room map and the session.
-    let peer_id: Arc<str> = peer_id.into();
     check_capacity(&state)?;
-    Ok(request.accept(VecheConnection { presence: Presence::of(&state), access, peer_id }))
+    let room = RoomConnection { presence: state.presence.clone(), access, peer_id: peer_id.into() };
+    Ok(request.accept(VecheConnection(room)))
 }
 
 /// A participant's connection in veche's protocol.
-struct VecheConnection {
-    presence: Presence,
-    access: RoomAccess,
-    peer_id: Arc<str>,
-}
+struct VecheConnection(RoomConnection);
 
 impl Connection for VecheConnection {
     fn config(&self) -> WebSocketConfig {
-        socket_config(&self.presence.signal)
+        socket_config(&self.0.presence.signal)
     }
 
     fn serve<'a>(&'a mut self, socket: &'a mut Socket) -> impl Future<Output = ()> + Send + 'a {
-        presence::serve::<VecheSession>(&self.presence, socket, &self.access, &self.peer_id)
+        presence::serve::<VecheSession>(&self.0, socket)
     }
 }
 
@@ -134,8 +129,7 @@ struct Incoming<'a> {
 
 struct VecheSession {
     hub: Arc<Hub>,
-    room: Arc<LocalRoom>,
-    peer_id: Arc<str>,
+    entered: Entered,
 }
 
 impl RoomDialect for VecheSession {
@@ -162,8 +156,12 @@ impl RoomDialect for VecheSession {
         error_message(code, &message)
     }
 
-    fn session(hub: Arc<Hub>, room: Arc<LocalRoom>, peer_id: Arc<str>) -> Self {
-        Self { hub, room, peer_id }
+    fn session(hub: Arc<Hub>, entered: Entered) -> Self {
+        Self { hub, entered }
+    }
+
+    fn entered(&self) -> &Entered {
+        &self.entered
     }
 }
 
@@ -181,11 +179,12 @@ impl Session for VecheSession {
                 if !matches!(signal, SignalKind::Offer | SignalKind::Answer | SignalKind::Candidate) {
                     return Flow::Reply(error_message("malformed-message", "`kind` is offer, answer or candidate"));
                 }
-                if !valid_peer_id(&to) || *to == *self.peer_id {
+                let Entered { room, peer_id } = &self.entered;
+                if !valid_peer_id(&to) || *to == **peer_id {
                     return Flow::Reply(error_message("no-such-peer", "`to` must be another participant's peer id"));
                 }
-                let relayed = Relayed { kind: signal, from: &self.peer_id, to: &to, payload: data };
-                match self.hub.relay(&self.room, &relayed) {
+                let relayed = Relayed { kind: signal, from: peer_id, to: &to, payload: data };
+                match self.hub.relay(room, &relayed) {
                     Delivery::Local | Delivery::Remote => Flow::Continue,
                     Delivery::NoSuchPeer => {
                         Flow::Reply(error_message("no-such-peer", &format!("no participant {to} in this room")))
