@@ -52,6 +52,28 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Every operation that reaches the database may answer 503 when it is out of reach
+/// (`ApiError::internal`), reads also while the read models catch up. Said once here rather
+/// than on each route.
+fn document_unavailable(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let unavailable = ResponseBuilder::new()
+        .description("Unavailable for a moment (the database out of reach, the read models behind): retry after `Retry-After`")
+        .content("application/problem+json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
+        .build();
+    // These answer without the database.
+    let without_database = ["/healthz", "/metrics", "/api/openapi.json", "/api/asyncapi.json", "/api/push/vapid-public-key"];
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        if without_database.contains(&path.as_str()) {
+            continue;
+        }
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            operation.responses.responses.entry("503".into()).or_insert_with(|| unavailable.clone().into());
+        }
+    }
+}
+
 /// `?after_position=N`: wait (bounded) until the read models include position N, the
 /// value a command returned, so that a client reads its own writes.
 #[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
@@ -91,6 +113,8 @@ pub fn router(state: AppState) -> Router {
         .merge(asyncapi::router())
         .merge(push::router())
         .split_for_parts();
+    let mut openapi = openapi;
+    document_unavailable(&mut openapi);
     let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serialises");
     let rooms = &settings.rooms;
     let mut api = api

@@ -41,6 +41,10 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
                  "/api/calendar", "/api/meetings/{id}/history", "/healthz", "/readyz", "/metrics"] {
         assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
     }
+    // Any route may be unavailable for a moment (the database out of reach).
+    let unavailable = &doc["paths"]["/api/meetings"]["post"]["responses"]["503"];
+    assert_eq!(unavailable["content"]["application/problem+json"]["schema"]["$ref"], "#/components/schemas/Problem");
+    assert!(doc["paths"]["/healthz"]["get"]["responses"].get("503").is_none(), "liveness needs no database");
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     app.stop().await;
 }
