@@ -151,7 +151,6 @@ impl Refusal {
 }
 
 impl Presence {
-
     /// Records the join and puts the connection in the hub. A reconnect of the same person
     /// with the same peer id resumes their place and replaces their older connection.
     /// `greeting` is the first message the connection gets (given everyone else and whether

@@ -93,12 +93,26 @@ pub struct NatsRelay {
     hashed: Arc<RwLock<HashMap<String, Namespace>>>,
 }
 
-/// The namespace a subject token stands for, if this node may hold peers of it; messages
-/// for namespaces the hub does not hold are dropped there.
-fn namespace_of(token: &str, hashed: &RwLock<HashMap<String, Namespace>>) -> Option<Namespace> {
-    match token.strip_prefix("room-") {
-        Some(room) => Some(format!("room:{room}").into()),
-        None => hashed.read().expect("relay lock").get(token).cloned(),
+/// The longest room token `namespace_of` spells back (`room-` and a UUID are 41 bytes).
+const ROOM_TOKEN_MAX: usize = 64;
+
+/// Calls `found` with the namespace a subject token stands for, if this node may hold peers
+/// of it; messages for namespaces the hub does not hold are dropped there. A room's name is
+/// spelled on the stack: this runs for every message from another node.
+fn namespace_of(token: &str, hashed: &RwLock<HashMap<String, Namespace>>, found: impl FnOnce(&str)) {
+    let Some(room) = token.strip_prefix("room-") else {
+        if let Some(namespace) = hashed.read().expect("relay lock").get(token).cloned() {
+            found(&namespace);
+        }
+        return;
+    };
+    let mut name = [0u8; ROOM_TOKEN_MAX];
+    let Some(spelled) = name.get_mut(..room.len() + 5) else { return };
+    spelled[..5].copy_from_slice(b"room:");
+    spelled[5..].copy_from_slice(room.as_bytes());
+    // Both halves are UTF-8, so the whole is.
+    if let Ok(namespace) = std::str::from_utf8(spelled) {
+        found(namespace);
     }
 }
 
@@ -109,10 +123,9 @@ impl NatsRelay {
         let weak: Weak<Hub> = Arc::downgrade(hub);
         let lookup = hashed.clone();
         let inbound = Arc::new(move |token: &str, payload: Bytes| {
-            let (Some(hub), Some(namespace)) = (weak.upgrade(), namespace_of(token, &lookup)) else {
-                return;
-            };
-            deliver(&hub, &namespace, &payload);
+            if let Some(hub) = weak.upgrade() {
+                namespace_of(token, &lookup, |namespace| deliver(&hub, namespace, &payload));
+            }
         });
         let bus = SignalBus::start(client, hub.node_id.clone(), inbound, shutdown);
         let relay = Arc::new(Self { bus, hashed });
@@ -220,12 +233,17 @@ mod tests {
 
     #[test]
     fn a_token_leads_back_to_its_room_and_to_a_watched_hashed_namespace_only() {
+        let found = |token: &str, hashed: &RwLock<HashMap<String, Namespace>>| {
+            let mut found = None;
+            namespace_of(token, hashed, |namespace| found = Some(namespace.to_string()));
+            found
+        };
         let hashed = RwLock::new(HashMap::new());
-        assert_eq!(namespace_of(&subject_token("room:0b6f"), &hashed).as_deref(), Some("room:0b6f"));
+        assert_eq!(found(&subject_token("room:0b6f"), &hashed).as_deref(), Some("room:0b6f"));
         let peerjs: Namespace = "peerjs:a key".into();
         let token = subject_token(&peerjs);
-        assert_eq!(namespace_of(&token, &hashed), None, "not watched");
+        assert_eq!(found(&token, &hashed), None, "not watched");
         hashed.write().unwrap().insert(token.clone(), peerjs.clone());
-        assert_eq!(namespace_of(&token, &hashed), Some(peerjs));
+        assert_eq!(found(&token, &hashed).as_deref(), Some(&*peerjs));
     }
 }
