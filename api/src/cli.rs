@@ -78,7 +78,7 @@ enum ProjectionsCommand {
 pub fn main() -> ExitCode {
     crate::telemetry::init_tracing();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match runtime_for(&cli.command) {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");
@@ -92,6 +92,16 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The runtime; a node that serves coalesces its hub's wake-ups (`signaling::coalesce`).
+fn runtime_for(command: &Command) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Command::Serve(settings) = command {
+        let moment = std::time::Duration::from_micros(settings.rooms.signal_coalesce_micros);
+        builder.on_thread_park(move || crate::signaling::coalesce::before_park(moment));
+    }
+    builder.enable_all().build()
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {

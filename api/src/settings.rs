@@ -120,6 +120,12 @@ pub struct RoomSettings {
     #[arg(long, env = "VECHE_SIGNAL_MAX_CONNECTIONS", default_value_t = 100_000)]
     pub signal_max_connections: usize,
 
+    /// Microseconds a worker thread that has just relayed signaling messages waits before it
+    /// sleeps, so that what arrives meanwhile goes out in one pass (`signaling::coalesce`);
+    /// 0 sleeps at once. A message can wait this long more, and only under load.
+    #[arg(long, env = "VECHE_SIGNAL_COALESCE_MICROS", default_value_t = 200)]
+    pub signal_coalesce_micros: u64,
+
     /// Seconds a dropped participant has to reconnect and resume before they expire.
     #[arg(long, env = "VECHE_SIGNAL_RECONNECT_GRACE_SECS", default_value_t = 20)]
     pub reconnect_grace_secs: u64,

@@ -237,6 +237,7 @@ impl Live {
             }
             Ok(())
         };
+        super::coalesce::wrote();
         self.write_frames(cx, socket, frames).map_err(|_| Ending::Dropped)
     }
 

@@ -45,6 +45,7 @@
 
 pub mod access;
 pub mod clock;
+pub mod coalesce;
 pub mod connection;
 pub mod hub;
 pub mod peerjs;
