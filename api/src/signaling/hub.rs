@@ -114,23 +114,35 @@ impl Relayed<'_> {
     pub fn render(&self, dialect: Dialect) -> Utf8Bytes {
         // Peer ids are checked to be [A-Za-z0-9_-] when connections open, so they need no
         // escaping; the payload is already JSON.
+        let payload = self.payload.get();
         match dialect {
-            Dialect::Veche => format!(
-                r#"{{"type":"signal","kind":"{}","from":"{}","data":{}}}"#,
-                self.kind.veche(),
-                self.from,
-                self.payload.get()
-            ),
-            Dialect::PeerJs => format!(
-                r#"{{"type":"{}","src":"{}","dst":"{}","payload":{}}}"#,
+            Dialect::Veche => {
+                concat(&[r#"{"type":"signal","kind":""#, self.kind.veche(), r#"","from":""#, self.from, r#"","data":"#, payload, "}"])
+            }
+            Dialect::PeerJs => concat(&[
+                r#"{"type":""#,
                 self.kind.peerjs(),
+                r#"","src":""#,
                 self.from,
+                r#"","dst":""#,
                 self.to,
-                self.payload.get()
-            ),
+                r#"","payload":"#,
+                payload,
+                "}",
+            ]),
         }
-        .into()
     }
+}
+
+/// The pieces in one allocation of exactly their length: a message is rendered once per
+/// recipient, and a buffer grown while formatting was reallocated, then given a second
+/// allocation to become `Bytes` (whose vector must be as long as it is large to need none).
+fn concat(pieces: &[&str]) -> Utf8Bytes {
+    let mut text = String::with_capacity(pieces.iter().map(|piece| piece.len()).sum());
+    for piece in pieces {
+        text.push_str(piece);
+    }
+    text.into()
 }
 
 /// Whether a peer id is acceptable: short, and safe in JSON, URLs and NATS subjects.
@@ -420,6 +432,14 @@ pub struct Hub {
     connections: AtomicUsize,
     queue_capacity: usize,
     remote: OnceLock<Arc<dyn RemoteRelay>>,
+    relayed: OnceLock<RelayedCounters>,
+}
+
+/// `veche_signal_relayed_total` by way: looked up once, not in the registry per message
+/// (taken at the first relay, when the node's recorder is installed).
+struct RelayedCounters {
+    local: metrics::Counter,
+    remote: metrics::Counter,
 }
 
 impl Hub {
@@ -431,7 +451,15 @@ impl Hub {
             connections: AtomicUsize::new(0),
             queue_capacity: queue_capacity.max(1),
             remote: OnceLock::new(),
+            relayed: OnceLock::new(),
         }
+    }
+
+    fn relayed(&self) -> &RelayedCounters {
+        self.relayed.get_or_init(|| RelayedCounters {
+            local: metrics::counter!("veche_signal_relayed_total", "via" => "local"),
+            remote: metrics::counter!("veche_signal_relayed_total", "via" => "remote"),
+        })
     }
 
     /// Connects this hub to the other nodes' hubs (once).
@@ -527,13 +555,13 @@ impl Hub {
     /// Sends a signaling message to its recipient, here or through the other nodes.
     pub fn relay(&self, room: &LocalRoom, relayed: &Relayed<'_>) -> Delivery {
         if room.deliver_local(relayed) {
-            metrics::counter!("veche_signal_relayed_total", "via" => "local").increment(1);
+            self.relayed().local.increment(1);
             return Delivery::Local;
         }
         match self.remote.get() {
             Some(remote) => {
                 remote.relay(&room.namespace, relayed);
-                metrics::counter!("veche_signal_relayed_total", "via" => "remote").increment(1);
+                self.relayed().remote.increment(1);
                 Delivery::Remote
             }
             None => Delivery::NoSuchPeer,
@@ -597,6 +625,20 @@ mod tests {
         let connection = handle.connection;
         let (_, replaced) = hub.attach(namespace, peer_id.into(), handle);
         (connection, replaced)
+    }
+
+    #[test]
+    fn a_relayed_message_is_rendered_in_each_dialect_with_its_payload_untouched() {
+        let payload = RawValue::from_string(r#"{"sdp":"v=0\r\n","n":[1,2]}"#.into()).unwrap();
+        let relayed = Relayed { kind: SignalKind::Offer, from: "ann-1", to: "bob_2", payload: &payload };
+        assert_eq!(
+            relayed.render(Dialect::Veche).as_str(),
+            r#"{"type":"signal","kind":"offer","from":"ann-1","data":{"sdp":"v=0\r\n","n":[1,2]}}"#
+        );
+        assert_eq!(
+            relayed.render(Dialect::PeerJs).as_str(),
+            r#"{"type":"OFFER","src":"ann-1","dst":"bob_2","payload":{"sdp":"v=0\r\n","n":[1,2]}}"#
+        );
     }
 
     #[test]
