@@ -123,7 +123,7 @@ pub struct RoomSettings {
     /// Microseconds a worker thread that has just relayed signaling messages waits before it
     /// sleeps, so that what arrives meanwhile goes out in one pass (`signaling::coalesce`);
     /// 0 sleeps at once. A message can wait this long more, and only under load.
-    #[arg(long, env = "VECHE_SIGNAL_COALESCE_MICROS", default_value_t = 200)]
+    #[arg(long, env = "VECHE_SIGNAL_COALESCE_MICROS", default_value_t = 500)]
     pub signal_coalesce_micros: u64,
 
     /// Seconds a dropped participant has to reconnect and resume before they expire.
