@@ -15,14 +15,31 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::task::Poll;
 
-pub type Namespace = Arc<str>;
+/// Where peers meet and are relayed to one another.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Namespace {
+    /// A meeting's room (`room:<uuid>`), kept as its id: a node holds thousands of rooms,
+    /// and its 41-byte spelling was an allocation of its own per room.
+    Room(domain::RoomId),
+    /// A key's namespace in the PeerJS endpoint's open mode (`peerjs:<key>`).
+    PeerJs(Arc<str>),
+}
+
+impl std::fmt::Display for Namespace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Room(room_id) => write!(f, "room:{room_id}"),
+            Self::PeerJs(key) => write!(f, "peerjs:{key}"),
+        }
+    }
+}
 
 pub fn room_namespace(room_id: domain::RoomId) -> Namespace {
-    format!("room:{room_id}").into()
+    Namespace::Room(room_id)
 }
 
 pub fn peerjs_namespace(key: &str) -> Namespace {
-    format!("peerjs:{key}").into()
+    Namespace::PeerJs(key.into())
 }
 
 /// The protocol a connection speaks, which decides how messages to it are written.
@@ -540,15 +557,21 @@ impl Hub {
     /// The meetings' rooms this node holds peers of.
     pub fn room_ids(&self) -> Vec<uuid::Uuid> {
         let rooms = self.rooms.read().expect("hub lock");
-        rooms.keys().filter_map(|namespace| namespace.strip_prefix("room:")?.parse().ok()).collect()
+        rooms
+            .keys()
+            .filter_map(|namespace| match namespace {
+                Namespace::Room(room_id) => Some(room_id.as_uuid()),
+                Namespace::PeerJs(_) => None,
+            })
+            .collect()
     }
 
-    pub fn room(&self, namespace: &str) -> Option<Arc<LocalRoom>> {
+    pub fn room(&self, namespace: &Namespace) -> Option<Arc<LocalRoom>> {
         self.rooms.read().expect("hub lock").get(namespace).cloned()
     }
 
     /// Whether this node holds `peer_id` in `namespace`.
-    pub fn holds(&self, namespace: &str, peer_id: &str) -> bool {
+    pub fn holds(&self, namespace: &Namespace, peer_id: &str) -> bool {
         self.room(namespace).is_some_and(|room| room.get(peer_id).is_some())
     }
 
@@ -587,7 +610,7 @@ impl Hub {
     }
 
     /// Disconnects this node's peers of a closed room (the remote relay calls this).
-    pub fn close_local_room(&self, namespace: &str) {
+    pub fn close_local_room(&self, namespace: &Namespace) {
         if let Some(room) = self.room(namespace) {
             room.broadcast_local(Dialect::Veche, None, &Utf8Bytes::from_static(r#"{"type":"room-closed"}"#));
             room.disconnect_all(close_code::ROOM_CLOSED);
@@ -644,7 +667,7 @@ mod tests {
     #[test]
     fn a_namespace_finds_every_peer_as_it_grows_past_a_few_and_shrinks_again() {
         let hub = Hub::new("node".into(), 4);
-        let namespace: Namespace = "room:test".into();
+        let namespace = room_namespace(domain::RoomId(uuid::Uuid::from_u128(7)));
         let peers: Vec<(String, u64)> =
             (0..3 * FEW_PEERS).map(|i| format!("peer-{i}")).map(|id| (id.clone(), connect(&hub, &namespace, &id).0)).collect();
         let room = hub.room(&namespace).expect("the room is held");
@@ -663,7 +686,7 @@ mod tests {
     fn a_peer_id_taken_again_replaces_the_connection_that_held_it_in_small_and_large_rooms() {
         for size in [2, 2 * FEW_PEERS] {
             let hub = Hub::new("node".into(), 4);
-            let namespace: Namespace = "room:test".into();
+            let namespace = room_namespace(domain::RoomId(uuid::Uuid::from_u128(7)));
             let first: Vec<u64> = (0..size).map(|i| connect(&hub, &namespace, &format!("peer-{i}")).0).collect();
             let (again, replaced) = connect(&hub, &namespace, "peer-1");
             assert_eq!(replaced.map(|peer| peer.connection), Some(first[1]));

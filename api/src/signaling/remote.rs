@@ -69,13 +69,13 @@ impl<'a> Envelope<'a> {
     }
 }
 
-/// The subject token of a namespace: `room-<uuid>`, or `peerjs-<hash of the key>` (a key
+/// The subject token of a namespace: `room-<uuid>`, or `ns-<hash of peerjs:<key>>` (a key
 /// may hold characters a subject cannot).
-fn subject_token(namespace: &str) -> String {
-    match namespace.strip_prefix("room:") {
-        Some(room) => format!("room-{room}"),
-        None => {
-            let digest = Sha256::digest(namespace.as_bytes());
+fn subject_token(namespace: &Namespace) -> String {
+    match namespace {
+        Namespace::Room(room_id) => format!("room-{room_id}"),
+        Namespace::PeerJs(key) => {
+            let digest = Sha256::new().chain_update(b"peerjs:").chain_update(key.as_bytes()).finalize();
             format!("ns-{}", hex::encode(&digest[..12]))
         }
     }
@@ -93,26 +93,21 @@ pub struct NatsRelay {
     hashed: Arc<RwLock<HashMap<String, Namespace>>>,
 }
 
-/// The longest room token `namespace_of` spells back (`room-` and a UUID are 41 bytes).
-const ROOM_TOKEN_MAX: usize = 64;
-
 /// Calls `found` with the namespace a subject token stands for, if this node may hold peers
-/// of it; messages for namespaces the hub does not hold are dropped there. A room's name is
-/// spelled on the stack: this runs for every message from another node.
-fn namespace_of(token: &str, hashed: &RwLock<HashMap<String, Namespace>>, found: impl FnOnce(&str)) {
-    let Some(room) = token.strip_prefix("room-") else {
-        if let Some(namespace) = hashed.read().expect("relay lock").get(token).cloned() {
-            found(&namespace);
+/// of it; messages for namespaces the hub does not hold are dropped there. A room's token
+/// spells its id, so rooms need no entry in `hashed`.
+fn namespace_of(token: &str, hashed: &RwLock<HashMap<String, Namespace>>, found: impl FnOnce(&Namespace)) {
+    match token.strip_prefix("room-") {
+        Some(room) => {
+            if let Ok(room_id) = room.parse() {
+                found(&Namespace::Room(room_id));
+            }
         }
-        return;
-    };
-    let mut name = [0u8; ROOM_TOKEN_MAX];
-    let Some(spelled) = name.get_mut(..room.len() + 5) else { return };
-    spelled[..5].copy_from_slice(b"room:");
-    spelled[5..].copy_from_slice(room.as_bytes());
-    // Both halves are UTF-8, so the whole is.
-    if let Ok(namespace) = std::str::from_utf8(spelled) {
-        found(namespace);
+        None => {
+            if let Some(namespace) = hashed.read().expect("relay lock").get(token).cloned() {
+                found(&namespace);
+            }
+        }
     }
 }
 
@@ -140,7 +135,7 @@ impl NatsRelay {
 }
 
 /// Hands a message from another node to the peers this node holds.
-fn deliver(hub: &Hub, namespace: &str, payload: &[u8]) {
+fn deliver(hub: &Hub, namespace: &Namespace, payload: &[u8]) {
     let Ok(envelope) = serde_json::from_slice::<Envelope<'_>>(payload) else {
         metrics::counter!("veche_signal_bus_dropped_total", "why" => "undecodable").increment(1);
         return;
@@ -167,13 +162,13 @@ fn deliver(hub: &Hub, namespace: &str, payload: &[u8]) {
 
 impl RemoteRelay for NatsRelay {
     fn watch(&self, namespace: &Namespace) {
-        if !namespace.starts_with("room:") {
+        if let Namespace::PeerJs(_) = namespace {
             self.hashed.write().expect("relay lock").insert(subject_token(namespace), namespace.clone());
         }
     }
 
     fn unwatch(&self, namespace: &Namespace) {
-        if !namespace.starts_with("room:") {
+        if let Namespace::PeerJs(_) = namespace {
             self.hashed.write().expect("relay lock").remove(&subject_token(namespace));
         }
     }
@@ -202,6 +197,7 @@ impl RemoteRelay for NatsRelay {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signaling::hub::peerjs_namespace;
 
     #[test]
     fn a_presence_notice_survives_the_trip_through_an_envelope() {
@@ -226,24 +222,30 @@ mod tests {
 
     #[test]
     fn rooms_map_to_readable_subject_tokens_and_other_namespaces_to_hashes() {
-        assert_eq!(subject_token("room:0b6f"), "room-0b6f");
-        let token = subject_token("peerjs:a key.with*dots");
+        let room = domain::RoomId(uuid::Uuid::from_u128(0x0b6f));
+        assert_eq!(subject_token(&Namespace::Room(room)), format!("room-{room}"));
+        let token = subject_token(&peerjs_namespace("a key.with*dots"));
         assert!(infrastructure::signal_bus::valid_token(&token), "{token}");
+        // Nodes of the release before spelled the namespace, then hashed it: the same token.
+        let digest = Sha256::digest(b"peerjs:a key.with*dots");
+        assert_eq!(token, format!("ns-{}", hex::encode(&digest[..12])));
     }
 
     #[test]
     fn a_token_leads_back_to_its_room_and_to_a_watched_hashed_namespace_only() {
         let found = |token: &str, hashed: &RwLock<HashMap<String, Namespace>>| {
             let mut found = None;
-            namespace_of(token, hashed, |namespace| found = Some(namespace.to_string()));
+            namespace_of(token, hashed, |namespace| found = Some(namespace.clone()));
             found
         };
         let hashed = RwLock::new(HashMap::new());
-        assert_eq!(found(&subject_token("room:0b6f"), &hashed).as_deref(), Some("room:0b6f"));
-        let peerjs: Namespace = "peerjs:a key".into();
+        let room = Namespace::Room(domain::RoomId(uuid::Uuid::from_u128(0x0b6f)));
+        assert_eq!(found(&subject_token(&room), &hashed), Some(room));
+        assert_eq!(found("room-not-a-uuid", &hashed), None);
+        let peerjs = peerjs_namespace("a key");
         let token = subject_token(&peerjs);
         assert_eq!(found(&token, &hashed), None, "not watched");
         hashed.write().unwrap().insert(token.clone(), peerjs.clone());
-        assert_eq!(found(&token, &hashed).as_deref(), Some(&*peerjs));
+        assert_eq!(found(&token, &hashed), Some(peerjs));
     }
 }
