@@ -122,8 +122,10 @@ pub struct RoomSettings {
 
     /// Microseconds a worker thread that has just relayed signaling messages waits before it
     /// sleeps, so that what arrives meanwhile goes out in one pass (`signaling::coalesce`);
-    /// 0 sleeps at once. A message can wait this long more, and only under load.
-    #[arg(long, env = "VECHE_SIGNAL_COALESCE_MICROS", default_value_t = 500)]
+    /// 0 sleeps at once. A message can wait this long more, and only under load. At most
+    /// 10 ms: the thread does nothing else meanwhile.
+    #[arg(long, env = "VECHE_SIGNAL_COALESCE_MICROS", default_value_t = 500,
+          value_parser = clap::value_parser!(u64).range(0..=10_000))]
     pub signal_coalesce_micros: u64,
 
     /// Seconds a dropped participant has to reconnect and resume before they expire.
@@ -279,5 +281,23 @@ pub fn persistent_file(
             Ok(std::fs::read_to_string(&path)?.trim().to_string())
         }
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn parse(args: &[&str]) -> Result<Settings, clap::Error> {
+        EnvOnly::try_parse_from(std::iter::once("veche").chain(args.iter().copied())).map(|parsed| parsed.settings)
+    }
+
+    #[test]
+    fn the_hub_waits_at_most_ten_milliseconds_before_sleeping() {
+        assert_eq!(parse(&["--signal-coalesce-micros", "0"]).unwrap().rooms.signal_coalesce_micros, 0);
+        assert_eq!(parse(&["--signal-coalesce-micros", "10000"]).unwrap().rooms.signal_coalesce_micros, 10_000);
+        let refused = parse(&["--signal-coalesce-micros", "10001"]).unwrap_err().to_string();
+        assert!(refused.contains("10001") && refused.contains("0..=10000"), "{refused}");
     }
 }

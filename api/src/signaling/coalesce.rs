@@ -13,11 +13,12 @@ use std::cell::Cell;
 use std::time::Duration;
 
 thread_local! {
-    /// Writes of relayed messages this thread made since it last went to sleep.
+    /// Writes of queued messages (relayed signals, notices, pings) this thread made since it
+    /// last went to sleep.
     static WRITES_SINCE_PARK: Cell<u32> = const { Cell::new(0) };
 }
 
-/// Called for each write of relayed messages to a client.
+/// Called for each write of queued messages to a client.
 pub fn wrote() {
     WRITES_SINCE_PARK.with(|writes| writes.set(writes.get().saturating_add(1)));
 }
