@@ -25,13 +25,13 @@ pub fn wrote() {
 
 /// The runtime's hook before a worker thread sleeps (`VECHE_SIGNAL_COALESCE_MICROS`).
 pub fn before_park(moment: Duration) {
-    if relayed_since_last_sleep() && !moment.is_zero() {
+    if wrote_since_last_sleep() && !moment.is_zero() {
         std::thread::sleep(moment);
     }
 }
 
-/// Whether this thread wrote relayed messages since it last went to sleep (and it goes now).
-fn relayed_since_last_sleep() -> bool {
+/// Whether this thread wrote queued messages since it last went to sleep (and it goes now).
+fn wrote_since_last_sleep() -> bool {
     WRITES_SINCE_PARK.with(|writes| writes.replace(0)) > 0
 }
 
@@ -42,7 +42,7 @@ mod tests {
 
     #[test]
     fn a_thread_that_relayed_nothing_goes_to_sleep_at_once() {
-        assert!(!relayed_since_last_sleep());
+        assert!(!wrote_since_last_sleep());
         let started = Instant::now();
         before_park(Duration::from_secs(60));
         assert!(started.elapsed() < Duration::from_secs(30));
@@ -55,7 +55,7 @@ mod tests {
         let started = Instant::now();
         before_park(Duration::from_millis(50));
         assert!(started.elapsed() >= Duration::from_millis(50));
-        assert!(!relayed_since_last_sleep(), "the count starts again after each sleep");
+        assert!(!wrote_since_last_sleep(), "the count starts again after each sleep");
     }
 
     #[test]

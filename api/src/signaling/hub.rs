@@ -25,15 +25,6 @@ pub enum Namespace {
     PeerJs(Arc<str>),
 }
 
-impl std::fmt::Display for Namespace {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Room(room_id) => write!(f, "room:{room_id}"),
-            Self::PeerJs(key) => write!(f, "peerjs:{key}"),
-        }
-    }
-}
-
 pub fn room_namespace(room_id: domain::RoomId) -> Namespace {
     Namespace::Room(room_id)
 }
