@@ -93,21 +93,13 @@ pub struct NatsRelay {
     hashed: Arc<RwLock<HashMap<String, Namespace>>>,
 }
 
-/// Calls `found` with the namespace a subject token stands for, if this node may hold peers
-/// of it; messages for namespaces the hub does not hold are dropped there. A room's token
-/// spells its id, so rooms need no entry in `hashed`.
-fn namespace_of(token: &str, hashed: &RwLock<HashMap<String, Namespace>>, found: impl FnOnce(&Namespace)) {
+/// The namespace a subject token stands for, if this node may hold peers of it; messages
+/// for namespaces the hub does not hold are dropped there. A room's token spells its id, so
+/// rooms need no entry in `hashed`.
+fn namespace_of(token: &str, hashed: &RwLock<HashMap<String, Namespace>>) -> Option<Namespace> {
     match token.strip_prefix("room-") {
-        Some(room) => {
-            if let Ok(room_id) = room.parse() {
-                found(&Namespace::Room(room_id));
-            }
-        }
-        None => {
-            if let Some(namespace) = hashed.read().expect("relay lock").get(token).cloned() {
-                found(&namespace);
-            }
-        }
+        Some(room) => room.parse().ok().map(Namespace::Room),
+        None => hashed.read().expect("relay lock").get(token).cloned(),
     }
 }
 
@@ -118,9 +110,10 @@ impl NatsRelay {
         let weak: Weak<Hub> = Arc::downgrade(hub);
         let lookup = hashed.clone();
         let inbound = Arc::new(move |token: &str, payload: Bytes| {
-            if let Some(hub) = weak.upgrade() {
-                namespace_of(token, &lookup, |namespace| deliver(&hub, namespace, &payload));
-            }
+            let (Some(hub), Some(namespace)) = (weak.upgrade(), namespace_of(token, &lookup)) else {
+                return;
+            };
+            deliver(&hub, &namespace, &payload);
         });
         let bus = SignalBus::start(client, hub.node_id.clone(), inbound, shutdown);
         let relay = Arc::new(Self { bus, hashed });
@@ -233,19 +226,14 @@ mod tests {
 
     #[test]
     fn a_token_leads_back_to_its_room_and_to_a_watched_hashed_namespace_only() {
-        let found = |token: &str, hashed: &RwLock<HashMap<String, Namespace>>| {
-            let mut found = None;
-            namespace_of(token, hashed, |namespace| found = Some(namespace.clone()));
-            found
-        };
         let hashed = RwLock::new(HashMap::new());
         let room = Namespace::Room(domain::RoomId(uuid::Uuid::from_u128(0x0b6f)));
-        assert_eq!(found(&subject_token(&room), &hashed), Some(room));
-        assert_eq!(found("room-not-a-uuid", &hashed), None);
+        assert_eq!(namespace_of(&subject_token(&room), &hashed), Some(room));
+        assert_eq!(namespace_of("room-not-a-uuid", &hashed), None);
         let peerjs = peerjs_namespace("a key");
         let token = subject_token(&peerjs);
-        assert_eq!(found(&token, &hashed), None, "not watched");
+        assert_eq!(namespace_of(&token, &hashed), None, "not watched");
         hashed.write().unwrap().insert(token.clone(), peerjs.clone());
-        assert_eq!(found(&token, &hashed), Some(peerjs));
+        assert_eq!(namespace_of(&token, &hashed), Some(peerjs));
     }
 }
