@@ -108,7 +108,7 @@ pub fn run<'a>(
     session: &'a mut impl Session,
     limits: &'a ConnectionLimits,
 ) -> impl Future<Output = Ending> + Send + 'a {
-    let mut live = Live { bucket: TokenBucket::new(limits), answered: true, unflushed: false, unwritten: Vec::new(), stalled: false };
+    let mut live = Live { bucket: TokenBucket::new(limits), answered: true, unflushed: false, unwritten: Box::default(), stalled: false };
     std::future::poll_fn(move |cx| live.poll(cx, socket, inbox, session, limits))
 }
 
@@ -129,8 +129,9 @@ struct Live {
     /// tungstenite has frames of its own (a pong) not yet flushed to the socket.
     unflushed: bool,
     /// The part of our last write the socket did not take yet; empty (no allocation) when
-    /// the connection is idle.
-    unwritten: Vec<u8>,
+    /// the connection is idle. A box rather than a vector: it is rarely anything, and every
+    /// connection's task keeps the field.
+    unwritten: Box<[u8]>,
     /// A ping round came while a write waited for the socket (see [`Live::blocked`]).
     stalled: bool,
 }
@@ -257,7 +258,7 @@ impl Live {
                 Poll::Pending => 0,
             };
             if written < buf.len() {
-                self.unwritten = buf[written..].to_vec();
+                self.unwritten = buf[written..].into();
             }
             // A burst larger than usual is not kept by every thread for ever.
             if buf.capacity() > 4 * WRITE_GATHER {
@@ -331,14 +332,14 @@ fn poll_write_all(cx: &mut Context<'_>, socket: &mut Socket, bytes: &[u8]) -> Po
 }
 
 /// Writes what the socket did not take before; frees it once all is written.
-fn poll_write_unwritten(cx: &mut Context<'_>, socket: &mut Socket, unwritten: &mut Vec<u8>) -> Poll<std::io::Result<()>> {
+fn poll_write_unwritten(cx: &mut Context<'_>, socket: &mut Socket, unwritten: &mut Box<[u8]>) -> Poll<std::io::Result<()>> {
     let written = std::task::ready!(poll_write_all(cx, socket, unwritten))?;
     if written == unwritten.len() {
-        *unwritten = Vec::new();
+        *unwritten = Box::default();
         Poll::Ready(Ok(()))
     } else {
         // The socket took some and blocked: it wakes this task when it can take more.
-        unwritten.drain(..written);
+        *unwritten = unwritten[written..].into();
         Poll::Pending
     }
 }

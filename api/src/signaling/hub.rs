@@ -161,7 +161,6 @@ pub fn valid_peer_id(id: &str) -> bool {
 /// One connection as the hub sees it.
 #[derive(Debug, Clone)]
 pub struct PeerHandle {
-    pub connection: u64,
     pub dialect: Dialect,
     /// PeerJS's open mode: the client's token, which tells a reconnect from an impostor
     /// taking its id. In a meeting's room the Room aggregate knows who holds which peer id.
@@ -170,6 +169,12 @@ pub struct PeerHandle {
 }
 
 impl PeerHandle {
+    /// The connection's number on this node: a newer connection of the same peer id has a
+    /// higher one.
+    pub fn connection(&self) -> u64 {
+        self.mailbox.connection
+    }
+
     /// Queues a message without waiting; a full queue disconnects the slow consumer.
     pub fn push(&self, text: Utf8Bytes) -> bool {
         let mut state = self.mailbox.lock();
@@ -212,6 +217,9 @@ struct Mailbox {
     state: Mutex<MailboxState>,
     waker: AtomicWaker,
     capacity: usize,
+    /// Kept here rather than in the handle and the connection's task: a room's record holds
+    /// a handle per peer, and the mailbox has room to spare in its allocation.
+    connection: u64,
 }
 
 #[derive(Debug, Default)]
@@ -237,6 +245,11 @@ pub struct PeerInbox {
 }
 
 impl PeerInbox {
+    /// The connection's number, as its handle in the hub has it ([`PeerHandle::connection`]).
+    pub fn connection(&self) -> u64 {
+        self.mailbox.connection
+    }
+
     /// Ready when there is something to do: `Err(code)` once the connection is to end
     /// (before any message still queued), `Ok(())` when messages are queued or a ping is
     /// due ([`PeerInbox::take_ping`]); otherwise the task is woken when there is.
@@ -485,11 +498,11 @@ impl Hub {
             state: Mutex::new(MailboxState::default()),
             waker: AtomicWaker::new(),
             capacity: self.queue_capacity,
+            connection: self.next_connection.fetch_add(1, Ordering::Relaxed),
         });
-        let connection = self.next_connection.fetch_add(1, Ordering::Relaxed);
         self.connections.fetch_add(1, Ordering::Relaxed);
         metrics::gauge!("veche_signal_connections").increment(1.0);
-        (PeerHandle { connection, dialect, owner, mailbox: mailbox.clone() }, PeerInbox { mailbox })
+        (PeerHandle { dialect, owner, mailbox: mailbox.clone() }, PeerInbox { mailbox })
     }
 
     /// Called once when a connection ends, whatever happened to it.
@@ -531,7 +544,7 @@ impl Hub {
         let mut rooms = self.rooms.write().expect("hub lock");
         let mut peers = room.peers.write().expect("hub lock");
         let removed = match peers.get(peer_id) {
-            Some(current) if current.connection == connection => {
+            Some(current) if current.connection() == connection => {
                 peers.remove(peer_id);
                 true
             }
@@ -615,7 +628,7 @@ impl Hub {
         let rooms: Vec<Arc<LocalRoom>> = self.rooms.read().expect("hub lock").values().cloned().collect();
         for room in rooms {
             for peer in room.peers.read().expect("hub lock").values() {
-                if peer.connection % slices == slice {
+                if peer.connection() % slices == slice {
                     peer.ping();
                 }
             }
@@ -636,7 +649,7 @@ mod tests {
 
     fn connect(hub: &Hub, namespace: &Namespace, peer_id: &str) -> (u64, Option<PeerHandle>) {
         let (handle, _inbox) = hub.open_connection(Dialect::Veche, None);
-        let connection = handle.connection;
+        let connection = handle.connection();
         let (_, replaced) = hub.attach(namespace, peer_id.into(), handle);
         (connection, replaced)
     }
@@ -663,7 +676,7 @@ mod tests {
             (0..3 * FEW_PEERS).map(|i| format!("peer-{i}")).map(|id| (id.clone(), connect(&hub, &namespace, &id).0)).collect();
         let room = hub.room(&namespace).expect("the room is held");
         assert_eq!(room.len(), peers.len());
-        assert!(peers.iter().all(|(id, connection)| room.get(id).map(|peer| peer.connection) == Some(*connection)));
+        assert!(peers.iter().all(|(id, connection)| room.get(id).map(|peer| peer.connection()) == Some(*connection)));
 
         let (last, rest) = peers.split_last().unwrap();
         assert!(rest.iter().all(|(id, connection)| hub.detach(&room, id, *connection)));
@@ -680,11 +693,11 @@ mod tests {
             let namespace = room_namespace(domain::RoomId(uuid::Uuid::from_u128(7)));
             let first: Vec<u64> = (0..size).map(|i| connect(&hub, &namespace, &format!("peer-{i}")).0).collect();
             let (again, replaced) = connect(&hub, &namespace, "peer-1");
-            assert_eq!(replaced.map(|peer| peer.connection), Some(first[1]));
+            assert_eq!(replaced.map(|peer| peer.connection()), Some(first[1]));
             let room = hub.room(&namespace).unwrap();
             assert_eq!(room.len(), size);
             assert!(!hub.detach(&room, "peer-1", first[1]), "the replaced connection no longer holds the id");
-            assert_eq!(room.get("peer-1").map(|peer| peer.connection), Some(again));
+            assert_eq!(room.get("peer-1").map(|peer| peer.connection()), Some(again));
         }
     }
 }

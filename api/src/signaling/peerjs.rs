@@ -33,6 +33,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use futures::SinkExt;
 use std::borrow::Cow;
+use std::future::Future;
 use std::sync::Arc;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
@@ -110,16 +111,24 @@ impl Connection for PeerJsConnection {
         super::room::socket_config(&self.signal)
     }
 
-    async fn serve(&mut self, socket: &mut Socket) {
-        let Some(arguments) = self.arguments.take() else { return };
-        // Checking the client may take large futures (a database lookup): boxed, so that
-        // they are gone while the connection runs. The entry is used where the match keeps
-        // it (`ref`): moved out of it, it would be kept twice.
-        match Box::pin(admit(socket, arguments)).await {
-            Some(Entry::Open(ref mut peer)) => peer.serve(socket, &self.signal).await,
-            // Boxed, so that open-mode connections do not carry its future's size.
-            Some(Entry::Room(ref room)) => Box::pin(presence::serve::<PeerJsSession>(room, socket)).await,
-            None => {}
+    /// Not an `async fn`, which would keep a second copy of its arguments.
+    #[allow(clippy::manual_async_fn)]
+    fn serve<'a>(&'a mut self, socket: &'a mut Socket) -> impl Future<Output = ()> + Send + 'a {
+        async move {
+            let Some(arguments) = self.arguments.take() else { return };
+            // Checking the client may take large futures (a database lookup): boxed, so that
+            // they are gone while the connection runs. The entry is used where the match keeps
+            // it (`ref`): moved out of it, it would be kept twice.
+            match Box::pin(admit(socket, arguments)).await {
+                Some(Entry::Open(ref mut peer)) => {
+                    let ending = connection::run(socket, &peer.inbox, &mut peer.session, &self.signal.limits).await;
+                    // Boxed, so that `ending` is not kept in every connection's task while it runs.
+                    Box::pin(peer.end(socket, ending)).await;
+                }
+                // Boxed, so that open-mode connections do not carry its future's size.
+                Some(Entry::Room(ref mut room)) => Box::pin(presence::serve::<PeerJsSession>(room, socket)).await,
+                None => {}
+            }
         }
     }
 }
@@ -142,11 +151,13 @@ async fn admit(socket: &mut Socket, arguments: Box<(AppState, ConnectQuery)>) ->
             reject(socket, "ID-TAKEN", "ID is taken").await;
             return None;
         }
-        return Some(Entry::Open(OpenPeer::enter(&state.hub, &namespace, id.into(), token)));
+        let peer = OpenPeer::enter(&state.hub, &namespace, id.into(), token);
+        state.hub.remote_ready().await;
+        return Some(Entry::Open(peer));
     }
     match room_of_pass(&state, &key).await {
         Some(access) => {
-            Some(Entry::Room(Box::new(RoomConnection { presence: state.presence.clone(), access, peer_id: id.into() })))
+            Some(Entry::Room(Box::new(RoomConnection::new(state.presence.clone(), access, id.into()))))
         }
         None => {
             reject(socket, "ERROR", "Invalid key provided").await;
@@ -174,7 +185,6 @@ async fn reject(socket: &mut Socket, kind: &str, msg: &str) {
 struct OpenPeer {
     session: PeerJsSession,
     inbox: PeerInbox,
-    connection: u64,
 }
 
 impl OpenPeer {
@@ -182,21 +192,20 @@ impl OpenPeer {
     /// same client) with `OPEN` queued.
     fn enter(hub: &Arc<Hub>, namespace: &super::hub::Namespace, id: Arc<str>, token: Arc<str>) -> Self {
         let (handle, inbox) = hub.open_connection(Dialect::PeerJs, Some(token));
-        let connection = handle.connection;
         handle.push(Utf8Bytes::from_static(OPEN));
         let (room, replaced) = hub.attach(namespace, id.clone(), handle);
         if let Some(older) = replaced {
             older.disconnect(close_code::REPLACED);
         }
-        Self { session: PeerJsSession { hub: hub.clone(), entered: Entered { room, peer_id: id } }, inbox, connection }
+        Self { session: PeerJsSession { hub: hub.clone(), entered: Entered { room, peer_id: id } }, inbox }
     }
 
-    async fn serve(&mut self, socket: &mut Socket, signal: &SignalSettings) {
-        self.session.hub.remote_ready().await;
-        let ending = connection::run(socket, &self.inbox, &mut self.session, &signal.limits).await;
+    /// After the connection ran: the server's goodbye if it ended the connection, then out
+    /// of the namespace.
+    async fn end(&mut self, socket: &mut Socket, ending: connection::Ending) {
         connection::finish(socket, &self.inbox, ending).await;
         let (hub, entered) = (&self.session.hub, &self.session.entered);
-        hub.detach(&entered.room, &entered.peer_id, self.connection);
+        hub.detach(&entered.room, &entered.peer_id, self.inbox.connection());
         hub.connection_closed();
     }
 }
@@ -280,5 +289,17 @@ impl Session for PeerJsSession {
 
     fn binary_refused(&self) -> Utf8Bytes {
         server_message("ERROR", "Invalid message")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signaling::upgrade::{task_future_size, TASK_FUTURE_BUDGET};
+
+    #[test]
+    fn a_peerjs_connection_task_stays_within_its_budget() {
+        let size = task_future_size::<PeerJsConnection>();
+        assert!(size <= TASK_FUTURE_BUDGET, "the task's future is {size} bytes, over {TASK_FUTURE_BUDGET}");
     }
 }

@@ -13,6 +13,7 @@ use application::rooms::Rooms;
 use infrastructure::event_store::{PgEventLog, RoomStore};
 use chrono::Utc;
 use domain::room::{Participant, RoomError};
+use domain::values::EmailAddress;
 use domain::{Actor, RoomId};
 use futures::SinkExt;
 use serde::Serialize;
@@ -61,12 +62,53 @@ pub trait RoomDialect: Session + Sized {
     fn entered(&self) -> &Entered;
 }
 
-/// A participant's connection to a meeting's room, in either dialect, as its task holds it.
+/// A participant's connection to a meeting's room, in either dialect, as its task holds it:
+/// what the connection needs for its whole life, and until it is in the room, what entering
+/// needs (the meeting's details, the peer id asked for), which is let go of once it is in.
 pub struct RoomConnection {
     pub presence: Arc<Presence>,
-    pub access: RoomAccess,
-    /// One copy for the connection's life, shared by the hub's room map and the session.
-    pub peer_id: Arc<str>,
+    /// Leaving names who left.
+    actor: PackedActor,
+    entering: Option<Box<Entering>>,
+}
+
+/// What entering the room needs, and the connection no longer does once in.
+struct Entering {
+    access: RoomAccess,
+    /// The peer id asked for; once in, the hub's room map and the session share it.
+    peer_id: Arc<str>,
+}
+
+impl RoomConnection {
+    pub fn new(presence: Arc<Presence>, access: RoomAccess, peer_id: Arc<str>) -> Self {
+        let actor = PackedActor::pack(&access.actor);
+        Self { presence, actor, entering: Some(Box::new(Entering { access, peer_id })) }
+    }
+}
+
+/// An [`Actor`] in one allocation instead of three strings: a connection keeps its
+/// participant's for its whole life, and needs it as an `Actor` only to leave.
+struct PackedActor {
+    /// The user id, the email and the name, one after the other.
+    text: Box<str>,
+    email_at: u32,
+    name_at: u32,
+}
+
+impl PackedActor {
+    fn pack(actor: &Actor) -> Self {
+        let text: Box<str> = [actor.user_id.as_str(), actor.email.as_str(), actor.name.as_str()].concat().into();
+        // A token's claims arrive in a request's headers, which are kilobytes at most.
+        let at = |len: usize| u32::try_from(len).expect("a token's claims are kilobytes");
+        let email_at = at(actor.user_id.len());
+        Self { name_at: at(email_at as usize + actor.email.as_str().len()), email_at, text }
+    }
+
+    fn unpack(&self) -> Actor {
+        let (email_at, name_at) = (self.email_at as usize, self.name_at as usize);
+        let email = EmailAddress::parse(&self.text[email_at..name_at]).expect("packed from a parsed address");
+        Actor { user_id: self.text[..email_at].to_string(), email, name: self.text[name_at..].to_string() }
+    }
 }
 
 /// A participant's connection to a meeting's room, in dialect `D`: enter (a `Join`),
@@ -74,17 +116,15 @@ pub struct RoomConnection {
 /// task, which owns it: an async function keeps its own copy of what it takes by value.
 /// Not an `async fn`, which would keep a second copy of its arguments.
 #[allow(clippy::manual_async_fn)]
-pub fn serve<'a, D: RoomDialect>(room: &'a RoomConnection, socket: &'a mut Socket) -> impl Future<Output = ()> + Send + 'a {
+pub fn serve<'a, D: RoomDialect>(room: &'a mut RoomConnection, socket: &'a mut Socket) -> impl Future<Output = ()> + Send + 'a {
     async move {
-        // Entering and departing are boxed: their futures are large (database commands) and
+        // Entering and ending are boxed: their futures are large (database commands) and
         // the connection's task would otherwise carry them for its whole life. The participant
         // is used where the match keeps it (`ref mut`): moved out, it would be kept twice.
-        if let Some(ref mut participant) = Box::pin(admit::<D>(room, socket)).await {
+        if let Some(ref mut participant) = Box::pin(admit::<D>(&room.presence, room.entering.take(), socket)).await {
             let limits = &room.presence.signal.limits;
             let ending = super::connection::run(socket, &participant.inbox, &mut participant.session, limits).await;
-            super::connection::finish(socket, &participant.inbox, ending).await;
-            let entered = participant.session.entered();
-            Box::pin(room.presence.depart(&room.access, entered, participant.connection, ending)).await;
+            Box::pin(end(room, socket, participant, ending)).await;
         }
         room.presence.hub.connection_closed();
     }
@@ -93,22 +133,30 @@ pub fn serve<'a, D: RoomDialect>(room: &'a RoomConnection, socket: &'a mut Socke
 /// A participant let into the room: what their connection needs while it runs.
 struct Admitted<D> {
     inbox: PeerInbox,
-    connection: u64,
     /// Holds where the participant is ([`RoomDialect::entered`]).
     session: D,
 }
 
+/// After the connection ran: the server's goodbye if it ended the connection, then leaving
+/// the room. One future with the goodbye, so that `ending` is not kept in every connection's
+/// task while it runs.
+async fn end<D: RoomDialect>(room: &RoomConnection, socket: &mut Socket, participant: &mut Admitted<D>, ending: Ending) {
+    super::connection::finish(socket, &participant.inbox, ending).await;
+    let entered = participant.session.entered();
+    room.presence.depart(&room.actor, entered, participant.inbox.connection(), ending).await;
+}
+
 /// Opens the connection in the hub and enters the room; a refused participant is told
 /// why and the socket closed with the refusal's code.
-async fn admit<D: RoomDialect>(room: &RoomConnection, socket: &mut Socket) -> Option<Admitted<D>> {
-    let (presence, access, peer_id) = (&*room.presence, &room.access, room.peer_id.clone());
+async fn admit<D: RoomDialect>(presence: &Presence, entering: Option<Box<Entering>>, socket: &mut Socket) -> Option<Admitted<D>> {
+    let entering = entering?;
+    let (access, peer_id) = (&entering.access, entering.peer_id.clone());
     let (handle, inbox) = presence.hub.open_connection(D::DIALECT, None);
-    let connection = handle.connection;
     let capacity = presence.rooms.capacity();
     let greeted = peer_id.clone();
     let greeting = move |others: &[PeerInfo], resumed: bool| D::greeting(&greeted, others, resumed, capacity, access);
     match presence.enter(access, peer_id, handle, greeting).await {
-        Ok(entered) => Some(Admitted { inbox, connection, session: D::session(presence.hub.clone(), entered) }),
+        Ok(entered) => Some(Admitted { inbox, session: D::session(presence.hub.clone(), entered) }),
         Err(refusal) => {
             let close_code = refusal.close_code();
             let _ = socket.send(Message::Text(D::refusal(&refusal))).await;
@@ -207,22 +255,23 @@ impl Presence {
     /// Takes the connection out of the hub and records why it went: a goodbye is `Leave`; a
     /// drop gets the reconnect grace before `Expire`; a replaced connection records nothing
     /// (its successor holds the place).
-    pub async fn depart(self: &Arc<Self>, access: &RoomAccess, entered: &Entered, connection: u64, ending: Ending) {
-        let still_ours = self.hub.detach(&entered.room, &entered.peer_id, connection);
-        if !still_ours {
+    async fn depart(self: &Arc<Self>, actor: &PackedActor, entered: &Entered, connection: u64, ending: Ending) {
+        if !self.hub.detach(&entered.room, &entered.peer_id, connection) {
             return;
         }
+        // A meeting's room is the namespace of its id.
+        let Namespace::Room(room_id) = entered.room.namespace else { return };
         let namespace = entered.room.namespace.clone();
         match ending {
             Ending::Left | Ending::Ended(close_code::ROOM_CLOSED) => {
-                let left = self.rooms.leave(access.room_id, entered.peer_id.to_string(), &access.actor, Utc::now()).await;
+                let left = self.rooms.leave(room_id, entered.peer_id.to_string(), &actor.unpack(), Utc::now()).await;
                 if left.is_ok_and(|outcome| outcome.events > 0) {
                     self.hub.broadcast(&namespace, None, presence_left(&entered.peer_id, "left"));
                 }
             }
             Ending::Dropped | Ending::Ended(_) => {
                 let presence = self.clone();
-                let (room_id, peer_id) = (access.room_id, entered.peer_id.to_string());
+                let peer_id = entered.peer_id.to_string();
                 tokio::spawn(async move {
                     tokio::time::sleep(presence.signal.reconnect_grace).await;
                     presence.expire_unless_back(namespace, room_id, peer_id).await;
@@ -284,4 +333,22 @@ pub async fn sweep_orphans(state: &AppState) -> Result<usize, sqlx::Error> {
         }
     }
     Ok(expired)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_packed_actor_unpacks_to_the_actor_it_was_packed_from() {
+        let actors = [
+            Actor { user_id: "u-1".into(), email: EmailAddress::parse("ana@example.org").unwrap(), name: "Ana".into() },
+            // Multi-byte characters, an empty name and a user id that looks like an address.
+            Actor { user_id: "zoë@idp".into(), email: EmailAddress::parse("zoë@exämple.org").unwrap(), name: String::new() },
+            Actor { user_id: "x".into(), email: EmailAddress::parse("b@c.de").unwrap(), name: "Ярослава Мудрая".into() },
+        ];
+        for actor in actors {
+            assert_eq!(PackedActor::pack(&actor).unpack(), actor);
+        }
+    }
 }

@@ -60,7 +60,7 @@ async fn signal(
         None => uuid::Uuid::new_v4().simple().to_string(),
     };
     check_capacity(&state)?;
-    let room = RoomConnection { presence: state.presence.clone(), access, peer_id: peer_id.into() };
+    let room = RoomConnection::new(state.presence.clone(), access, peer_id.into());
     Ok(request.accept(VecheConnection(room)))
 }
 
@@ -73,7 +73,7 @@ impl Connection for VecheConnection {
     }
 
     fn serve<'a>(&'a mut self, socket: &'a mut Socket) -> impl Future<Output = ()> + Send + 'a {
-        presence::serve::<VecheSession>(&self.0, socket)
+        presence::serve::<VecheSession>(&mut self.0, socket)
     }
 }
 
@@ -208,4 +208,16 @@ impl Session for VecheSession {
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(signal))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signaling::upgrade::{task_future_size, TASK_FUTURE_BUDGET};
+
+    #[test]
+    fn a_participants_connection_task_stays_within_its_budget() {
+        let size = task_future_size::<VecheConnection>();
+        assert!(size <= TASK_FUTURE_BUDGET, "the task's future is {size} bytes, over {TASK_FUTURE_BUDGET}");
+    }
 }
