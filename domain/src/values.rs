@@ -65,7 +65,9 @@ pub struct EmailAddress(String);
 
 impl EmailAddress {
     pub fn parse(input: &str) -> Result<Self, InvalidValue> {
-        let candidate = input.trim();
+        // Checked as stored: lower-casing can lengthen an address or leave a character that
+        // is not a letter, and a stored address must parse again when its events are replayed.
+        let candidate = input.trim().to_lowercase();
         let invalid = || InvalidValue::InvalidEmail(input.to_string());
         if candidate.len() > MAX_EMAIL_CHARS {
             return Err(invalid());
@@ -88,7 +90,7 @@ impl EmailAddress {
                     && label.chars().all(|c| c.is_alphanumeric() || c == '-')
             });
         if local_ok && domain_ok {
-            Ok(Self(candidate.to_lowercase()))
+            Ok(Self(candidate))
         } else {
             Err(invalid())
         }
@@ -367,6 +369,20 @@ mod tests {
     fn email_addresses_are_lower_cased_and_trimmed() {
         let email = EmailAddress::parse("  Ann.Lee@Example.ORG ").unwrap();
         assert_eq!(email.as_str(), "ann.lee@example.org");
+    }
+
+    #[test]
+    fn an_accepted_address_is_stored_in_a_form_that_is_accepted_again() {
+        // Lower-casing can lengthen an address or make a character that is no longer a
+        // letter ('İ' becomes 'i' and a combining dot): what is stored must parse again,
+        // or the events holding it could not be replayed.
+        let near_limit = format!("{}@example.org", "İ".repeat(30));
+        for input in ["Ann.Lee@Example.ORG", "İ@example.org", "ZOË@EXÄMPLE.ORG", "STRAẞE@example.org", near_limit.as_str()] {
+            if let Ok(email) = EmailAddress::parse(input) {
+                assert_eq!(EmailAddress::parse(email.as_str()), Ok(email.clone()), "{input:?} was stored as {email}");
+            }
+        }
+        assert_eq!(EmailAddress::parse("ZOË@EXÄMPLE.ORG").unwrap().as_str(), "zoë@exämple.org");
     }
 
     #[test]
