@@ -251,7 +251,11 @@ struct PeerJsSession {
     entered: Entered,
 }
 
-const NO_PAYLOAD: &str = "null";
+/// The payload relayed for a message without one: borrowed from a constant, as building an
+/// owned one allocated on every relayed message.
+fn no_payload() -> &'static RawValue {
+    serde_json::from_str("null").expect("null is JSON")
+}
 
 impl Session for PeerJsSession {
     fn on_text(&mut self, text: &str) -> Flow {
@@ -267,8 +271,7 @@ impl Session for PeerJsSession {
         let Some(dst) = incoming.dst.filter(|dst| valid_peer_id(dst)) else {
             return Flow::Reply(server_message("ERROR", "Message has no valid dst"));
         };
-        let null = RawValue::from_string(NO_PAYLOAD.into()).expect("null is JSON");
-        let payload = incoming.payload.unwrap_or(&null);
+        let payload = incoming.payload.unwrap_or_else(|| no_payload());
         let Entered { room, peer_id } = &self.entered;
         let relayed = Relayed { kind, from: peer_id, to: &dst, payload };
         match self.hub.relay(room, &relayed) {

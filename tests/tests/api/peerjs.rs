@@ -32,6 +32,9 @@ async fn two_peers_with_the_shared_key_exchange_an_offer_as_with_the_stock_serve
     b.send_json(json!({ "type": "HEARTBEAT" })).await;
     b.send_json(json!({ "type": "ANSWER", "payload": { "sdp": "x" }, "dst": "alice" })).await;
     assert_eq!(a.next_json().await["type"], "ANSWER");
+    // A message without a payload is relayed with a null one.
+    b.send_json(json!({ "type": "LEAVE", "dst": "alice" })).await;
+    assert_eq!(a.next_json().await, json!({ "type": "LEAVE", "src": "bob", "dst": "alice", "payload": null }));
     app.stop().await;
 }
 
