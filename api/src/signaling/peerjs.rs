@@ -101,7 +101,7 @@ async fn connect(State(state): State<AppState>, Query(query): Query<ConnectQuery
 }
 
 /// A PeerJS client's connection, before and after its parameters are checked.
-struct PeerJsConnection {
+pub(super) struct PeerJsConnection {
     arguments: Option<Box<(AppState, ConnectQuery)>>,
     signal: Arc<SignalSettings>,
 }
@@ -292,17 +292,5 @@ impl Session for PeerJsSession {
 
     fn binary_refused(&self) -> Utf8Bytes {
         server_message("ERROR", "Invalid message")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::signaling::upgrade::{task_future_size, TASK_FUTURE_BUDGET};
-
-    #[test]
-    fn a_peerjs_connection_task_stays_within_its_budget() {
-        let size = task_future_size::<PeerJsConnection>();
-        assert!(size <= TASK_FUTURE_BUDGET, "the task's future is {size} bytes, over {TASK_FUTURE_BUDGET}");
     }
 }

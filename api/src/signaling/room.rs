@@ -65,7 +65,7 @@ async fn signal(
 }
 
 /// A participant's connection in veche's protocol.
-struct VecheConnection(RoomConnection);
+pub(super) struct VecheConnection(RoomConnection);
 
 impl Connection for VecheConnection {
     fn config(&self) -> WebSocketConfig {
@@ -208,16 +208,4 @@ impl Session for VecheSession {
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(signal))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::signaling::upgrade::{task_future_size, TASK_FUTURE_BUDGET};
-
-    #[test]
-    fn a_participants_connection_task_stays_within_its_budget() {
-        let size = task_future_size::<VecheConnection>();
-        assert!(size <= TASK_FUTURE_BUDGET, "the task's future is {size} bytes, over {TASK_FUTURE_BUDGET}");
-    }
 }
