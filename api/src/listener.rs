@@ -13,7 +13,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 /// Reads of at least this many bytes go straight to the socket.
 const DIRECT_READ: usize = 4096;
@@ -22,6 +22,22 @@ const SCRATCH: usize = 16 * 1024;
 
 thread_local! {
     static SCRATCH_BUFFER: std::cell::RefCell<Box<[u8]>> = std::cell::RefCell::new(vec![0; SCRATCH].into_boxed_slice());
+}
+
+/// How many connections the kernel may hold open for the server before it accepts them (the
+/// kernel caps it at `net.core.somaxconn`). mio's `bind` asks for 128, as the standard
+/// library does, which a crowd connecting at once overflows (the clients of a restarted node
+/// coming back, the signaling benchmark's 200 connects in flight): a SYN dropped there is
+/// retransmitted a second later, then three.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// A TCP listener on `addr` with [`LISTEN_BACKLOG`] (and `SO_REUSEADDR`, as mio's `bind`
+/// sets it, so that a restarted server can listen again at once).
+pub fn bind(addr: std::net::SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// A listener whose connections are [`LeanReads`] over TCP. (`TCP_NODELAY` is left off: with
@@ -140,6 +156,20 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for LeanReads<T> {
 mod tests {
     use super::LeanReads;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn a_burst_of_connections_beyond_128_waits_to_be_accepted_instead_of_being_dropped() {
+        let listener = super::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Nothing accepts: each connection completes only if the kernel's queue has room.
+        let mut connected = Vec::new();
+        for _ in 0..300 {
+            let connect = tokio::net::TcpStream::connect(addr);
+            let stream = tokio::time::timeout(std::time::Duration::from_secs(5), connect).await;
+            connected.push(stream.expect("connected without a SYN retransmission").unwrap());
+        }
+        assert_eq!(connected.len(), 300);
+    }
 
     #[tokio::test]
     async fn small_reads_get_every_byte_in_order_from_one_socket_read() {

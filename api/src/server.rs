@@ -290,9 +290,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
             tasks.push(tokio::spawn(runner.run(shutdown.clone())));
         }
     }
-    let listener = tokio::net::TcpListener::bind(settings.listen)
-        .await
-        .with_context(|| format!("listening on {}", settings.listen))?;
+    let listener = crate::listener::bind(settings.listen).with_context(|| format!("listening on {}", settings.listen))?;
     let addr = listener.local_addr()?;
     let app = crate::http::router(state.clone());
     let token = shutdown.clone();
