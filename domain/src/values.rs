@@ -383,6 +383,8 @@ mod tests {
             }
         }
         assert_eq!(EmailAddress::parse("ZOË@EXÄMPLE.ORG").unwrap().as_str(), "zoë@exämple.org");
+        // Its lower-case form has a combining dot, which an address may not hold.
+        assert!(EmailAddress::parse("İ@example.org").is_err());
     }
 
     #[test]
