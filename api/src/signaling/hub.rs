@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use futures::task::AtomicWaker;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::task::Poll;
 
 /// Where peers meet and are relayed to one another.
@@ -156,6 +156,17 @@ fn concat(pieces: &[&str]) -> Utf8Bytes {
 /// Whether a peer id is acceptable: short, and safe in JSON, URLs and NATS subjects.
 pub fn valid_peer_id(id: &str) -> bool {
     (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The signaling locks guard maps and vectors that no code path leaves half-changed: a panic
+/// elsewhere while one was held must not make every later call on it panic too, which would
+/// take the node's whole hub down with one connection.
+pub(super) fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+pub(super) fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// One connection as the hub sees it.
@@ -381,12 +392,12 @@ impl PeerMap {
 
 impl LocalRoom {
     pub fn get(&self, peer_id: &str) -> Option<PeerHandle> {
-        self.peers.read().expect("hub lock").get(peer_id).cloned()
+        read(&self.peers).get(peer_id).cloned()
     }
 
     /// Delivers to a peer held here; `false` if there is none.
     pub fn deliver_local(&self, relayed: &Relayed<'_>) -> bool {
-        let peers = self.peers.read().expect("hub lock");
+        let peers = read(&self.peers);
         match peers.get(relayed.to) {
             Some(peer) => {
                 peer.push(relayed.render(peer.dialect));
@@ -398,7 +409,7 @@ impl LocalRoom {
 
     /// Sends `text` to every local peer of `dialect` except `except`.
     pub fn broadcast_local(&self, dialect: Dialect, except: Option<&str>, text: &Utf8Bytes) {
-        for (id, peer) in self.peers.read().expect("hub lock").iter() {
+        for (id, peer) in read(&self.peers).iter() {
             if peer.dialect == dialect && Some(id.as_ref()) != except {
                 peer.push(text.clone());
             }
@@ -406,7 +417,7 @@ impl LocalRoom {
     }
 
     pub fn len(&self) -> usize {
-        self.peers.read().expect("hub lock").len()
+        read(&self.peers).len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -414,7 +425,7 @@ impl LocalRoom {
     }
 
     fn disconnect_all(&self, code: u16) {
-        for peer in self.peers.read().expect("hub lock").values() {
+        for peer in read(&self.peers).values() {
             peer.disconnect(code);
         }
     }
@@ -514,7 +525,7 @@ impl Hub {
     /// Puts a peer in a namespace. A connection already holding that peer id is returned
     /// (the caller decides: resume replaces it, an impostor is refused before this).
     pub fn attach(&self, namespace: &Namespace, peer_id: Arc<str>, handle: PeerHandle) -> (Arc<LocalRoom>, Option<PeerHandle>) {
-        let mut rooms = self.rooms.write().expect("hub lock");
+        let mut rooms = write(&self.rooms);
         let room = rooms
             .entry(namespace.clone())
             .or_insert_with(|| {
@@ -526,7 +537,7 @@ impl Hub {
                 Arc::new(LocalRoom { namespace: namespace.clone(), peers: RwLock::new(PeerMap::Few(Vec::new())) })
             })
             .clone();
-        let replaced = room.peers.write().expect("hub lock").insert(peer_id, handle);
+        let replaced = write(&room.peers).insert(peer_id, handle);
         (room, replaced)
     }
 
@@ -541,8 +552,8 @@ impl Hub {
     /// Takes a connection out of its namespace, unless a newer connection has taken its
     /// peer id since. Returns whether it was removed.
     pub fn detach(&self, room: &LocalRoom, peer_id: &str, connection: u64) -> bool {
-        let mut rooms = self.rooms.write().expect("hub lock");
-        let mut peers = room.peers.write().expect("hub lock");
+        let mut rooms = write(&self.rooms);
+        let mut peers = write(&room.peers);
         let removed = match peers.get(peer_id) {
             Some(current) if current.connection() == connection => {
                 peers.remove(peer_id);
@@ -560,7 +571,7 @@ impl Hub {
 
     /// The meetings' rooms this node holds peers of.
     pub fn room_ids(&self) -> Vec<uuid::Uuid> {
-        let rooms = self.rooms.read().expect("hub lock");
+        let rooms = read(&self.rooms);
         rooms
             .keys()
             .filter_map(|namespace| match namespace {
@@ -571,7 +582,7 @@ impl Hub {
     }
 
     pub fn room(&self, namespace: &Namespace) -> Option<Arc<LocalRoom>> {
-        self.rooms.read().expect("hub lock").get(namespace).cloned()
+        read(&self.rooms).get(namespace).cloned()
     }
 
     /// Whether this node holds `peer_id` in `namespace`.
@@ -625,9 +636,9 @@ impl Hub {
     /// The pinger ([`super::run_pinger`]) goes round the slices, so that each connection is
     /// pinged once a period and the node's pings are spread over it.
     pub fn ping_slice(&self, slice: u64, slices: u64) {
-        let rooms: Vec<Arc<LocalRoom>> = self.rooms.read().expect("hub lock").values().cloned().collect();
+        let rooms: Vec<Arc<LocalRoom>> = read(&self.rooms).values().cloned().collect();
         for room in rooms {
-            for peer in room.peers.read().expect("hub lock").values() {
+            for peer in read(&room.peers).values() {
                 if peer.connection() % slices == slice {
                     peer.ping();
                 }
@@ -637,7 +648,7 @@ impl Hub {
 
     /// Disconnects everyone (shutdown): they reconnect elsewhere and resume.
     pub fn disconnect_all(&self, code: u16) {
-        for room in self.rooms.read().expect("hub lock").values() {
+        for room in read(&self.rooms).values() {
             room.disconnect_all(code);
         }
     }
@@ -652,6 +663,27 @@ mod tests {
         let connection = handle.connection();
         let (_, replaced) = hub.attach(namespace, peer_id.into(), handle);
         (connection, replaced)
+    }
+
+    #[test]
+    fn a_panic_while_a_rooms_lock_was_held_does_not_take_the_hub_down() {
+        let hub = Hub::new("node-1".into(), 8);
+        let namespace = room_namespace(domain::RoomId(uuid::Uuid::from_u128(9)));
+        let (first, _) = connect(&hub, &namespace, "peer-a");
+        let room = hub.room(&namespace).expect("the room is held");
+        let poisoner = room.clone();
+        let _ = std::thread::spawn(move || {
+            let _held = write(&poisoner.peers);
+            panic!("a bug while the room's lock is held");
+        })
+        .join();
+        assert!(room.peers.is_poisoned());
+
+        let (second, _) = connect(&hub, &namespace, "peer-b");
+        assert_eq!(room.len(), 2);
+        assert!(hub.detach(&room, "peer-a", first));
+        assert!(hub.detach(&room, "peer-b", second));
+        assert!(hub.room(&namespace).is_none(), "the emptied room is let go as usual");
     }
 
     #[test]

@@ -99,7 +99,7 @@ pub struct NatsRelay {
 fn namespace_of(token: &str, hashed: &RwLock<HashMap<String, Namespace>>) -> Option<Namespace> {
     match token.strip_prefix("room-") {
         Some(room) => room.parse().ok().map(Namespace::Room),
-        None => hashed.read().expect("relay lock").get(token).cloned(),
+        None => super::hub::read(hashed).get(token).cloned(),
     }
 }
 
@@ -156,13 +156,13 @@ fn deliver(hub: &Hub, namespace: &Namespace, payload: &[u8]) {
 impl RemoteRelay for NatsRelay {
     fn watch(&self, namespace: &Namespace) {
         if let Namespace::PeerJs(_) = namespace {
-            self.hashed.write().expect("relay lock").insert(subject_token(namespace), namespace.clone());
+            super::hub::write(&self.hashed).insert(subject_token(namespace), namespace.clone());
         }
     }
 
     fn unwatch(&self, namespace: &Namespace) {
         if let Namespace::PeerJs(_) = namespace {
-            self.hashed.write().expect("relay lock").remove(&subject_token(namespace));
+            super::hub::write(&self.hashed).remove(&subject_token(namespace));
         }
     }
 
