@@ -13,14 +13,14 @@ use std::cell::Cell;
 use std::time::Duration;
 
 thread_local! {
-    /// Writes of queued messages (relayed signals, notices, pings) this thread made since it
+    /// Whether this thread wrote queued messages (relayed signals, notices, pings) since it
     /// last went to sleep.
-    static WRITES_SINCE_PARK: Cell<u32> = const { Cell::new(0) };
+    static WROTE_SINCE_PARK: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Called for each write of queued messages to a client.
 pub fn wrote() {
-    WRITES_SINCE_PARK.with(|writes| writes.set(writes.get().saturating_add(1)));
+    WROTE_SINCE_PARK.with(|wrote| wrote.set(true));
 }
 
 /// The runtime's hook before a worker thread sleeps (`VECHE_SIGNAL_COALESCE_MICROS`).
@@ -32,7 +32,7 @@ pub fn before_park(moment: Duration) {
 
 /// Whether this thread wrote queued messages since it last went to sleep (and it goes now).
 fn wrote_since_last_sleep() -> bool {
-    WRITES_SINCE_PARK.with(|writes| writes.replace(0)) > 0
+    WROTE_SINCE_PARK.with(|wrote| wrote.replace(false))
 }
 
 #[cfg(test)]

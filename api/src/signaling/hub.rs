@@ -121,13 +121,15 @@ impl Relayed<'_> {
     /// The message as the recipient's dialect writes it.
     pub fn render(&self, dialect: Dialect) -> Utf8Bytes {
         // Peer ids are checked to be [A-Za-z0-9_-] when connections open, so they need no
-        // escaping; the payload is already JSON.
+        // escaping; the payload is already JSON. `concat` allocates exactly the text's length
+        // once (a message is rendered once per recipient): `format!` grew its buffer, and
+        // `Bytes` then needed a second allocation for a vector longer than its text.
         let payload = self.payload.get();
-        match dialect {
+        let text = match dialect {
             Dialect::Veche => {
-                concat(&[r#"{"type":"signal","kind":""#, self.kind.veche(), r#"","from":""#, self.from, r#"","data":"#, payload, "}"])
+                [r#"{"type":"signal","kind":""#, self.kind.veche(), r#"","from":""#, self.from, r#"","data":"#, payload, "}"].concat()
             }
-            Dialect::PeerJs => concat(&[
+            Dialect::PeerJs => [
                 r#"{"type":""#,
                 self.kind.peerjs(),
                 r#"","src":""#,
@@ -137,20 +139,11 @@ impl Relayed<'_> {
                 r#"","payload":"#,
                 payload,
                 "}",
-            ]),
-        }
+            ]
+            .concat(),
+        };
+        text.into()
     }
-}
-
-/// The pieces in one allocation of exactly their length: a message is rendered once per
-/// recipient, and a buffer grown while formatting was reallocated, then given a second
-/// allocation to become `Bytes` (whose vector must be as long as it is large to need none).
-fn concat(pieces: &[&str]) -> Utf8Bytes {
-    let mut text = String::with_capacity(pieces.iter().map(|piece| piece.len()).sum());
-    for piece in pieces {
-        text.push_str(piece);
-    }
-    text.into()
 }
 
 /// Whether a peer id is acceptable: short, and safe in JSON, URLs and NATS subjects.
