@@ -29,7 +29,7 @@ use crate::nats::{Nats, EVENTS_STREAM};
 use async_nats::jetstream::context::PublishAckFuture;
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::stream::Stream;
-use projections::follow::{keep_leading, Leadership, LogFollower, Woken};
+use projections::follow::{keep_leading, Leadership, LogFollower, Woken, FALLBACK_POLL};
 use projections::global_log::{self, LogCursor, RecordedEvent};
 use projections::wake::LogWake;
 use sqlx::PgPool;
@@ -45,8 +45,6 @@ pub const POSITION_HEADER: &str = "Veche-Position";
 pub const TRANSACTION_HEADER: &str = "Veche-Transaction";
 /// The advisory lock that elects the one publishing node ("vechePUB").
 const LEADER_LOCK: i64 = 0x7665_6368_6550_5542;
-/// How long an idle relay waits for a wake-up before it looks anyway.
-const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// How soon to look again when appended events are still hidden by running transactions.
 const IN_FLIGHT_RETRY: Duration = Duration::from_millis(2);
 /// How long to wait after a failure (NATS or PostgreSQL unreachable) before retrying.
@@ -173,7 +171,7 @@ impl Publisher {
                     // Idle: make sure this node still leads before sleeping on it.
                     leadership.confirm().await?;
                 }
-                if follower.wait(if in_flight { IN_FLIGHT_RETRY } else { POLL_INTERVAL }, shutdown).await?
+                if follower.wait(if in_flight { IN_FLIGHT_RETRY } else { FALLBACK_POLL }, shutdown).await?
                     == Woken::Shutdown
                 {
                     return Ok(());

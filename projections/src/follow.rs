@@ -6,7 +6,8 @@
 //!   when the leader's process dies, PostgreSQL ends its session and frees the lock, and a
 //!   stand-by (retrying every [`STANDBY_RETRY`]) takes over.
 //! - **Wake-ups** come from this node's appends in memory ([`LogWake`]), from other nodes'
-//!   `NOTIFY veche_events`, and from a poll, the fallback for a lost notification.
+//!   `NOTIFY veche_events`, and from a poll every [`FALLBACK_POLL`], for a notification lost
+//!   otherwise than with the listener's connection (a reconnect wakes the follower itself).
 
 use crate::global_log::EVENTS_CHANNEL;
 use crate::wake::{LogWake, WakeReceiver};
@@ -17,6 +18,12 @@ use tokio_util::sync::CancellationToken;
 
 /// How often a stand-by tries to take the lock.
 pub const STANDBY_RETRY: Duration = Duration::from_secs(2);
+
+/// How often an idle follower reads the log although nothing woke it. Only a notification
+/// that another node's announcer failed to send is caught this way, so this bounds the
+/// delay of that rare case; every poll is a few statements that an idle node would
+/// otherwise not send (at 500 ms the pollers were most of an idle node's CPU).
+pub const FALLBACK_POLL: Duration = Duration::from_secs(5);
 
 /// A held advisory lock. Dropping it (or [`Leadership::release`]) frees the lock by ending
 /// the session that holds it.
@@ -119,11 +126,12 @@ impl LogFollower {
     }
 
     /// Resolves on this node's next append, another node's notification, after `poll`, or
-    /// on shutdown.
+    /// on shutdown. A lost listener connection resolves too: what was notified while it was
+    /// gone is lost, so the log must be read again (the next wait reconnects).
     pub async fn wait(&mut self, poll: Duration, shutdown: &CancellationToken) -> Result<Woken, sqlx::Error> {
         tokio::select! {
             _ = shutdown.cancelled() => Ok(Woken::Shutdown),
-            notification = self.listener.recv() => notification.map(|_| Woken::Look),
+            notification = self.listener.try_recv() => notification.map(|_| Woken::Look),
             _ = self.wake.wait() => Ok(Woken::Look),
             _ = tokio::time::sleep(poll) => Ok(Woken::Look),
         }

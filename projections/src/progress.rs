@@ -1,8 +1,9 @@
 //! How far the projections have got, for read-your-writes: a command's response carries
 //! the global position of its last event, and a query may wait until every projection has
-//! passed that event (its [`LogCursor`]). Each node follows progress through `LISTEN veche_projected` (the projector
-//! notifies in the same transaction as its checkpoint, so the notification means the
-//! data is visible), with a periodic re-read as the fallback.
+//! passed that event (its [`LogCursor`]). Each node follows progress through
+//! `LISTEN veche_projected`: the projector notifies in the same transaction as its
+//! checkpoint (so the notification means the data is visible), and so does a reset for a
+//! rebuild. A lost listener connection, and a re-read every [`REFRESH`], are the fallbacks.
 
 use crate::global_log::{self, LogCursor};
 use crate::projector::{Projection, PROJECTED_CHANNEL};
@@ -12,7 +13,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-const REFRESH: Duration = Duration::from_secs(1);
+/// How often the checkpoints are read although nothing was notified: only for a
+/// notification lost otherwise than with the listener's connection.
+const REFRESH: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct ProjectionProgress {
@@ -55,24 +58,33 @@ impl ProjectionProgress {
     ) -> Result<(), sqlx::Error> {
         let mut listener = PgListener::connect_with(pool).await?;
         listener.listen(PROJECTED_CHANNEL).await?;
-        sender.send_replace(lowest_checkpoint(pool).await?);
+        // Waiters (and the reminder scheduler) are woken only by a change.
+        let moved_to = |position: LogCursor| sender.send_if_modified(|current| std::mem::replace(current, position) != position);
+        moved_to(lowest_checkpoint(pool).await?);
         loop {
-            tokio::select! {
+            let position = tokio::select! {
                 _ = shutdown.cancelled() => return Ok(()),
-                notification = listener.recv() => {
+                notification = listener.try_recv() => match notification? {
                     // A batch moves every projection it touched to its last cursor and
                     // leaves none behind it, so that cursor is the lowest checkpoint: no
                     // query (which would queue behind the requests in the pool) is needed.
-                    let notification = notification?;
-                    match notification.payload().parse::<LogCursor>() {
-                        Ok(position) => sender.send_replace(position),
-                        Err(_) => sender.send_replace(lowest_checkpoint(pool).await?),
-                    };
-                }
-                // Catches what no notification says (a projection reset for a rebuild).
-                _ = tokio::time::sleep(REFRESH) => { sender.send_replace(lowest_checkpoint(pool).await?); }
-            }
+                    // A reset says nothing parsable: its checkpoint is read.
+                    Some(notification) => match notification.payload().parse::<LogCursor>() {
+                        Ok(position) => position,
+                        Err(_) => lowest_checkpoint(pool).await?,
+                    },
+                    // The connection was lost (and is back): what it missed is read.
+                    None => lowest_checkpoint(pool).await?,
+                },
+                _ = tokio::time::sleep(REFRESH) => lowest_checkpoint(pool).await?,
+            };
+            moved_to(position);
         }
+    }
+
+    /// Follows where every projection has got to: the receiver sees each change.
+    pub fn subscribe(&self) -> watch::Receiver<LogCursor> {
+        self.position.clone()
     }
 
     /// Where every projection has got to.

@@ -10,11 +10,10 @@
 //!   reads read-model rows without row locks: should another writer race it anyway (a
 //!   one-off catch-up, a rebuild's reset), the checkpoint guard rolls one of them back.
 //! - **Woken, not spinning**: this node's appends wake it in memory, other nodes' through
-//!   `LISTEN veche_events`; a poll every [`POLL_INTERVAL`] is the fallback (a lost
-//!   notification, a restarted listener). Both are [`crate::follow`]'s, shared with the
-//!   NATS publisher.
+//!   `LISTEN veche_events`; a poll every [`FALLBACK_POLL`] is the fallback for a lost
+//!   notification. Both are [`crate::follow`]'s, shared with the NATS publisher.
 
-use crate::follow::{keep_leading, Leadership, LogFollower, Woken};
+use crate::follow::{keep_leading, Leadership, LogFollower, Woken, FALLBACK_POLL};
 use crate::global_log::{self, LogCursor};
 use crate::wake::LogWake;
 use crate::batch::{self, DecodedBatch};
@@ -83,8 +82,6 @@ impl Projection {
     }
 }
 
-/// How long an idle projector waits for a notification before it looks anyway.
-pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// How soon to look again when events exist that in-flight transactions still hide. Any
 /// write transaction in the cluster hides later events for its duration (the effect
 /// ledger's, the publisher's checkpoint...), so under load this is the projector's usual
@@ -375,7 +372,7 @@ impl Projector {
                 wait
             } else {
                 retry = IN_FLIGHT_RETRY;
-                POLL_INTERVAL
+                FALLBACK_POLL
             };
             if follower.wait(wait, shutdown).await? == Woken::Shutdown {
                 return Ok(());
@@ -395,6 +392,8 @@ impl Projector {
             .bind(projection.name())
             .execute(&mut *tx)
             .await?;
+        // Every node's progress goes back with it (see `crate::progress`).
+        sqlx::query("select pg_notify($1, 'reset')").bind(PROJECTED_CHANNEL).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! The event store, the global log and the projector, against a real PostgreSQL.
 
 mod executor;
+mod followers;
 mod global_log;
 mod projections;
