@@ -255,8 +255,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         crate::signaling::remote::NatsRelay::attach(&hub, nats.client().clone(), shutdown.clone());
     }
     {
-        // Every node runs a reminder scheduler; SKIP LOCKED takes keep them apart.
-        let scheduler = notifications.reminder_scheduler(&pool);
+        // Every node runs a reminder scheduler; SKIP LOCKED takes keep them apart. New and
+        // moved reminders reach it with the projections' progress.
+        let scheduler = notifications.reminder_scheduler(&pool).woken_by(progress.subscribe());
         tasks.push(tokio::spawn(scheduler.run(shutdown.clone())));
     }
     let rooms = Arc::new(rooms);

@@ -13,6 +13,10 @@
 //!
 //! A node that dies in step 2 leaves claims that expire after the lease; another node then
 //! retakes the rows, and the ledger lets through only what had not been sent.
+//!
+//! An idle scheduler sleeps until the next row falls due (or a claim on a due row ends),
+//! and is woken earlier by the projections' progress, which is how a new or moved reminder
+//! reaches it: so a reminder goes out at its time, and an idle node does not poll.
 
 use super::compose::{compose_reminder, reminder_push_text, MailContext};
 use super::delivery::{push_jobs, Deliverer, Effect, Job, PushMessage};
@@ -24,7 +28,9 @@ use domain::meeting::{Meeting, MeetingState};
 use domain::values::EmailAddress;
 use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
+use projections::global_log::LogCursor;
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -61,8 +67,12 @@ pub struct SchedulerOptions {
     pub lease: Duration,
     /// How long a row with a passing failure waits before it is tried again.
     pub retry_after: Duration,
-    /// How often an idle scheduler looks for due rows.
+    /// The longest an idle scheduler sleeps without looking: the fallback for a wake-up
+    /// lost (the projections' progress not followed for a while).
     pub idle_poll: Duration,
+    /// The shortest time between two looks that found nothing to take: the projections'
+    /// progress moves with every batch they commit, which under load is often.
+    pub min_look_interval: Duration,
 }
 
 impl Default for SchedulerOptions {
@@ -72,8 +82,9 @@ impl Default for SchedulerOptions {
             concurrency: 32,
             lease: Duration::from_secs(120),
             retry_after: Duration::from_secs(30),
-            // Lateness is at most this plus the send time when idle.
-            idle_poll: Duration::from_millis(200),
+            idle_poll: Duration::from_secs(30),
+            // A reminder projected while the scheduler is idle is late by at most this.
+            min_look_interval: Duration::from_millis(200),
         }
     }
 }
@@ -83,12 +94,20 @@ pub struct ReminderScheduler {
     deliverer: Deliverer,
     settings: MailSettings,
     options: SchedulerOptions,
+    /// Where the projections have got to; `None`: only the due times and the idle poll wake it.
+    progress: Option<watch::Receiver<LogCursor>>,
 }
 
 impl ReminderScheduler {
     pub fn new(pool: PgPool, deliverer: Deliverer, settings: MailSettings) -> Self {
         let options = SchedulerOptions::default();
-        Self { deliverer: deliverer.with_concurrency(options.concurrency), pool, settings, options }
+        Self { deliverer: deliverer.with_concurrency(options.concurrency), pool, settings, options, progress: None }
+    }
+
+    /// Woken when the projections move (a reminder may have been added or moved).
+    pub fn woken_by(mut self, progress: watch::Receiver<LogCursor>) -> Self {
+        self.progress = Some(progress);
+        self
     }
 
     pub fn with_options(mut self, options: SchedulerOptions) -> Self {
@@ -115,6 +134,17 @@ impl ReminderScheduler {
         .bind(self.options.lease.as_secs_f64())
         .bind(now)
         .fetch_all(&self.pool)
+        .await
+    }
+
+    /// When the next row may be taken, as of `now`: the earliest future due time, or the
+    /// end of the earliest claim on a row due already; `None` when nothing is pending.
+    pub async fn next_due(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+        sqlx::query_scalar(
+            "select least(                (select min(due_at) from reminder_due where sent_at is null and due_at > $1),                (select min(claimed_until) from reminder_due                 where sent_at is null and due_at <= $1 and starts_at > $1 and claimed_until > $1))",
+        )
+        .bind(now)
+        .fetch_one(&self.pool)
         .await
     }
 
@@ -239,23 +269,43 @@ impl ReminderScheduler {
         Ok(meetings)
     }
 
-    /// Runs until `shutdown`: a full batch is followed at once by the next, an empty or
-    /// partial one by a short pause.
-    pub async fn run(self, shutdown: CancellationToken) {
+    /// Runs until `shutdown`: a full batch is followed at once by the next; otherwise the
+    /// scheduler sleeps until the next row is due, the projections move, or `idle_poll`.
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        let mut progress = self.progress.take();
         while !shutdown.is_cancelled() {
+            let looked = tokio::time::Instant::now();
             let pause = match self.run_once().await {
                 Ok(taken) if taken as i64 >= self.options.batch_size => continue,
-                Ok(_) => self.options.idle_poll,
-                Err(error) => {
-                    tracing::error!(error = %error, cause = ?error, "the reminder scheduler failed; retrying");
-                    metrics::counter!("veche_reminder_scheduler_errors_total").increment(1);
-                    Duration::from_secs(1)
+                Ok(_) => self.pause_until_due().await,
+                Err(error) => Err(error),
+            };
+            let pause = pause.unwrap_or_else(|error| {
+                tracing::error!(error = %error, cause = ?error, "the reminder scheduler failed; retrying");
+                metrics::counter!("veche_reminder_scheduler_errors_total").increment(1);
+                Duration::from_secs(1)
+            });
+            let moved = async {
+                let Some(progress) = progress.as_mut() else { return std::future::pending().await };
+                if progress.changed().await.is_err() {
+                    // The progress is not followed any more (shutdown): only time wakes it.
+                    std::future::pending::<()>().await;
                 }
             };
             tokio::select! {
                 _ = shutdown.cancelled() => {}
                 _ = tokio::time::sleep(pause) => {}
+                _ = moved => tokio::time::sleep_until(looked + self.options.min_look_interval).await,
             }
         }
+    }
+
+    /// How long to sleep after a look that left nothing to take now.
+    async fn pause_until_due(&self) -> anyhow::Result<Duration> {
+        let now = Utc::now();
+        Ok(match self.next_due(now).await? {
+            Some(due) => (due - now).to_std().unwrap_or_default().min(self.options.idle_poll),
+            None => self.options.idle_poll,
+        })
     }
 }

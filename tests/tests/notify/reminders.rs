@@ -1,7 +1,7 @@
 //! Reminders: due in the meeting's zone, sent once across schedulers, restarts and
 //! rebuilds, by email and by Web Push.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound as _, Utc};
 use infrastructure::notify::reminders::{ReminderScheduler, SchedulerOptions};
 use projections::{Projection, Projector};
 use reqwest::Method;
@@ -104,6 +104,30 @@ async fn reminders_fire_at_the_right_wall_clock_time_when_berlin_falls_back() {
     // 09:00 CET on 2026-10-25 is 08:00 UTC. A day before is 09:00 CEST on the 24th (07:00
     // UTC, 25 hours earlier); ten minutes before is 07:50 UTC.
     reminders_on_dst_day("2026-10-25T09:00:00", "2026-10-24T07:00:00Z", "2026-10-25T07:50:00Z").await;
+}
+
+#[tokio::test]
+async fn an_idle_node_sends_a_reminder_at_its_time_without_polling_for_it() {
+    let smtp = SmtpSink::start().await;
+    let app = app_with_smtp(&smtp).await;
+    let (olga, ann) = (user("olga"), user("ann"));
+    // The node's scheduler has looked, found nothing pending, and sleeps for its idle poll
+    // (30 s): the projections' progress tells it of the new reminder, its due time wakes it.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let due = (Utc::now() + Duration::seconds(3)).trunc_subsecs(0);
+    let start = due + Duration::minutes(1);
+    let local = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let times = json!({"start": local(start), "end": local(start + Duration::hours(1)), "time_zone": "UTC", "reminders": [1]});
+    schedule_projected(&app, &olga, &[&ann], times).await;
+
+    let mails = smtp.wait_for(2).await;
+    assert_eq!(mails.len(), 2);
+    for mail in &mails {
+        let sent: DateTime<Utc> = mail.received_at.into();
+        assert!(sent >= due, "sent at {sent}, before it was due at {due}");
+        assert!(sent < due + Duration::seconds(2), "sent at {sent}, late for {due}");
+    }
+    app.stop().await;
 }
 
 #[tokio::test]
