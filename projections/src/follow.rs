@@ -34,11 +34,8 @@ pub struct Leadership {
 impl Leadership {
     /// Takes the lock if it is free.
     pub async fn try_acquire(pool: &PgPool, key: i64) -> Result<Option<Self>, sqlx::Error> {
-        // Detached: the lock belongs to the session, which must not go back to the pool.
-        let mut connection = pool.acquire().await?.detach();
-        let acquired: bool =
-            sqlx::query_scalar("select pg_try_advisory_lock($1)").bind(key).fetch_one(&mut connection).await?;
-        if acquired {
+        let mut connection = Self::session(pool).await?;
+        if Self::try_lock(&mut connection, key).await? {
             Ok(Some(Self { connection }))
         } else {
             let _ = connection.close().await;
@@ -46,17 +43,33 @@ impl Leadership {
         }
     }
 
-    /// Waits until the lock is taken, or `None` once `shutdown` is cancelled.
+    /// Waits until the lock is taken, or `None` once `shutdown` is cancelled. The stand-by
+    /// keeps one session for its tries: a new one per try cost PostgreSQL a backend start
+    /// every [`STANDBY_RETRY`] for as long as another node led.
     pub async fn acquire(pool: &PgPool, key: i64, shutdown: &CancellationToken) -> Result<Option<Self>, sqlx::Error> {
+        let mut connection = Self::session(pool).await?;
         loop {
-            if let Some(leadership) = Self::try_acquire(pool, key).await? {
-                return Ok(Some(leadership));
+            if Self::try_lock(&mut connection, key).await? {
+                return Ok(Some(Self { connection }));
             }
             tokio::select! {
-                _ = shutdown.cancelled() => return Ok(None),
+                _ = shutdown.cancelled() => {
+                    let _ = connection.close().await;
+                    return Ok(None);
+                }
                 _ = tokio::time::sleep(STANDBY_RETRY) => {}
             }
         }
+    }
+
+    /// A session for the lock. Detached: the lock belongs to the session, which must not go
+    /// back to the pool.
+    async fn session(pool: &PgPool) -> Result<PgConnection, sqlx::Error> {
+        Ok(pool.acquire().await?.detach())
+    }
+
+    async fn try_lock(connection: &mut PgConnection, key: i64) -> Result<bool, sqlx::Error> {
+        sqlx::query_scalar("select pg_try_advisory_lock($1)").bind(key).fetch_one(connection).await
     }
 
     /// Fails when the session holding the lock is gone (then so is the lock, and another
