@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs veche's whole test suite: installs what is missing (tests/install-deps.sh), then
-# every test of the workspace with cargo-nextest, or cargo test where nextest could not be
-# had. Exits with the test runner's status.
+# Runs veche's whole test suite: installs what is missing (tests/install-deps.sh), runs
+# every test of the workspace with cargo test, then checks the formatting. Exits with the
+# tests' status, or 1 if only the formatting failed.
 set -euo pipefail
 
 # Work from the repository root whatever the caller's directory.
@@ -18,4 +18,14 @@ bash tests/install-deps.sh postgresql libssl-dev python3-aiosmtpd openssl coturn
 # --no-fail-fast: one failing test binary must not hide the results of the others.
 runner=(cargo test --workspace --no-fail-fast)
 echo "run-all.sh: ${runner[*]}"
-exec "${runner[@]}"
+tests=0
+"${runner[@]}" || tests=$?
+
+# The code's formatting (.rustfmt.toml), after the tests so that it hides none of their
+# results; skipped where the toolchain has no rustfmt (rustup's minimal profile).
+formatted=0
+if cargo fmt --version >/dev/null 2>&1; then
+  echo "run-all.sh: cargo fmt --all --check"
+  cargo fmt --all --check >/dev/null || { formatted=1; echo "run-all.sh: not formatted; run cargo fmt (files: $(cargo fmt --all --check -l | tr '\n' ' '))" >&2; }
+fi
+exit $(( tests != 0 ? tests : formatted ))

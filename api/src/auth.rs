@@ -46,10 +46,7 @@ pub struct JwtKeys {
 
 impl JwtKeys {
     pub fn from_secret(secret: &str) -> Self {
-        Self {
-            encoding: EncodingKey::from_secret(secret.as_bytes()),
-            decoding: DecodingKey::from_secret(secret.as_bytes()),
-        }
+        Self { encoding: EncodingKey::from_secret(secret.as_bytes()), decoding: DecodingKey::from_secret(secret.as_bytes()) }
     }
 
     pub fn mint(&self, claims: &Claims) -> Result<String, jsonwebtoken::errors::Error> {
@@ -132,7 +129,5 @@ pub fn bearer_token(parts: &Parts) -> Option<String> {
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(|t| t.trim().to_string());
     }
-    parts.uri.query().and_then(|query| {
-        query.split('&').find_map(|pair| pair.strip_prefix("access_token=").map(str::to_string))
-    })
+    parts.uri.query().and_then(|query| query.split('&').find_map(|pair| pair.strip_prefix("access_token=").map(str::to_string)))
 }

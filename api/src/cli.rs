@@ -112,9 +112,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("migrations applied");
             close(database).await
         }
-        Command::Projections { command: ProjectionsCommand::Rebuild { name, settings } } => {
-            rebuild(name, settings).await
-        }
+        Command::Projections { command: ProjectionsCommand::Rebuild { name, settings } } => rebuild(name, settings).await,
         Command::History { meeting_id, as_of, json, settings } => history(meeting_id, as_of, json, settings).await,
         Command::Token { email, name, sub, ttl_hours, roles, settings } => {
             let keys = server::jwt_keys(&settings)?;
@@ -193,15 +191,9 @@ fn print_entries(entries: &[HistoryEntry]) {
     }
 }
 
-async fn history(
-    meeting_id: uuid::Uuid,
-    as_of: Option<DateTime<Utc>>,
-    json: bool,
-    settings: Settings,
-) -> anyhow::Result<()> {
+async fn history(meeting_id: uuid::Uuid, as_of: Option<DateTime<Utc>>, json: bool, settings: Settings) -> anyhow::Result<()> {
     let database = open_database(&settings).await?;
-    let events =
-        projections::global_log::stream_of(&database.pool, Meeting::TYPE, &meeting_id.to_string(), as_of).await?;
+    let events = projections::global_log::stream_of(&database.pool, Meeting::TYPE, &meeting_id.to_string(), as_of).await?;
     if events.is_empty() {
         close(database).await?;
         anyhow::bail!("no events for meeting {meeting_id}");
@@ -211,9 +203,12 @@ async fn history(
     let call = call_history(&database.pool, &meeting, as_of).await?;
     if json {
         let state = meeting.state();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({
-            "meeting_id": meeting_id, "as_of": as_of, "events": entries, "state": state, "call": call,
-        }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "meeting_id": meeting_id, "as_of": as_of, "events": entries, "state": state, "call": call,
+            }))?
+        );
     } else {
         print_entries(&entries);
         if !call.is_empty() {

@@ -91,9 +91,7 @@ impl ApiError {
         match self {
             Self::Invalid { .. } => (S::UNPROCESSABLE_ENTITY, "validation", "A field is invalid"),
             Self::Malformed(_) => (S::BAD_REQUEST, "malformed-request", "The request cannot be read"),
-            Self::UnsupportedMediaType(_) => {
-                (S::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Send application/json")
-            }
+            Self::UnsupportedMediaType(_) => (S::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Send application/json"),
             Self::PayloadTooLarge(_) => (S::PAYLOAD_TOO_LARGE, "payload-too-large", "The request body is too large"),
             Self::Unauthorized(_) => (S::UNAUTHORIZED, "unauthorized", "A valid bearer token is required"),
             Self::Forbidden(_) => (S::FORBIDDEN, "forbidden", "Not allowed"),
@@ -115,14 +113,10 @@ impl ApiError {
                 MeetingError::OrganizerInvited(_) => {
                     (S::UNPROCESSABLE_ENTITY, "organizer-invited", "The organizer cannot be invited")
                 }
-                MeetingError::TooManyAttendees { .. } => {
-                    (S::UNPROCESSABLE_ENTITY, "too-many-attendees", "Too many attendees")
-                }
+                MeetingError::TooManyAttendees { .. } => (S::UNPROCESSABLE_ENTITY, "too-many-attendees", "Too many attendees"),
                 MeetingError::NobodyToInvite => (S::UNPROCESSABLE_ENTITY, "nobody-to-invite", "Nobody to invite"),
             },
-            Self::VersionMismatch { .. } => {
-                (S::PRECONDITION_FAILED, "version-mismatch", "The meeting changed since you read it")
-            }
+            Self::VersionMismatch { .. } => (S::PRECONDITION_FAILED, "version-mismatch", "The meeting changed since you read it"),
             Self::BadPrecondition(_) => (S::BAD_REQUEST, "bad-precondition", "The precondition header is invalid"),
             Self::Contention => (S::CONFLICT, "contention", "Too many concurrent changes"),
             Self::IdempotencyKeyReused => {
@@ -130,9 +124,7 @@ impl ApiError {
             }
             Self::NotCaughtUp(_) => (S::SERVICE_UNAVAILABLE, "not-caught-up", "The read models are behind"),
             Self::InvalidField { .. } => (S::UNPROCESSABLE_ENTITY, "validation", "A field is invalid"),
-            Self::TooManySubscriptions(_) => {
-                (S::CONFLICT, "too-many-subscriptions", "Too many browsers are subscribed")
-            }
+            Self::TooManySubscriptions(_) => (S::CONFLICT, "too-many-subscriptions", "Too many browsers are subscribed"),
             Self::NoSuchSubscription => (S::NOT_FOUND, "subscription-not-found", "No such push subscription"),
             Self::NotWebSocket(_) => (S::UPGRADE_REQUIRED, "websocket-required", "Open this route as a WebSocket"),
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
@@ -227,8 +219,8 @@ impl ApiError {
     /// The event store failed (see [`ApiError::internal`]).
     fn store(error: application::ports::PortError) -> Self {
         // Looked into before it is wrapped: anyhow's chain starts at its own box of it.
-        let unreachable = std::iter::successors(Some(&*error as &(dyn std::error::Error + 'static)), |e| e.source())
-            .any(database_unreachable);
+        let unreachable =
+            std::iter::successors(Some(&*error as &(dyn std::error::Error + 'static)), |e| e.source()).any(database_unreachable);
         Self::internal_unless(unreachable, anyhow::anyhow!(error))
     }
 
@@ -247,9 +239,7 @@ impl ApiError {
 fn database_unreachable(error: &(dyn std::error::Error + 'static)) -> bool {
     match error.downcast_ref::<sqlx::Error>() {
         Some(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => true,
-        Some(sqlx::Error::Database(error)) => {
-            error.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P"))
-        }
+        Some(sqlx::Error::Database(error)) => error.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
         _ => false,
     }
 }

@@ -68,10 +68,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         let Some(value) = parts.headers.get(axum::http::header::IF_MATCH) else {
             return Ok(Self(None));
         };
-        let text = value
-            .to_str()
-            .map_err(|_| ApiError::BadPrecondition("If-Match is not ASCII".into()))?
-            .trim();
+        let text = value.to_str().map_err(|_| ApiError::BadPrecondition("If-Match is not ASCII".into()))?.trim();
         if text == "*" {
             return Ok(Self(None));
         }
@@ -97,16 +94,9 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
         let Some(value) = parts.headers.get("idempotency-key") else {
             return Ok(Self(None));
         };
-        let key = value
-            .to_str()
-            .ok()
-            .map(str::trim)
-            .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY_LEN)
-            .ok_or_else(|| {
-                ApiError::Malformed(format!(
-                    "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"
-                ))
-            })?;
+        let key = value.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY_LEN).ok_or_else(
+            || ApiError::Malformed(format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters")),
+        )?;
         Ok(Self(Some(key.to_string())))
     }
 }
@@ -119,13 +109,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
-                .headers
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.chars().take(128).collect()),
-        ))
+        Ok(Self(parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(|v| v.chars().take(128).collect())))
     }
 }
 
@@ -153,9 +137,7 @@ fn preferred_language(header: &str) -> Option<String> {
             let mut parts = item.split(';');
             let tag = parts.next()?.trim().to_ascii_lowercase();
             let primary = tag.split('-').next()?.to_string();
-            let q = parts
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
-                .unwrap_or(1.0);
+            let q = parts.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
             let language = supported.iter().find(|s| **s == primary)?;
             (q > 0.0).then_some((q, *language))
         })

@@ -131,11 +131,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for LeanReads<T> {
         Pin::new(&mut self.io).poll_write(cx, data)
     }
 
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.io).poll_write_vectored(cx, data)
     }
 

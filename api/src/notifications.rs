@@ -35,10 +35,8 @@ pub struct Notifications {
 impl Notifications {
     /// `jwt_secret` signs the guest links, as it signs bearer tokens.
     pub fn from_settings(settings: &Settings, jwt_secret: &str, pool: &PgPool) -> anyhow::Result<Self> {
-        let from: Mailbox = settings
-            .mail_from
-            .parse()
-            .with_context(|| format!("VECHE_MAIL_FROM `{}` is not a mailbox", settings.mail_from))?;
+        let from: Mailbox =
+            settings.mail_from.parse().with_context(|| format!("VECHE_MAIL_FROM `{}` is not a mailbox", settings.mail_from))?;
         let default_language = Language::parse(&settings.mail_language)
             .with_context(|| format!("VECHE_MAIL_LANGUAGE `{}` is not one of en, ru", settings.mail_language))?;
         let links = GuestLinks::new(jwt_secret, &settings.public_url());

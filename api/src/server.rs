@@ -3,22 +3,22 @@
 
 use crate::auth::JwtKeys;
 use crate::settings::{persistent_secret, Settings};
+use crate::signaling::connection::ConnectionLimits;
+use crate::signaling::hub::Hub;
+use crate::signaling::SignalSettings;
 use crate::state::AppState;
 use anyhow::Context;
 use application::executor::Executor;
 use application::meetings::Meetings;
+use application::rooms::Rooms;
 use infrastructure::embedded_nats::{EmbeddedNats, EmbeddedNatsOptions};
 use infrastructure::embedded_postgres::{EmbeddedPostgres, EmbeddedPostgresOptions};
-use crate::signaling::connection::ConnectionLimits;
-use crate::signaling::hub::Hub;
-use crate::signaling::SignalSettings;
-use application::rooms::Rooms;
 use infrastructure::event_store::PgEventLog;
 use infrastructure::nats::Nats;
 use infrastructure::nats_consumer::{ConsumerOptions, ReactorRunner};
+use infrastructure::presence::NodeLease;
 use infrastructure::publisher::Publisher;
 use infrastructure::reactor::Reactor;
-use infrastructure::presence::NodeLease;
 use projections::progress::ProjectionProgress;
 use projections::wake::LogWake;
 use projections::Projector;
@@ -45,9 +45,8 @@ async fn spawn_projector(
     shutdown: CancellationToken,
     alive: Arc<AtomicBool>,
 ) -> anyhow::Result<JoinHandle<()>> {
-    let pool = infrastructure::database::connect(&url, PROJECTOR_CONNECTIONS)
-        .await
-        .context("connecting the projector to PostgreSQL")?;
+    let pool =
+        infrastructure::database::connect(&url, PROJECTOR_CONNECTIONS).await.context("connecting the projector to PostgreSQL")?;
     Ok(tokio::spawn(async move {
         Projector::new(pool.clone()).with_wake(wake).run(shutdown).await;
         pool.close().await;
@@ -86,9 +85,7 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
             }
         }
     };
-    let pool = infrastructure::database::connect(&url, settings.db_max_connections)
-        .await
-        .context("connecting to PostgreSQL")?;
+    let pool = infrastructure::database::connect(&url, settings.db_max_connections).await.context("connecting to PostgreSQL")?;
     infrastructure::database::migrate(&pool).await.context("applying the migrations")?;
     Ok(Database { pool, url, embedded })
 }
@@ -114,7 +111,10 @@ pub async fn open_nats(settings: &Settings) -> anyhow::Result<Option<NatsConnect
             // shares the first one's server.
             if let Some(url) = EmbeddedNats::running_url(&data_dir) {
                 tracing::info!(%url, data_dir = %data_dir.display(), "using the nats-server another veche runs on this data directory");
-                return Ok(Some(NatsConnection { nats: Nats::connect(&url).await.context("connecting to NATS")?, embedded: None }));
+                return Ok(Some(NatsConnection {
+                    nats: Nats::connect(&url).await.context("connecting to NATS")?,
+                    embedded: None,
+                }));
             }
             let server = EmbeddedNats::start(EmbeddedNatsOptions { data_dir: data_dir.clone(), port: None })
                 .await
@@ -262,7 +262,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     }
     let rooms = Arc::new(rooms);
     let signal = Arc::new(signal);
-    let presence = Arc::new(crate::signaling::presence::Presence { hub: hub.clone(), rooms: rooms.clone(), signal: signal.clone() });
+    let presence =
+        Arc::new(crate::signaling::presence::Presence { hub: hub.clone(), rooms: rooms.clone(), signal: signal.clone() });
     let state = AppState {
         pool: pool.clone(),
         meetings: Arc::new(meetings),
@@ -296,7 +297,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let app = crate::http::router(state.clone());
     let token = shutdown.clone();
     tasks.push(tokio::spawn(async move {
-        let served = axum::serve(crate::listener::LeanListener(listener), app).with_graceful_shutdown(async move { token.cancelled().await }).await;
+        let served = axum::serve(crate::listener::LeanListener(listener), app)
+            .with_graceful_shutdown(async move { token.cancelled().await })
+            .await;
         if let Err(error) = served {
             tracing::error!(error = %error, "the HTTP server stopped");
         }
@@ -308,8 +311,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
 pub async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("installing a SIGTERM handler");
+    let mut term =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("installing a SIGTERM handler");
     tokio::select! {
         _ = ctrl_c => {}
         _ = term.recv() => {}

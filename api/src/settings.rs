@@ -227,11 +227,7 @@ impl Settings {
     }
 
     pub fn public_url(&self) -> String {
-        self.public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", self.listen))
-            .trim_end_matches('/')
-            .to_string()
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_string()
     }
 }
 
@@ -259,11 +255,7 @@ pub fn persistent_secret(data_dir: &std::path::Path, file: &str) -> std::io::Res
 /// Reads a value kept in the data directory, creating it with `generate` (mode 0600) on
 /// first use. `create_new` makes concurrent first starts agree: the loser reads the
 /// winner's file.
-pub fn persistent_file(
-    data_dir: &std::path::Path,
-    file: &str,
-    generate: impl FnOnce() -> String,
-) -> std::io::Result<String> {
+pub fn persistent_file(data_dir: &std::path::Path, file: &str, generate: impl FnOnce() -> String) -> std::io::Result<String> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let path = data_dir.join(file);
@@ -277,9 +269,7 @@ pub fn persistent_file(
             f.write_all(value.as_bytes())?;
             Ok(value)
         }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            Ok(std::fs::read_to_string(&path)?.trim().to_string())
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(std::fs::read_to_string(&path)?.trim().to_string()),
         Err(e) => Err(e),
     }
 }

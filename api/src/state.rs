@@ -2,9 +2,9 @@
 
 use crate::auth::JwtKeys;
 use crate::settings::Settings;
-use application::meetings::Meetings;
 use crate::signaling::hub::Hub;
 use crate::signaling::SignalSettings;
+use application::meetings::Meetings;
 use application::rooms::Rooms;
 use infrastructure::event_store::{MeetingStore, PgEventLog, RoomStore};
 use projections::progress::ProjectionProgress;

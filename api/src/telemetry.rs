@@ -9,15 +9,10 @@ use tracing_subscriber::EnvFilter;
 /// Installs the `tracing` subscriber: `VECHE_LOG` (or `RUST_LOG`) filters, default
 /// `info`; `VECHE_LOG_FORMAT=json` writes one JSON object per line for log shippers.
 pub fn init_tracing() {
-    let filter = std::env::var("VECHE_LOG")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    let filter = std::env::var("VECHE_LOG").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_else(|_| "info,sqlx=warn".into());
     let builder = tracing_subscriber::fmt().with_env_filter(EnvFilter::new(filter)).with_writer(std::io::stderr);
-    let _ = if std::env::var("VECHE_LOG_FORMAT").as_deref() == Ok("json") {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
+    let _ =
+        if std::env::var("VECHE_LOG_FORMAT").as_deref() == Ok("json") { builder.json().try_init() } else { builder.try_init() };
 }
 
 static METRICS: OnceLock<PrometheusHandle> = OnceLock::new();

@@ -158,9 +158,7 @@ where
                     self.cache.forget(aggregate_id);
                     continue;
                 }
-                Ok((after, _)) => {
-                    return Ok(CommandOutcome { aggregate: after, position: None, events: 0, event_types: vec![] })
-                }
+                Ok((after, _)) => return Ok(CommandOutcome { aggregate: after, position: None, events: 0, event_types: vec![] }),
                 Err(error) => return Err(error),
             };
             let count = events.len();
@@ -170,11 +168,7 @@ where
                     self.log.appended();
                     let last = committed.last().map(|e| e.sequence).unwrap_or(actual as usize);
                     self.cache.put(aggregate_id, Cached { aggregate: after.clone(), sequence: last });
-                    let position = self
-                        .log
-                        .position_of(A::TYPE, aggregate_id, last as u64)
-                        .await
-                        .map_err(CommandError::Store)?;
+                    let position = self.log.position_of(A::TYPE, aggregate_id, last as u64).await.map_err(CommandError::Store)?;
                     return Ok(CommandOutcome { aggregate: after, position, events: count, event_types });
                 }
                 Err(AggregateError::AggregateConflict) => {
@@ -187,12 +181,8 @@ where
                     if expected_version.is_some() {
                         // Someone committed between our load and our commit: the version
                         // the caller named is gone.
-                        let mut current =
-                            self.store.load_aggregate(aggregate_id).await.map_err(store_error)?;
-                        return Err(CommandError::VersionMismatch {
-                            expected: actual,
-                            actual: current.aggregate().version(),
-                        });
+                        let mut current = self.store.load_aggregate(aggregate_id).await.map_err(store_error)?;
+                        return Err(CommandError::VersionMismatch { expected: actual, actual: current.aggregate().version() });
                     }
                     attempt += 1;
                     if attempt > RETRIES_ON_CONFLICT {

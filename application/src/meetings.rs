@@ -9,9 +9,9 @@
 //! first result back, a different request under the same key is refused. Nothing else is
 //! stored, and a crash between the two requests cannot leave a half-written key behind.
 
+use crate::cache::ResumableStore;
 use crate::executor::{CommandError, CommandOutcome, Executor, Origin};
 use crate::ports::EventLog;
-use crate::cache::ResumableStore;
 use cqrs_es::Aggregate;
 use domain::meeting::{Meeting, MeetingCommand, MeetingError};
 use domain::{Actor, MeetingId};
@@ -124,9 +124,7 @@ where
         meta: CommandMeta,
     ) -> Result<CommandOutcome<Meeting>, CommandError<MeetingError>> {
         let metadata = event_metadata(&command, &meta);
-        self.executor
-            .execute(&id.to_string(), command, meta.expected_version, metadata)
-            .await
+        self.executor.execute(&id.to_string(), command, meta.expected_version, metadata).await
     }
 
     /// Schedules a meeting. The command's `meeting_id` must come from
@@ -153,12 +151,7 @@ where
         match (result, idempotency) {
             (Ok(outcome), _) => Ok(Scheduled { outcome, replayed: false }),
             (Err(CommandError::Rejected(MeetingError::AlreadyScheduled)), Some(idempotency)) => {
-                let first = self
-                    .executor
-                    .log()
-                    .first_metadata(Meeting::TYPE, &id)
-                    .await
-                    .map_err(CommandError::Store)?;
+                let first = self.executor.log().first_metadata(Meeting::TYPE, &id).await.map_err(CommandError::Store)?;
                 let same_request = first
                     .as_ref()
                     .and_then(|m| m.get(metadata::REQUEST_FINGERPRINT))
@@ -166,12 +159,8 @@ where
                 if !same_request {
                     return Err(ScheduleError::KeyReused);
                 }
-                let mut context = self
-                    .executor
-                    .store()
-                    .load_aggregate(&id)
-                    .await
-                    .map_err(|e| CommandError::Store(Box::new(e)))?;
+                let mut context =
+                    self.executor.store().load_aggregate(&id).await.map_err(|e| CommandError::Store(Box::new(e)))?;
                 let aggregate = cqrs_es::AggregateContext::aggregate(&mut context).clone();
                 let position = self
                     .executor
@@ -179,10 +168,7 @@ where
                     .position_of(Meeting::TYPE, &id, aggregate.version())
                     .await
                     .map_err(CommandError::Store)?;
-                Ok(Scheduled {
-                    outcome: CommandOutcome { aggregate, position, events: 0, event_types: vec![] },
-                    replayed: true,
-                })
+                Ok(Scheduled { outcome: CommandOutcome { aggregate, position, events: 0, event_types: vec![] }, replayed: true })
             }
             (Err(e), _) => Err(e.into()),
         }

@@ -4,11 +4,11 @@
 //! aggregate decides capacity, resumption after a reconnect and closure. The signaling
 //! messages themselves never come here: they are ephemeral and never stored.
 
+use crate::cache::ResumableStore;
 use crate::executor::{CommandError, CommandOutcome, Executor};
 use crate::meetings::{actor_metadata, CommandMeta};
 use crate::ports::EventLog;
 use chrono::{DateTime, Utc};
-use crate::cache::ResumableStore;
 use domain::room::{Participant, Room, RoomCommand, RoomError};
 use domain::{Actor, MeetingId, RoomId};
 
@@ -70,12 +70,8 @@ where
 
     /// The room as its events say it is now.
     pub async fn load(&self, room_id: RoomId) -> Result<Room, CommandError<RoomError>> {
-        let mut context = self
-            .executor
-            .store()
-            .load_aggregate(&room_id.to_string())
-            .await
-            .map_err(|e| CommandError::Store(Box::new(e)))?;
+        let mut context =
+            self.executor.store().load_aggregate(&room_id.to_string()).await.map_err(|e| CommandError::Store(Box::new(e)))?;
         Ok(cqrs_es::AggregateContext::aggregate(&mut context).clone())
     }
 

@@ -78,9 +78,7 @@ impl EmailAddress {
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..")
-            && local
-                .chars()
-                .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+            && local.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
         let domain_ok = domain.contains('.')
             && domain.split('.').all(|label| {
                 !label.is_empty()
@@ -122,11 +120,7 @@ impl fmt::Display for EmailAddress {
 
 /// Rejects characters that would break a mail header or a terminal (newlines in a title,
 /// escape sequences); tabs and newlines are allowed where `multiline` says so.
-fn reject_control_characters(
-    value: &str,
-    field: &'static str,
-    multiline: bool,
-) -> Result<(), InvalidValue> {
+fn reject_control_characters(value: &str, field: &'static str, multiline: bool) -> Result<(), InvalidValue> {
     let allowed = |c: char| multiline && (c == '\n' || c == '\r' || c == '\t');
     if value.chars().any(|c| c.is_control() && !allowed(c)) {
         return Err(InvalidValue::ControlCharacters { field });
@@ -247,11 +241,7 @@ pub struct TimeZone(chrono_tz::Tz);
 
 impl TimeZone {
     pub fn parse(input: &str) -> Result<Self, InvalidValue> {
-        input
-            .trim()
-            .parse::<chrono_tz::Tz>()
-            .map(Self)
-            .map_err(|_| InvalidValue::UnknownTimeZone(input.to_string()))
+        input.trim().parse::<chrono_tz::Tz>().map(Self).map_err(|_| InvalidValue::UnknownTimeZone(input.to_string()))
     }
     pub fn tz(&self) -> chrono_tz::Tz {
         self.0
@@ -290,11 +280,7 @@ impl Schedule {
     /// Builds a schedule from local wall-clock times. A time the clocks skip (spring
     /// forward) is refused; a time that happens twice (fall back) means its first occurrence,
     /// as calendar applications do.
-    pub fn parse(
-        start: NaiveDateTime,
-        end: NaiveDateTime,
-        time_zone: TimeZone,
-    ) -> Result<Self, InvalidValue> {
+    pub fn parse(start: NaiveDateTime, end: NaiveDateTime, time_zone: TimeZone) -> Result<Self, InvalidValue> {
         let starts_at = Self::to_utc(start, time_zone)?;
         let ends_at = Self::to_utc(end, time_zone)?;
         if ends_at <= starts_at {
@@ -310,10 +296,7 @@ impl Schedule {
         match time_zone.tz().from_local_datetime(&local) {
             LocalResult::Single(at) => Ok(at.with_timezone(&Utc)),
             LocalResult::Ambiguous(first, _) => Ok(first.with_timezone(&Utc)),
-            LocalResult::None => Err(InvalidValue::NonexistentLocalTime {
-                local,
-                time_zone: time_zone.name().to_string(),
-            }),
+            LocalResult::None => Err(InvalidValue::NonexistentLocalTime { local, time_zone: time_zone.name().to_string() }),
         }
     }
 
@@ -389,9 +372,18 @@ mod tests {
 
     #[test]
     fn malformed_email_addresses_are_refused() {
-        for bad in ["", "ann", "ann@", "@example.org", "ann@example", "a b@example.org",
-                    "ann@exa mple.org", "ann..lee@example.org", "ann@-example.org",
-                    "ann@example.org\r\nBcc: x@y.z"] {
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.org",
+            "ann@example",
+            "a b@example.org",
+            "ann@exa mple.org",
+            "ann..lee@example.org",
+            "ann@-example.org",
+            "ann@example.org\r\nBcc: x@y.z",
+        ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad:?} was accepted");
         }
     }
@@ -407,10 +399,7 @@ mod tests {
 
     #[test]
     fn unknown_time_zones_are_refused() {
-        assert_eq!(
-            TimeZone::parse("Mars/Olympus"),
-            Err(InvalidValue::UnknownTimeZone("Mars/Olympus".into()))
-        );
+        assert_eq!(TimeZone::parse("Mars/Olympus"), Err(InvalidValue::UnknownTimeZone("Mars/Olympus".into())));
         assert_eq!(TimeZone::parse("Europe/Moscow").unwrap().name(), "Europe/Moscow");
     }
 

@@ -62,7 +62,6 @@ pub enum DecodeError {
     Position(String),
 }
 
-
 /// `org.veche.meeting.MeetingScheduled.v1` for a `Meeting` event `MeetingScheduled` 1.0.
 pub fn type_name(aggregate_type: &str, event_type: &str, event_version: &str) -> String {
     let major = event_version.split('.').next().unwrap_or(event_version);
@@ -160,8 +159,7 @@ fn event_type_of(type_name: &str) -> Option<String> {
     let mut parts = type_name.rsplit('.');
     let version = parts.next()?;
     let event_type = parts.next()?;
-    (version.starts_with('v') && type_name.starts_with("org.veche.") && !event_type.is_empty())
-        .then(|| event_type.to_string())
+    (version.starts_with('v') && type_name.starts_with("org.veche.") && !event_type.is_empty()).then(|| event_type.to_string())
 }
 
 /// Stored payloads are serde's externally tagged enums, `{"MeetingScheduled": {..}}`; the

@@ -45,9 +45,6 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
 
 /// True when every migration this binary knows is applied (for `/readyz`).
 pub async fn migrations_applied(pool: &PgPool) -> Result<bool, sqlx::Error> {
-    let applied: i64 =
-        sqlx::query_scalar("select count(*) from _sqlx_migrations where success")
-            .fetch_one(pool)
-            .await?;
+    let applied: i64 = sqlx::query_scalar("select count(*) from _sqlx_migrations where success").fetch_one(pool).await?;
     Ok(applied as usize >= MIGRATOR.iter().count())
 }

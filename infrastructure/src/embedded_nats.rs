@@ -97,10 +97,7 @@ impl EmbeddedNats {
         server.port = loop {
             if let Some(status) = server.child.try_wait()? {
                 server.stopped = true;
-                bail!(
-                    "nats-server exited at start ({status})\n{}",
-                    log_tail(&server.data_dir.join(LOG_FILE), log_offset)
-                );
+                bail!("nats-server exited at start ({status})\n{}", log_tail(&server.data_dir.join(LOG_FILE), log_offset));
             }
             if let Some(port) = read_port(&ports_dir, server.child.id()) {
                 break port;
@@ -234,11 +231,8 @@ mod tests {
     #[test]
     fn the_port_is_read_from_the_servers_ports_file() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("nats-server_42.ports"),
-            r#"{"nats":["nats://127.0.0.1:40123"],"monitoring":null}"#,
-        )
-        .unwrap();
+        std::fs::write(dir.path().join("nats-server_42.ports"), r#"{"nats":["nats://127.0.0.1:40123"],"monitoring":null}"#)
+            .unwrap();
         assert_eq!(read_port(dir.path(), 42), Some(40123));
         assert_eq!(read_port(dir.path(), 43), None);
     }

@@ -109,8 +109,7 @@ impl EmbeddedPostgres {
         let binaries = find_binaries(cluster_version.as_deref())?;
 
         let created = !data_dir.exists();
-        std::fs::create_dir_all(&data_dir)
-            .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+        std::fs::create_dir_all(&data_dir).with_context(|| format!("creating the data directory {}", data_dir.display()))?;
         let run_as = if current_uid()? == 0 {
             let user = user_for_root(&cluster_dir, cluster_version.is_some())?;
             make_reachable(&data_dir, created, user)?;
@@ -164,15 +163,7 @@ impl EmbeddedPostgres {
         };
 
         // From here on, dropping `cluster` (on an error below too) stops the server.
-        let cluster = Self {
-            data_dir,
-            cluster_dir,
-            port,
-            password,
-            pg_ctl: binaries.pg_ctl,
-            run_as,
-            stopped: false,
-        };
+        let cluster = Self { data_dir, cluster_dir, port, password, pg_ctl: binaries.pg_ctl, run_as, stopped: false };
         cluster.create_database().await?;
         tracing::debug!(port, cluster = %cluster.cluster_dir.display(), version = %binaries.version, "embedded PostgreSQL ready");
         Ok(cluster)
@@ -223,9 +214,8 @@ impl EmbeddedPostgres {
     /// Stops the server (`pg_ctl stop -m fast`: sessions are ended, the server shuts down
     /// cleanly). A server that is already gone counts as stopped.
     pub async fn stop(mut self) -> anyhow::Result<()> {
-        let output = run(pg_ctl_stop(&self.pg_ctl, &self.cluster_dir, "fast", self.run_as))
-            .await
-            .context("running pg_ctl stop")?;
+        let output =
+            run(pg_ctl_stop(&self.pg_ctl, &self.cluster_dir, "fast", self.run_as)).await.context("running pg_ctl stop")?;
         if !output.status.success() && is_running(&self.pg_ctl, &self.cluster_dir, self.run_as).await? {
             bail!(
                 "pg_ctl stop failed for {}\n{}\n{}",
@@ -413,8 +403,7 @@ fn make_reachable(data_dir: &Path, created: bool, user: User) -> anyhow::Result<
             .with_context(|| format!("chmod {mode:o} {}", data_dir.display()))?;
     }
     for ancestor in data_dir.ancestors().skip(1) {
-        let metadata =
-            std::fs::metadata(ancestor).with_context(|| format!("reading {}", ancestor.display()))?;
+        let metadata = std::fs::metadata(ancestor).with_context(|| format!("reading {}", ancestor.display()))?;
         if !traversable_by(&metadata, user) {
             bail!(
                 "the PostgreSQL server runs as uid {} (PostgreSQL refuses root) and cannot reach the data \
@@ -583,9 +572,7 @@ async fn pg_ctl_start(
         .process_group(0);
     let output = match run(command).await {
         Ok(output) => output,
-        Err(error) => {
-            return Err(StartError { message: format!("running pg_ctl start: {error:#}"), port_taken: false })
-        }
+        Err(error) => return Err(StartError { message: format!("running pg_ctl start: {error:#}"), port_taken: false }),
     };
     if output.status.success() {
         return Ok(());
@@ -593,11 +580,7 @@ async fn pg_ctl_start(
     let log = log_tail(log_file, log_offset);
     Err(StartError {
         port_taken: log.contains("could not bind") || log.contains("Address already in use"),
-        message: format!(
-            "pg_ctl start failed for {} on port {port}\n{}\n{log}",
-            cluster_dir.display(),
-            describe_output(&output)
-        ),
+        message: format!("pg_ctl start failed for {} on port {port}\n{}\n{log}", cluster_dir.display(), describe_output(&output)),
     })
 }
 

@@ -133,7 +133,9 @@ impl PersistedEventRepository for EventRepository {
             .await
             .map_err(|error| match &error {
                 sqlx::Error::Database(e) if e.code().as_deref() == Some("23505") => PersistenceError::OptimisticLockError,
-                sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut => PersistenceError::ConnectionError(error.into()),
+                sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut => {
+                    PersistenceError::ConnectionError(error.into())
+                }
                 _ => PersistenceError::UnknownError(error.into()),
             })?;
         if let Some(&(sequence, position, transaction)) = appended.iter().max() {
@@ -193,12 +195,7 @@ impl EventLog for PgEventLog {
         self.wake.appended();
     }
 
-    async fn position_of(
-        &self,
-        aggregate_type: &str,
-        aggregate_id: &str,
-        sequence: u64,
-    ) -> Result<Option<i64>, PortError> {
+    async fn position_of(&self, aggregate_type: &str, aggregate_id: &str, sequence: u64) -> Result<Option<i64>, PortError> {
         if let Some(position) = self.appended.take(aggregate_type, aggregate_id, sequence) {
             return Ok(Some(position));
         }

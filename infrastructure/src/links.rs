@@ -177,10 +177,7 @@ mod tests {
     fn links_have_the_documented_shapes() {
         let links = links();
         let room = RoomId(Uuid::nil());
-        assert_eq!(
-            links.join_url(room, "T"),
-            "https://meet.example.org/rooms/00000000-0000-0000-0000-000000000000?guest=T"
-        );
+        assert_eq!(links.join_url(room, "T"), "https://meet.example.org/rooms/00000000-0000-0000-0000-000000000000?guest=T");
         assert_eq!(links.respond_url("T", "declined"), "https://meet.example.org/links/respond?token=T&answer=declined");
     }
 }

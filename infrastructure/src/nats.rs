@@ -73,10 +73,8 @@ impl Nats {
             .await?;
         // The first connection happened before the callback could see it.
         connections.fetch_add(1, Ordering::SeqCst);
-        let jetstream = jetstream::ContextBuilder::new()
-            .timeout(JETSTREAM_TIMEOUT)
-            .ack_timeout(JETSTREAM_TIMEOUT)
-            .build(client.clone());
+        let jetstream =
+            jetstream::ContextBuilder::new().timeout(JETSTREAM_TIMEOUT).ack_timeout(JETSTREAM_TIMEOUT).build(client.clone());
         Ok(Self { client, jetstream, connections })
     }
 

@@ -197,7 +197,8 @@ impl ReactorRunner {
             }
             let started = std::time::Instant::now();
             let outcome = self.handle(&message, shutdown).await?;
-            metrics::histogram!("veche_reactor_event_seconds", "reactor" => self.reactor.name()).record(started.elapsed().as_secs_f64());
+            metrics::histogram!("veche_reactor_event_seconds", "reactor" => self.reactor.name())
+                .record(started.elapsed().as_secs_f64());
             metrics::counter!("veche_reactor_events_total", "reactor" => self.reactor.name(), "outcome" => outcome.label())
                 .increment(1);
         }

@@ -74,16 +74,10 @@ pub async fn orphaned_participants(pool: &PgPool, limit: i64) -> Result<Vec<Orph
     .bind(limit)
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(room, peer_id, node)| Orphan { room_id: RoomId(room), peer_id, node })
-        .collect())
+    Ok(rows.into_iter().map(|(room, peer_id, node)| Orphan { room_id: RoomId(room), peer_id, node }).collect())
 }
 
 /// When a node's lease runs out, if it has one.
 pub async fn lease_expiry(pool: &PgPool, node_id: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    sqlx::query_scalar("select expires_at from node_lease where node_id = $1")
-        .bind(node_id)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_scalar("select expires_at from node_lease where node_id = $1").bind(node_id).fetch_optional(pool).await
 }

@@ -145,11 +145,7 @@ impl Publisher {
         result
     }
 
-    async fn publish_as_leader(
-        &self,
-        leadership: &mut Leadership,
-        shutdown: &CancellationToken,
-    ) -> Result<(), PublishError> {
+    async fn publish_as_leader(&self, leadership: &mut Leadership, shutdown: &CancellationToken) -> Result<(), PublishError> {
         let mut stream = self.nats.ensure_events_stream().await.map_err(PublishError::Nats)?;
         let mut follower = LogFollower::connect(&self.pool, &self.wake).await?;
         let connections = self.nats.connections();
@@ -171,9 +167,7 @@ impl Publisher {
                     // Idle: make sure this node still leads before sleeping on it.
                     leadership.confirm().await?;
                 }
-                if follower.wait(if in_flight { IN_FLIGHT_RETRY } else { FALLBACK_POLL }, shutdown).await?
-                    == Woken::Shutdown
-                {
+                if follower.wait(if in_flight { IN_FLIGHT_RETRY } else { FALLBACK_POLL }, shutdown).await? == Woken::Shutdown {
                     return Ok(());
                 }
                 continue;
@@ -200,8 +194,8 @@ impl Publisher {
         let mut acks: Vec<PublishAckFuture> = Vec::with_capacity(events.len());
         for event in events {
             let id = cloudevents::message_id(event);
-            let payload = serde_json::to_vec(&CloudEvent::from_recorded(event, &self.public_url))
-                .expect("a CloudEvent always serialises");
+            let payload =
+                serde_json::to_vec(&CloudEvent::from_recorded(event, &self.public_url)).expect("a CloudEvent always serialises");
             let mut message = PublishMessage::build()
                 .payload(payload.into())
                 .message_id(&id)
@@ -211,12 +205,8 @@ impl Publisher {
             if let (true, Some(previous)) = (chained, &previous) {
                 message = message.expected_last_message_id(previous);
             }
-            let ack = self
-                .nats
-                .jetstream()
-                .send_publish(cloudevents::subject(event), message)
-                .await
-                .map_err(PublishError::nats)?;
+            let ack =
+                self.nats.jetstream().send_publish(cloudevents::subject(event), message).await.map_err(PublishError::nats)?;
             acks.push(ack);
             previous = Some(id);
         }

@@ -35,9 +35,7 @@ pub struct SignalBus {
 
 /// Whether a token can be one level of a subject (no dots, wildcards or spaces).
 pub fn valid_token(token: &str) -> bool {
-    !token.is_empty()
-        && token.len() <= 128
-        && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !token.is_empty() && token.len() <= 128 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 impl SignalBus {

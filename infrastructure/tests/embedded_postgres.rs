@@ -1,9 +1,9 @@
 //! The embedded PostgreSQL cluster, against the real server binaries
 //! (`/usr/lib/postgresql/<version>/bin`, Debian package `postgresql`).
 
-use veche_infrastructure::embedded_postgres::{EmbeddedPostgres, EmbeddedPostgresOptions};
 use sqlx::{Connection, PgConnection};
 use std::os::unix::fs::PermissionsExt;
+use veche_infrastructure::embedded_postgres::{EmbeddedPostgres, EmbeddedPostgresOptions};
 
 /// Whether the process runs, waiting up to 5 s for it to go: the postmaster removes
 /// `postmaster.pid` (which `pg_ctl stop -w` waits for) just before it exits. A zombie
@@ -80,13 +80,10 @@ async fn a_cluster_starts_in_an_empty_directory_and_restarts_with_its_data() {
 async fn a_dropped_cluster_stops_its_server() {
     let dir = tempfile::Builder::new().prefix("veche-embedded-pg-").tempdir().unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let cluster = EmbeddedPostgres::start(EmbeddedPostgresOptions {
-        data_dir: dir.path().join("data"),
-        port: None,
-        durable: false,
-    })
-    .await
-    .expect("the cluster starts");
+    let cluster =
+        EmbeddedPostgres::start(EmbeddedPostgresOptions { data_dir: dir.path().join("data"), port: None, durable: false })
+            .await
+            .expect("the cluster starts");
     let pid = cluster.pid().unwrap();
     drop(cluster);
     assert!(!still_running_after_a_while(pid).await, "the postmaster is gone");
@@ -99,13 +96,10 @@ async fn a_fresh_private_temp_directory_can_be_the_data_directory_itself() {
     // reaches the cluster.
     let dir = tempfile::Builder::new().prefix("veche-embedded-pg-").tempdir().unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
-    let cluster = EmbeddedPostgres::start(EmbeddedPostgresOptions {
-        data_dir: dir.path().to_path_buf(),
-        port: None,
-        durable: false,
-    })
-    .await
-    .expect("the cluster starts");
+    let cluster =
+        EmbeddedPostgres::start(EmbeddedPostgresOptions { data_dir: dir.path().to_path_buf(), port: None, durable: false })
+            .await
+            .expect("the cluster starts");
     let mut connection = connect(&cluster.database_url()).await;
     let one: i32 = sqlx::query_scalar("select 1").fetch_one(&mut connection).await.unwrap();
     assert_eq!(one, 1);

@@ -149,11 +149,8 @@ fn renumbered(sql: &str, by: usize) -> String {
 /// The distinct UUIDs of the aggregates of a batch's events that `keep` picks, sorted. Ids
 /// that are not UUIDs were never written by veche and are left out.
 pub(crate) fn distinct_ids<E>(events: &[(&RecordedEvent, E)], keep: impl Fn(&E) -> bool) -> Vec<Uuid> {
-    let mut ids: Vec<Uuid> = events
-        .iter()
-        .filter(|(_, event)| keep(event))
-        .filter_map(|(recorded, _)| recorded.aggregate_id.parse().ok())
-        .collect();
+    let mut ids: Vec<Uuid> =
+        events.iter().filter(|(_, event)| keep(event)).filter_map(|(recorded, _)| recorded.aggregate_id.parse().ok()).collect();
     ids.sort_unstable();
     ids.dedup();
     ids

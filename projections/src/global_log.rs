@@ -124,13 +124,11 @@ impl RecordedEvent {
             self.metadata.clone(),
         );
         let current = domain::upcasting::upcast(serialized, upcasters);
-        serde_json::from_value(current.payload).map(Some).map_err(|source| {
-            crate::ProjectionError::Decode {
-                position: self.position,
-                event_type: self.event_type.clone(),
-                event_version: self.event_version.clone(),
-                source,
-            }
+        serde_json::from_value(current.payload).map(Some).map_err(|source| crate::ProjectionError::Decode {
+            position: self.position,
+            event_type: self.event_type.clone(),
+            event_version: self.event_version.clone(),
+            source,
         })
     }
 
@@ -207,12 +205,7 @@ pub async fn stream_of<'e>(
            and ($3::timestamptz is null or recorded_at <= $3) \
          order by sequence"
     );
-    let rows = sqlx::query(&sql)
-        .bind(aggregate_type)
-        .bind(aggregate_id)
-        .bind(as_of)
-        .fetch_all(executor)
-        .await?;
+    let rows = sqlx::query(&sql).bind(aggregate_type).bind(aggregate_id).bind(as_of).fetch_all(executor).await?;
     rows.iter().map(RecordedEvent::from_row).collect()
 }
 

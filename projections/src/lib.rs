@@ -33,9 +33,9 @@ pub mod reminders;
 pub mod rooms;
 pub mod wake;
 
+pub(crate) use batch::{distinct_ids, keyed_by_uuid, BatchMemo, BatchWrites};
 pub use global_log::RecordedEvent;
 pub use projector::{Projection, Projector};
-pub(crate) use batch::{distinct_ids, keyed_by_uuid, BatchMemo, BatchWrites};
 
 /// Why projecting failed. The projector retries the batch; nothing is skipped.
 #[derive(Debug, thiserror::Error)]

@@ -51,11 +51,7 @@ impl ProjectionProgress {
         self
     }
 
-    async fn track(
-        pool: &PgPool,
-        sender: &watch::Sender<LogCursor>,
-        shutdown: &CancellationToken,
-    ) -> Result<(), sqlx::Error> {
+    async fn track(pool: &PgPool, sender: &watch::Sender<LogCursor>, shutdown: &CancellationToken) -> Result<(), sqlx::Error> {
         let mut listener = PgListener::connect_with(pool).await?;
         listener.listen(PROJECTED_CHANNEL).await?;
         // Waiters (and the reminder scheduler) are woken only by a change.
@@ -96,9 +92,7 @@ impl ProjectionProgress {
     /// whether they did.
     pub async fn wait_for(&self, cursor: LogCursor, timeout: Duration) -> bool {
         let mut receiver = self.position.clone();
-        tokio::time::timeout(timeout, receiver.wait_for(|&reached| reached >= cursor))
-            .await
-            .is_ok_and(|r| r.is_ok())
+        tokio::time::timeout(timeout, receiver.wait_for(|&reached| reached >= cursor)).await.is_ok_and(|r| r.is_ok())
     }
 
     /// Waits until every projection has passed the event at global `position`, at most

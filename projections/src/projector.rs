@@ -13,10 +13,10 @@
 //!   `LISTEN veche_events`; a poll every [`FALLBACK_POLL`] is the fallback for a lost
 //!   notification. Both are [`crate::follow`]'s, shared with the NATS publisher.
 
+use crate::batch::{self, DecodedBatch};
 use crate::follow::{keep_leading, Leadership, LogFollower, Woken, FALLBACK_POLL};
 use crate::global_log::{self, LogCursor};
 use crate::wake::LogWake;
-use crate::batch::{self, DecodedBatch};
 use crate::{calendar, meeting_details, reminders, rooms, BatchMemo, BatchWrites, ProjectionError};
 use cqrs_es::persist::EventUpcaster;
 use sqlx::{PgConnection, PgPool};
@@ -35,8 +35,7 @@ pub enum Projection {
 impl Projection {
     /// Every projection, in the order a batch is applied: `calendar` and `reminders` take
     /// the meeting states `meeting_details` has just computed (the batch's memo).
-    pub const ALL: [Projection; 4] =
-        [Projection::MeetingDetails, Projection::Calendar, Projection::Rooms, Projection::Reminders];
+    pub const ALL: [Projection; 4] = [Projection::MeetingDetails, Projection::Calendar, Projection::Rooms, Projection::Reminders];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -57,10 +56,7 @@ impl Projection {
     }
 
     pub fn by_name(name: &str) -> Result<Self, ProjectionError> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.name() == name)
-            .ok_or_else(|| ProjectionError::UnknownProjection(name.to_string()))
+        Self::ALL.into_iter().find(|p| p.name() == name).ok_or_else(|| ProjectionError::UnknownProjection(name.to_string()))
     }
 
     /// Applies the batch's events after `checkpoint`, adding its writes to `writes`.
@@ -227,8 +223,7 @@ impl Projector {
             .await?;
         // Read before writing anything: until it writes, this transaction has no id of its
         // own, so it does not hold back the snapshot horizon the log reader relies on.
-        let mut checkpoints: Vec<CheckpointRow> =
-            sqlx::query_as(CHECKPOINTS_AND_HEAD).bind(&names).fetch_all(&mut *tx).await?;
+        let mut checkpoints: Vec<CheckpointRow> = sqlx::query_as(CHECKPOINTS_AND_HEAD).bind(&names).fetch_all(&mut *tx).await?;
         // Apply in the order of `ALL` (rows come back in no particular order): `calendar`
         // and `reminders` take what `meeting_details` computes in the same batch.
         checkpoints.sort_by_key(|(name, ..)| names.iter().position(|n| n == name));

@@ -56,9 +56,8 @@ pub fn reminders_of(meeting: &Meeting) -> Vec<Due> {
     if state.status == MeetingStatus::Cancelled {
         return vec![];
     }
-    let people = std::iter::once(state.organizer.email.as_str()).chain(
-        state.attendees.iter().filter(|a| a.response != Partstat::Declined).map(|a| a.email.as_str()),
-    );
+    let people = std::iter::once(state.organizer.email.as_str())
+        .chain(state.attendees.iter().filter(|a| a.response != Partstat::Declined).map(|a| a.email.as_str()));
     people
         .flat_map(|email| {
             state.reminders.minutes().iter().map(move |&minutes| Due {

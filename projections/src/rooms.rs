@@ -38,12 +38,11 @@ pub(crate) async fn apply_batch(
     if events.is_empty() {
         return Ok(());
     }
-    let stored: Vec<StoredRow> = sqlx::query_as(
-        "select room_id, state, opened_at, ended_at, position from room_view where room_id = any($1)",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *conn)
-    .await?;
+    let stored: Vec<StoredRow> =
+        sqlx::query_as("select room_id, state, opened_at, ended_at, position from room_view where room_id = any($1)")
+            .bind(&ids)
+            .fetch_all(&mut *conn)
+            .await?;
     let mut rows: HashMap<Uuid, Row> = HashMap::with_capacity(ids.len());
     for (id, state, opened_at, ended_at, position) in stored {
         let room = serde_json::from_value::<Room>(state).map_err(|source| ProjectionError::Decode {

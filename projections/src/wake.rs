@@ -10,9 +10,9 @@
 //!   [`ANNOUNCE_EVERY`], in a transaction of its own, for the other nodes;
 //! - readers still poll, so a lost wake-up delays, never loses.
 
+use crate::global_log::LogCursor;
 use crate::global_log::EVENTS_CHANNEL;
 use sqlx::PgPool;
-use crate::global_log::LogCursor;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -76,7 +76,9 @@ async fn install_packages() -> Result<(), String> {
     command.args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"]).current_dir(&dir);
     match run_bounded(command, INSTALL_LIMIT).await {
         (true, _) => Ok(()),
-        (false, output) => Err(format!("npm ci in {} failed (is npm installed? bash tests/install-deps.sh npm):\n{output}", dir.display())),
+        (false, output) => {
+            Err(format!("npm ci in {} failed (is npm installed? bash tests/install-deps.sh npm):\n{output}", dir.display()))
+        }
     }
 }
 

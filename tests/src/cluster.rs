@@ -26,11 +26,7 @@ fn shared() -> &'static SharedCluster {
             let dir = tempfile::Builder::new().prefix("veche-test-pg-").tempdir().expect("a temp dir").keep();
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             let cluster = runtime
-                .block_on(EmbeddedPostgres::start(EmbeddedPostgresOptions {
-                    data_dir: dir.clone(),
-                    port: None,
-                    durable: false,
-                }))
+                .block_on(EmbeddedPostgres::start(EmbeddedPostgresOptions { data_dir: dir.clone(), port: None, durable: false }))
                 .expect("the test PostgreSQL cluster starts (is the `postgresql` package installed?)");
             watch_for_exit(&dir);
             SharedCluster { cluster, _dir: dir }
@@ -75,10 +71,7 @@ impl TestDatabase {
         {
             let _guard = CREATE_LOCK.lock().await;
             let mut admin = PgConnection::connect(&shared.cluster.database_url()).await.unwrap();
-            sqlx::query(&format!("create database {name} template {TEMPLATE}"))
-                .execute(&mut admin)
-                .await
-                .unwrap();
+            sqlx::query(&format!("create database {name} template {TEMPLATE}")).execute(&mut admin).await.unwrap();
         }
         let url = shared.cluster.url_for_database(&name);
         Self { name, url }
@@ -91,8 +84,6 @@ impl TestDatabase {
     /// Drops the database (every connection to it must be closed).
     pub async fn drop_database(self) {
         let mut admin = PgConnection::connect(&shared().cluster.database_url()).await.unwrap();
-        let _ = sqlx::query(&format!("drop database if exists {} with (force)", self.name))
-            .execute(&mut admin)
-            .await;
+        let _ = sqlx::query(&format!("drop database if exists {} with (force)", self.name)).execute(&mut admin).await;
     }
 }

@@ -48,9 +48,7 @@ impl CpuMeter {
     pub fn sample(&self) -> CpuSample {
         let threads = own_threads();
         let claimed = |name: &str| {
-            self.parties
-                .iter()
-                .any(|(_, party)| matches!(party, Party::ThreadsNamed(prefix) if name.starts_with(prefix)))
+            self.parties.iter().any(|(_, party)| matches!(party, Party::ThreadsNamed(prefix) if name.starts_with(prefix)))
         };
         let ticks = self
             .parties
@@ -130,11 +128,8 @@ fn process_tree_ticks(root: u32) -> u64 {
             if pid != root && parent != root {
                 return None;
             }
-            let reaped: u64 = if pid == root {
-                fields.get(13)?.parse::<u64>().ok()? + fields.get(14)?.parse::<u64>().ok()?
-            } else {
-                0
-            };
+            let reaped: u64 =
+                if pid == root { fields.get(13)?.parse::<u64>().ok()? + fields.get(14)?.parse::<u64>().ok()? } else { 0 };
             Some(cpu_ticks(&fields)? + reaped)
         })
         .sum()

@@ -181,11 +181,8 @@ fn verify_vapid(headers: &HeaderMap, origin: &str, inner: &Mutex<Inner>) -> Resu
     let key_bytes = URL_SAFE_NO_PAD.decode(key.trim_end_matches('=')).map_err(|e| e.to_string())?;
     let verifying = VerifyingKey::from_sec1_bytes(&key_bytes).map_err(|e| e.to_string())?;
     let mut parts = token.split('.');
-    let (header, claims, signature) = (
-        parts.next().ok_or("no JWT header")?,
-        parts.next().ok_or("no JWT claims")?,
-        parts.next().ok_or("no JWT signature")?,
-    );
+    let (header, claims, signature) =
+        (parts.next().ok_or("no JWT header")?, parts.next().ok_or("no JWT claims")?, parts.next().ok_or("no JWT signature")?);
     let header: serde_json::Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
     if header["alg"] != "ES256" {
@@ -193,8 +190,8 @@ fn verify_vapid(headers: &HeaderMap, origin: &str, inner: &Mutex<Inner>) -> Resu
     }
     let pair = (token.clone(), key.clone());
     if !inner.lock().unwrap().verified_signatures.contains(&pair) {
-        let signature = Signature::from_slice(&URL_SAFE_NO_PAD.decode(signature).map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
+        let signature =
+            Signature::from_slice(&URL_SAFE_NO_PAD.decode(signature).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
         verifying
             .verify(format!("{}.{}", token.split('.').next().unwrap(), claims).as_bytes(), &signature)
             .map_err(|_| "the VAPID signature does not verify".to_string())?;
@@ -233,9 +230,7 @@ fn decrypt(body: &[u8], secret: &SecretKey, auth_secret: &[u8; 16]) -> Result<Ve
     key_info.extend_from_slice(receiver.as_bytes());
     key_info.extend_from_slice(sender_key);
     let mut ikm = [0u8; 32];
-    Hkdf::<Sha256>::new(Some(auth_secret), shared.raw_secret_bytes())
-        .expand(&key_info, &mut ikm)
-        .map_err(|e| e.to_string())?;
+    Hkdf::<Sha256>::new(Some(auth_secret), shared.raw_secret_bytes()).expand(&key_info, &mut ikm).map_err(|e| e.to_string())?;
     let prk = Hkdf::<Sha256>::new(Some(salt), &ikm);
     let (mut cek, mut nonce) = ([0u8; 16], [0u8; 12]);
     prk.expand(b"Content-Encoding: aes128gcm\0", &mut cek).map_err(|e| e.to_string())?;

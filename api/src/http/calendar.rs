@@ -63,11 +63,7 @@ pub async fn get_calendar(
         return Err(ApiError::Malformed(format!("the range is longer than {MAX_RANGE_DAYS} days")));
     }
     wait_for_projections(&state, ReadAfter { after_position: query.after_position }).await?;
-    let records =
-        projections::queries::calendar(&state.pool, &user.actor.email, query.from, query.to, MAX_ENTRIES).await?;
-    let meetings = records
-        .iter()
-        .filter_map(|r| MeetingView::of_record(r, &user.actor, &state.public_url))
-        .collect();
+    let records = projections::queries::calendar(&state.pool, &user.actor.email, query.from, query.to, MAX_ENTRIES).await?;
+    let meetings = records.iter().filter_map(|r| MeetingView::of_record(r, &user.actor, &state.public_url)).collect();
     Ok(Json(CalendarView { from: query.from, to: query.to, meetings }))
 }

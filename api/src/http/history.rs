@@ -70,11 +70,7 @@ impl HistoryEntry {
     pub fn from_recorded(event: &RecordedEvent) -> Self {
         let actor_field = |key| event.metadata_str(key).map(str::to_string);
         // Payloads are stored as {"EventType": {fields}}; the fields are what changed.
-        let changes = event
-            .payload
-            .get(&event.event_type)
-            .cloned()
-            .unwrap_or_else(|| event.payload.clone());
+        let changes = event.payload.get(&event.event_type).cloned().unwrap_or_else(|| event.payload.clone());
         Self {
             sequence: event.sequence,
             position: event.position,

@@ -52,19 +52,30 @@ fn label(answer: Answer) -> &'static str {
 /// The refusal is a whole page; boxed, since a response is large beside the claims.
 fn check(state: &AppState, link: &AnswerLink) -> Result<(GuestClaims, Answer, &'static str), Box<Response>> {
     let Some((answer, slug)) = parse_answer(&link.answer) else {
-        return Err(Box::new(page(StatusCode::BAD_REQUEST, "Unknown answer / Неизвестный ответ",
-            "The answer must be accepted, declined or tentative.", None)));
+        return Err(Box::new(page(
+            StatusCode::BAD_REQUEST,
+            "Unknown answer / Неизвестный ответ",
+            "The answer must be accepted, declined or tentative.",
+            None,
+        )));
     };
     if link.token.len() > 4096 {
         return Err(Box::new(page(StatusCode::BAD_REQUEST, "Invalid link / Неверная ссылка", "The link is too long.", None)));
     }
     let refusal = match state.notifications.links.verify(&link.token, GuestScope::Respond) {
         Ok(claims) => return Ok((claims, answer, slug)),
-        Err(GuestTokenError::Expired) => page(StatusCode::GONE, "This link has expired / Ссылка устарела",
-            "The meeting is over, or a newer email about it has fresher links.", None),
-        Err(GuestTokenError::Invalid | GuestTokenError::WrongScope) => page(StatusCode::BAD_REQUEST,
+        Err(GuestTokenError::Expired) => page(
+            StatusCode::GONE,
+            "This link has expired / Ссылка устарела",
+            "The meeting is over, or a newer email about it has fresher links.",
+            None,
+        ),
+        Err(GuestTokenError::Invalid | GuestTokenError::WrongScope) => page(
+            StatusCode::BAD_REQUEST,
             "Invalid link / Неверная ссылка",
-            "This link was not issued by this server, or it was changed on the way.", None),
+            "This link was not issued by this server, or it was changed on the way.",
+            None,
+        ),
     };
     Err(Box::new(refusal))
 }
@@ -82,8 +93,12 @@ async fn confirm_page(State(state): State<AppState>, Query(link): Query<AnswerLi
         escape(&link.token),
         escape(label(answer)),
     );
-    page(StatusCode::OK, "Confirm your answer / Подтвердите ответ",
-        &format!("Answer for {} — {}", claims.email, label(answer)), Some(&form))
+    page(
+        StatusCode::OK,
+        "Confirm your answer / Подтвердите ответ",
+        &format!("Answer for {} — {}", claims.email, label(answer)),
+        Some(&form),
+    )
 }
 
 async fn record_answer(State(state): State<AppState>, Form(link): Form<AnswerLink>) -> Response {
@@ -99,17 +114,30 @@ async fn record_answer(State(state): State<AppState>, Form(link): Form<AnswerLin
     match state.meetings.execute(claims.meeting_id, command, CommandMeta::default()).await {
         Ok(_) => {
             metrics::counter!("veche_guest_answers_total").increment(1);
-            page(StatusCode::OK, "Thank you / Спасибо",
-                &format!("Your answer is recorded: {}. The organizer will be told.", label(answer)), None)
+            page(
+                StatusCode::OK,
+                "Thank you / Спасибо",
+                &format!("Your answer is recorded: {}. The organizer will be told.", label(answer)),
+                None,
+            )
         }
-        Err(CommandError::Rejected(MeetingError::Cancelled)) => page(StatusCode::CONFLICT,
-            "The meeting is cancelled / Встреча отменена", "There is nothing to answer any more.", None),
-        Err(CommandError::Rejected(MeetingError::NotFound | MeetingError::AttendeesOnly)) => page(StatusCode::NOT_FOUND,
-            "Not invited / Нет приглашения", "You are no longer invited to this meeting.", None),
+        Err(CommandError::Rejected(MeetingError::Cancelled)) => page(
+            StatusCode::CONFLICT,
+            "The meeting is cancelled / Встреча отменена",
+            "There is nothing to answer any more.",
+            None,
+        ),
+        Err(CommandError::Rejected(MeetingError::NotFound | MeetingError::AttendeesOnly)) => {
+            page(StatusCode::NOT_FOUND, "Not invited / Нет приглашения", "You are no longer invited to this meeting.", None)
+        }
         Err(error) => {
             tracing::error!(error = %error, cause = ?error, "recording a guest's answer failed");
-            page(StatusCode::SERVICE_UNAVAILABLE, "Try again / Попробуйте ещё раз",
-                "The answer could not be recorded just now.", None)
+            page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Try again / Попробуйте ещё раз",
+                "The answer could not be recorded just now.",
+                None,
+            )
         }
     }
 }

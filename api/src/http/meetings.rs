@@ -128,16 +128,13 @@ fn parse_schedule(start: NaiveDateTime, end: NaiveDateTime, time_zone: &str) -> 
 
 fn parse_invitees(inputs: Vec<AttendeeInput>) -> Result<Vec<Invitee>> {
     if inputs.len() > domain::meeting::MAX_ATTENDEES {
-        return Err(ApiError::Meeting(domain::meeting::MeetingError::TooManyAttendees {
-            max: domain::meeting::MAX_ATTENDEES,
-        }));
+        return Err(ApiError::Meeting(domain::meeting::MeetingError::TooManyAttendees { max: domain::meeting::MAX_ATTENDEES }));
     }
     inputs
         .into_iter()
         .enumerate()
         .map(|(i, input)| {
-            let email = EmailAddress::parse(&input.email)
-                .map_err(|e| ApiError::invalid(format!("attendees[{i}].email"), e))?;
+            let email = EmailAddress::parse(&input.email).map_err(|e| ApiError::invalid(format!("attendees[{i}].email"), e))?;
             let name = input
                 .name
                 .as_deref()
@@ -154,17 +151,11 @@ fn parse_reminders(minutes: &[u32]) -> Result<Reminders> {
     Reminders::parse(minutes).map_err(|e| ApiError::invalid("reminders", e))
 }
 
-
 pub(crate) fn etag(version: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header value")
 }
 
-fn command_response(
-    state: &AppState,
-    user: &AuthUser,
-    status: StatusCode,
-    outcome: CommandOutcome<Meeting>,
-) -> Result<Response> {
+fn command_response(state: &AppState, user: &AuthUser, status: StatusCode, outcome: CommandOutcome<Meeting>) -> Result<Response> {
     let version = outcome.aggregate.version();
     let meeting = MeetingView::of(&outcome.aggregate, &user.actor, &state.public_url).ok_or(ApiError::NotFound)?;
     let mut headers = HeaderMap::new();
@@ -207,7 +198,12 @@ impl FromRequestParts<AppState> for MeetingChange {
         let Path(MeetingPath { id }) = Path::from_request_parts(parts, state).await?;
         let IfMatch(expected_version) = IfMatch::from_request_parts(parts, state).await?;
         let Ok(RequestId(request_id)) = RequestId::from_request_parts(parts, state).await;
-        Ok(Self { state: state.clone(), user, id: MeetingId(id), meta: CommandMeta { expected_version, request_id, locale: None } })
+        Ok(Self {
+            state: state.clone(),
+            user,
+            id: MeetingId(id),
+            meta: CommandMeta { expected_version, request_id, locale: None },
+        })
     }
 }
 
@@ -254,8 +250,8 @@ pub async fn schedule_meeting(
     // serde_json's maps are sorted, so the re-serialised body is a canonical form: the
     // same request with its keys in another order has the same fingerprint.
     let fingerprint = hex::encode(Sha256::digest(body.to_string().as_bytes()));
-    let request: ScheduleMeetingRequest = serde_json::from_value(body)
-        .map_err(|e| ApiError::Malformed(format!("the body is not a valid meeting: {e}")))?;
+    let request: ScheduleMeetingRequest =
+        serde_json::from_value(body).map_err(|e| ApiError::Malformed(format!("the body is not a valid meeting: {e}")))?;
     let title = Title::parse(&request.title).map_err(|e| ApiError::invalid("title", e))?;
     let description = Description::parse(&request.description).map_err(|e| ApiError::invalid("description", e))?;
     let schedule = parse_schedule(request.start, request.end, &request.time_zone)?;
@@ -319,17 +315,10 @@ pub async fn get_meeting(
     responses((status = 200, body = CommandResult),
         (status = 412, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn update_meeting(
-    change: MeetingChange,
-    Json(request): Json<UpdateMeetingRequest>,
-) -> Result<Response> {
+pub async fn update_meeting(change: MeetingChange, Json(request): Json<UpdateMeetingRequest>) -> Result<Response> {
     let title = request.title.as_deref().map(Title::parse).transpose().map_err(|e| ApiError::invalid("title", e))?;
-    let description = request
-        .description
-        .as_deref()
-        .map(Description::parse)
-        .transpose()
-        .map_err(|e| ApiError::invalid("description", e))?;
+    let description =
+        request.description.as_deref().map(Description::parse).transpose().map_err(|e| ApiError::invalid("description", e))?;
     let reminders = request.reminders.as_deref().map(parse_reminders).transpose()?;
     change.run(|actor| MeetingCommand::ChangeDetails { actor, title, description, reminders }).await
 }
@@ -340,10 +329,7 @@ pub async fn update_meeting(
     request_body = RescheduleRequest,
     responses((status = 200, body = CommandResult)),
     security(("bearer" = [])))]
-pub async fn reschedule_meeting(
-    change: MeetingChange,
-    Json(request): Json<RescheduleRequest>,
-) -> Result<Response> {
+pub async fn reschedule_meeting(change: MeetingChange, Json(request): Json<RescheduleRequest>) -> Result<Response> {
     let schedule = parse_schedule(request.start, request.end, &request.time_zone)?;
     change.run(|actor| MeetingCommand::Reschedule { actor, schedule }).await
 }
@@ -354,10 +340,7 @@ pub async fn reschedule_meeting(
     request_body = InviteRequest,
     responses((status = 200, body = CommandResult)),
     security(("bearer" = [])))]
-pub async fn invite_attendees(
-    change: MeetingChange,
-    Json(request): Json<InviteRequest>,
-) -> Result<Response> {
+pub async fn invite_attendees(change: MeetingChange, Json(request): Json<InviteRequest>) -> Result<Response> {
     let attendees = parse_invitees(request.attendees)?;
     change.run(|actor| MeetingCommand::InviteAttendees { actor, attendees }).await
 }
@@ -367,10 +350,7 @@ pub async fn invite_attendees(
     params(("id" = Uuid, Path), ("email" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, body = CommandResult)),
     security(("bearer" = [])))]
-pub async fn remove_attendee(
-    change: MeetingChange,
-    Path(AttendeePath { email }): Path<AttendeePath>,
-) -> Result<Response> {
+pub async fn remove_attendee(change: MeetingChange, Path(AttendeePath { email }): Path<AttendeePath>) -> Result<Response> {
     let email = EmailAddress::parse(&email).map_err(|e| ApiError::invalid("email", e))?;
     change.run(|actor| MeetingCommand::RemoveAttendee { actor, email }).await
 }
@@ -381,10 +361,7 @@ pub async fn remove_attendee(
     request_body = RespondRequest,
     responses((status = 200, body = CommandResult)),
     security(("bearer" = [])))]
-pub async fn respond(
-    change: MeetingChange,
-    Json(request): Json<RespondRequest>,
-) -> Result<Response> {
+pub async fn respond(change: MeetingChange, Json(request): Json<RespondRequest>) -> Result<Response> {
     let response = match request.response {
         AnswerInput::Accepted => Answer::Accepted,
         AnswerInput::Declined => Answer::Declined,
@@ -399,21 +376,13 @@ pub async fn respond(
     request_body(content = Option<CancelRequest>),
     responses((status = 200, body = CommandResult)),
     security(("bearer" = [])))]
-pub async fn cancel_meeting(
-    change: MeetingChange,
-    body: axum::body::Bytes,
-) -> Result<Response> {
+pub async fn cancel_meeting(change: MeetingChange, body: axum::body::Bytes) -> Result<Response> {
     let request: CancelRequest = if body.iter().all(u8::is_ascii_whitespace) {
         CancelRequest::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| ApiError::Malformed(format!("the body is not valid: {e}")))?
     };
-    let reason = request
-        .reason
-        .as_deref()
-        .map(Description::parse)
-        .transpose()
-        .map_err(|e| ApiError::invalid("reason", e))?;
+    let reason = request.reason.as_deref().map(Description::parse).transpose().map_err(|e| ApiError::invalid("reason", e))?;
     let (state, user) = (change.state.clone(), change.user.clone());
     let outcome = change.execute(|actor| MeetingCommand::Cancel { actor, reason }).await?;
     if let Some(meeting) = outcome.aggregate.state() {

@@ -6,9 +6,9 @@ pub mod dto;
 pub mod history;
 pub mod links;
 pub mod meetings;
+pub mod ops;
 pub mod outbox;
 pub mod push;
-pub mod ops;
 
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -117,9 +117,7 @@ pub fn router(state: AppState) -> Router {
     document_unavailable(&mut openapi);
     let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serialises");
     let rooms = &settings.rooms;
-    let mut api = api
-        .route("/", axum::routing::get(web_client))
-        .route("/rooms/{room_id}", axum::routing::get(room_page));
+    let mut api = api.route("/", axum::routing::get(web_client)).route("/rooms/{room_id}", axum::routing::get(room_page));
     if rooms.peerjs != crate::settings::PeerJsMode::Off {
         let path = rooms.peerjs_path();
         api = api.merge(crate::signaling::peerjs::router(&path));
@@ -128,18 +126,18 @@ pub fn router(state: AppState) -> Router {
         }
     }
     let routes = api
-    .merge(links::router())
-    .merge(outbox::router())
-    .route(
-        "/api/openapi.json",
-        axum::routing::get(move || async move {
-            ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json.clone())
-        }),
-    )
-    .fallback(|| async { ApiError::NoRoute })
-    // Needs the matched route, so it is a layer of the router's routes.
-    .layer(axum::middleware::from_fn(record_metrics))
-    .with_state(state);
+        .merge(links::router())
+        .merge(outbox::router())
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || async move {
+                ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json.clone())
+            }),
+        )
+        .fallback(|| async { ApiError::NoRoute })
+        // Needs the matched route, so it is a layer of the router's routes.
+        .layer(axum::middleware::from_fn(record_metrics))
+        .with_state(state);
     // The layers every request goes through wrap the router as one service: a layer of
     // the router itself is applied to each route, and axum clones a route's boxed chain of
     // layers (an allocation per layer) for every request.
@@ -165,10 +163,7 @@ pub fn router(state: AppState) -> Router {
 /// The small web client: one page that reads the calendar and schedules meetings with the
 /// API above, so that veche is usable with no other software.
 async fn web_client() -> impl IntoResponse {
-    (
-        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        include_str!("../../web/index.html"),
-    )
+    ([(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], include_str!("../../web/index.html"))
 }
 
 /// A meeting's room (its meeting link): the video call in the browser, a full mesh of
@@ -189,11 +184,7 @@ async fn room_page(crate::extract::Path(_room_id): crate::extract::Path<uuid::Uu
 /// Request latency by route and status, for Prometheus.
 async fn record_metrics(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
+    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
     let method = request.method().to_string();
     let response = next.run(request).await;
     metrics::histogram!(

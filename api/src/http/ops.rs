@@ -11,10 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(healthz))
-        .routes(routes!(readyz))
-        .routes(routes!(metrics_endpoint))
+    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz)).routes(routes!(metrics_endpoint))
 }
 
 /// Liveness: the process is up.
@@ -38,11 +35,8 @@ pub struct Readiness {
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let database = sqlx::query("select 1").execute(&state.pool).await.is_ok();
     let migrations = database && infrastructure::database::migrations_applied(&state.pool).await.unwrap_or(false);
-    let lag = if migrations {
-        projections::global_log::events_after(&state.pool, state.progress.current()).await.ok()
-    } else {
-        None
-    };
+    let lag =
+        if migrations { projections::global_log::events_after(&state.pool, state.progress.current()).await.ok() } else { None };
     // The projector runs on whichever node holds the lock; this node's loop being alive
     // means it either leads or stands by, ready to take over.
     let projector = state.projector_alive.load(std::sync::atomic::Ordering::Relaxed);
@@ -60,8 +54,5 @@ pub async fn metrics_endpoint(State(state): State<AppState>) -> impl IntoRespons
             metrics::gauge!("veche_projection_lag_positions").set(behind as f64);
         }
     }
-    (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }

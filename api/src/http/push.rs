@@ -16,9 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(vapid_public_key))
-        .routes(routes!(subscribe, unsubscribe))
+    OpenApiRouter::new().routes(routes!(vapid_public_key)).routes(routes!(subscribe, unsubscribe))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -76,15 +74,13 @@ pub async fn subscribe(
 ) -> Result<StatusCode> {
     let target = parse_subscription(&input.endpoint, &input.keys.p256dh, &input.keys.auth)
         .map_err(|e| ApiError::InvalidField { field: e.field.to_string(), detail: e.reason })?;
-    let created = state
-        .notifications
-        .subscriptions
-        .subscribe(&user.actor.user_id, user.actor.email.as_str(), &target)
-        .await
-        .map_err(|e| match e {
-            SubscribeError::TooMany => ApiError::TooManySubscriptions(e.to_string()),
-            SubscribeError::Database(e) => e.into(),
-        })?;
+    let created =
+        state.notifications.subscriptions.subscribe(&user.actor.user_id, user.actor.email.as_str(), &target).await.map_err(
+            |e| match e {
+                SubscribeError::TooMany => ApiError::TooManySubscriptions(e.to_string()),
+                SubscribeError::Database(e) => e.into(),
+            },
+        )?;
     Ok(if created { StatusCode::CREATED } else { StatusCode::OK })
 }
 

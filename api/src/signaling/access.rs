@@ -123,7 +123,11 @@ pub struct RoomPass {
         (status = 200, body = RoomPass),
         (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
-async fn mint_pass(State(state): State<AppState>, user: AuthUser, RoomCaller(access): RoomCaller) -> Result<Json<RoomPass>, ApiError> {
+async fn mint_pass(
+    State(state): State<AppState>,
+    user: AuthUser,
+    RoomCaller(access): RoomCaller,
+) -> Result<Json<RoomPass>, ApiError> {
     let now = Utc::now();
     let expires_at = now + PASS_LIFETIME;
     let claims = Claims {

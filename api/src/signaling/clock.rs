@@ -9,11 +9,11 @@
 //! twice by one node and nothing is skipped while it runs.
 
 use super::hub::{Dialect, Hub};
-use tokio_tungstenite::tungstenite::Utf8Bytes;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -22,13 +22,16 @@ pub const TICK: Duration = Duration::from_secs(1);
 
 /// A meeting's schedule change or moment, as its participants are told.
 pub fn meeting_notice(status: &str, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Utf8Bytes {
-    serde_json::json!({"type": "meeting", "status": status, "starts_at": starts_at, "ends_at": ends_at})
-        .to_string()
-        .into()
+    serde_json::json!({"type": "meeting", "status": status, "starts_at": starts_at, "ends_at": ends_at}).to_string().into()
 }
 
 /// The announcements due in `(since, now]` for a meeting scheduled `starts_at`–`ends_at`.
-pub fn due_announcements(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>, since: DateTime<Utc>, now: DateTime<Utc>) -> Vec<&'static str> {
+pub fn due_announcements(
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<&'static str> {
     let mut due = Vec::new();
     if since < starts_at && starts_at <= now {
         due.push("started");

@@ -108,7 +108,8 @@ pub fn run<'a>(
     session: &'a mut impl Session,
     limits: &'a ConnectionLimits,
 ) -> impl Future<Output = Ending> + Send + 'a {
-    let mut live = Live { bucket: TokenBucket::new(limits), answered: true, unflushed: false, unwritten: Box::default(), stalled: false };
+    let mut live =
+        Live { bucket: TokenBucket::new(limits), answered: true, unflushed: false, unwritten: Box::default(), stalled: false };
     std::future::poll_fn(move |cx| live.poll(cx, socket, inbox, session, limits))
 }
 

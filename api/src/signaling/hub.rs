@@ -6,14 +6,14 @@
 //! recipient's dialect and put on its bounded queue without waiting: a full queue means
 //! a slow consumer, which is disconnected rather than allowed to grow memory.
 
-use tokio_tungstenite::tungstenite::Utf8Bytes;
+use futures::task::AtomicWaker;
 use serde::Serialize;
 use serde_json::value::RawValue;
-use futures::task::AtomicWaker;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::task::Poll;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// Where peers meet and are relayed to one another.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -127,7 +127,8 @@ impl Relayed<'_> {
         let payload = self.payload.get();
         let text = match dialect {
             Dialect::Veche => {
-                [r#"{"type":"signal","kind":""#, self.kind.veche(), r#"","from":""#, self.from, r#"","data":"#, payload, "}"].concat()
+                [r#"{"type":"signal","kind":""#, self.kind.veche(), r#"","from":""#, self.from, r#"","data":"#, payload, "}"]
+                    .concat()
             }
             Dialect::PeerJs => [
                 r#"{"type":""#,

@@ -29,9 +29,9 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use futures::SinkExt;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use futures::SinkExt;
 use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
@@ -147,7 +147,12 @@ async fn admit(socket: &mut Socket, arguments: Box<(AppState, ConnectQuery)>) ->
     if state.signal.peerjs == PeerJsMode::Open && key == state.signal.peerjs_key {
         let namespace = peerjs_namespace(&key);
         let token: Arc<str> = token.into();
-        if state.hub.room(&namespace).and_then(|room| room.get(&id)).is_some_and(|existing| existing.owner.as_ref() != Some(&token)) {
+        if state
+            .hub
+            .room(&namespace)
+            .and_then(|room| room.get(&id))
+            .is_some_and(|existing| existing.owner.as_ref() != Some(&token))
+        {
             reject(socket, "ID-TAKEN", "ID is taken").await;
             return None;
         }
@@ -156,9 +161,7 @@ async fn admit(socket: &mut Socket, arguments: Box<(AppState, ConnectQuery)>) ->
         return Some(Entry::Open(peer));
     }
     match room_of_pass(&state, &key).await {
-        Some(access) => {
-            Some(Entry::Room(Box::new(RoomConnection::new(state.presence.clone(), access, id.into()))))
-        }
+        Some(access) => Some(Entry::Room(Box::new(RoomConnection::new(state.presence.clone(), access, id.into())))),
         None => {
             reject(socket, "ERROR", "Invalid key provided").await;
             None
@@ -280,9 +283,9 @@ impl Session for PeerJsSession {
             // the client library reports as "peer-unavailable"; LEAVE and EXPIRE are not
             // answered.
             Delivery::NoSuchPeer if matches!(kind, SignalKind::Leave | SignalKind::Expire) => Flow::Continue,
-            Delivery::NoSuchPeer => Flow::Reply(
-                serde_json::json!({ "type": "EXPIRE", "src": dst, "dst": peer_id }).to_string().into(),
-            ),
+            Delivery::NoSuchPeer => {
+                Flow::Reply(serde_json::json!({ "type": "EXPIRE", "src": dst, "dst": peer_id }).to_string().into())
+            }
         }
     }
 

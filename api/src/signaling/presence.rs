@@ -10,12 +10,12 @@ use super::SignalSettings;
 use crate::state::AppState;
 use application::executor::CommandError;
 use application::rooms::Rooms;
-use infrastructure::event_store::{PgEventLog, RoomStore};
 use chrono::Utc;
 use domain::room::{Participant, RoomError};
 use domain::values::EmailAddress;
 use domain::{Actor, RoomId};
 use futures::SinkExt;
+use infrastructure::event_store::{PgEventLog, RoomStore};
 use serde::Serialize;
 use std::future::Future;
 use std::sync::Arc;
@@ -219,11 +219,8 @@ impl Presence {
             display_name: access.actor.name.clone(),
             node: self.hub.node_id.clone(),
         };
-        let outcome = self
-            .rooms
-            .join(access.room_id, access.meeting_id, participant, &access.actor, Utc::now())
-            .await
-            .map_err(|error| match error {
+        let outcome = self.rooms.join(access.room_id, access.meeting_id, participant, &access.actor, Utc::now()).await.map_err(
+            |error| match error {
                 CommandError::Rejected(RoomError::Closed) => Refusal::Closed,
                 CommandError::Rejected(RoomError::Full { capacity }) => Refusal::Full { capacity },
                 CommandError::Rejected(RoomError::PeerIdTaken(_)) => Refusal::PeerIdTaken,
@@ -231,15 +228,11 @@ impl Presence {
                     tracing::error!(error = %other, room = %access.room_id, "join failed");
                     Refusal::Failed
                 }
-            })?;
+            },
+        )?;
         let resumed = outcome.event_types.iter().any(|t| t == "ParticipantResumed");
-        let others: Vec<PeerInfo> = outcome
-            .aggregate
-            .participants()
-            .iter()
-            .filter(|p| *p.peer_id != *peer_id)
-            .map(PeerInfo::from)
-            .collect();
+        let others: Vec<PeerInfo> =
+            outcome.aggregate.participants().iter().filter(|p| *p.peer_id != *peer_id).map(PeerInfo::from).collect();
         handle.push(greeting(&others, resumed));
         let namespace = room_namespace(access.room_id);
         let (room, replaced) = self.hub.attach(&namespace, peer_id.clone(), handle);
@@ -247,7 +240,8 @@ impl Presence {
             older.disconnect(close_code::REPLACED);
         }
         self.hub.remote_ready().await;
-        let me = PeerInfo { peer_id: peer_id.to_string(), name: access.actor.name.clone(), email: access.actor.email.to_string() };
+        let me =
+            PeerInfo { peer_id: peer_id.to_string(), name: access.actor.name.clone(), email: access.actor.email.to_string() };
         self.hub.broadcast(&namespace, Some(&peer_id), presence_joined(&me, resumed));
         Ok(Entered { room, peer_id })
     }
@@ -345,7 +339,9 @@ mod tests {
             Actor { user_id: "u-1".into(), email: EmailAddress::parse("ana@example.org").unwrap(), name: "Ana".into() },
             // Multi-byte characters, an empty name and a user id that looks like an address.
             Actor { user_id: "zoë@idp".into(), email: EmailAddress::parse("zoë@exämple.org").unwrap(), name: String::new() },
-            Actor { user_id: "x".into(), email: EmailAddress::parse("b@c.de").unwrap(), name: "Ярослава Мудрая".into() },
+            Actor {
+                user_id: "x".into(), email: EmailAddress::parse("b@c.de").unwrap(), name: "Ярослава Мудрая".into()
+            },
         ];
         for actor in actors {
             assert_eq!(PackedActor::pack(&actor).unpack(), actor);

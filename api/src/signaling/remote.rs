@@ -6,7 +6,6 @@
 //! veche-dialect peer, `{"op":"close"}` when the room closes.
 
 use super::hub::{Hub, Namespace, Relayed, RemoteRelay, SignalKind};
-use tokio_tungstenite::tungstenite::Utf8Bytes;
 use bytes::Bytes;
 use infrastructure::signal_bus::SignalBus;
 use serde::{Deserialize, Serialize};
@@ -15,6 +14,7 @@ use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, Weak};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_util::sync::CancellationToken;
 
 /// What crosses between nodes. A flat struct rather than a tagged enum: serde buffers a
@@ -135,8 +135,7 @@ fn deliver(hub: &Hub, namespace: &Namespace, payload: &[u8]) {
     };
     match envelope.op {
         Op::Relay => {
-            let (Some(kind), Some(from), Some(to), Some(payload)) =
-                (envelope.kind, envelope.from, envelope.to, envelope.payload)
+            let (Some(kind), Some(from), Some(to), Some(payload)) = (envelope.kind, envelope.from, envelope.to, envelope.payload)
             else {
                 return;
             };

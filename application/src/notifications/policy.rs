@@ -171,10 +171,8 @@ mod tests {
     fn a_reschedule_or_a_new_title_updates_every_attendee_including_those_who_declined() {
         let declined = MeetingEvent::AttendeeResponded { email: email("bob@example.org"), response: Response::Declined };
         let history = [scheduled(&["ann@example.org", "bob@example.org"]), declined];
-        let moved = MeetingEvent::MeetingRescheduled {
-            schedule: schedule("2026-12-02T10:00", "2026-12-02T11:00"),
-            ical_sequence: 1,
-        };
+        let moved =
+            MeetingEvent::MeetingRescheduled { schedule: schedule("2026-12-02T10:00", "2026-12-02T11:00"), ical_sequence: 1 };
         assert_eq!(notices_after(&history, moved), pairs("update", &["ann@example.org", "bob@example.org"]));
         let renamed = MeetingEvent::MeetingDetailsChanged {
             title: Some(Title::parse("Roadmap").unwrap()),
@@ -213,10 +211,7 @@ mod tests {
 
     #[test]
     fn effect_keys_name_the_reactor_the_event_the_kind_and_the_recipient() {
-        let notice = Notice {
-            kind: NoticeKind::Invitation,
-            to: Recipient { email: email("ann@example.org"), name: None },
-        };
+        let notice = Notice { kind: NoticeKind::Invitation, to: Recipient { email: email("ann@example.org"), name: None } };
         assert_eq!(notice.effect_key("mailer", "m-1", 3), "mailer/m-1/3/invitation/ann@example.org");
     }
 }

@@ -28,12 +28,7 @@ pub enum MeetingCommand {
         reminders: Reminders,
     },
     /// Change the title, the description or the reminders; `None` keeps the current value.
-    ChangeDetails {
-        actor: Actor,
-        title: Option<Title>,
-        description: Option<Description>,
-        reminders: Option<Reminders>,
-    },
+    ChangeDetails { actor: Actor, title: Option<Title>, description: Option<Description>, reminders: Option<Reminders> },
     /// Move the meeting to another time or zone.
     Reschedule { actor: Actor, schedule: Schedule },
     /// Add people to the meeting.

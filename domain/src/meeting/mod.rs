@@ -129,16 +129,7 @@ impl Meeting {
 
     fn decide(&self, command: MeetingCommand) -> Result<Vec<MeetingEvent>, MeetingError> {
         match command {
-            MeetingCommand::Schedule {
-                meeting_id,
-                room_id,
-                organizer,
-                title,
-                description,
-                schedule,
-                attendees,
-                reminders,
-            } => {
+            MeetingCommand::Schedule { meeting_id, room_id, organizer, title, description, schedule, attendees, reminders } => {
                 if self.state.is_some() {
                     return Err(MeetingError::AlreadyScheduled);
                 }
@@ -146,11 +137,7 @@ impl Meeting {
                 Ok(vec![MeetingEvent::MeetingScheduled {
                     meeting_id,
                     room_id,
-                    organizer: Organizer {
-                        user_id: organizer.user_id,
-                        email: organizer.email,
-                        name: organizer.name,
-                    },
+                    organizer: Organizer { user_id: organizer.user_id, email: organizer.email, name: organizer.name },
                     title,
                     description,
                     schedule,
@@ -180,10 +167,7 @@ impl Meeting {
                 if state.schedule.same_as(&schedule) {
                     return Ok(vec![]);
                 }
-                Ok(vec![MeetingEvent::MeetingRescheduled {
-                    schedule,
-                    ical_sequence: state.ical_sequence + 1,
-                }])
+                Ok(vec![MeetingEvent::MeetingRescheduled { schedule, ical_sequence: state.ical_sequence + 1 }])
             }
             MeetingCommand::InviteAttendees { actor, attendees } => {
                 let state = self.editable_by(&actor)?;
@@ -191,20 +175,14 @@ impl Meeting {
                     return Err(MeetingError::NobodyToInvite);
                 }
                 check_new_attendees(&state.attendees, &state.organizer.email, &attendees)?;
-                Ok(vec![MeetingEvent::AttendeesInvited {
-                    attendees,
-                    ical_sequence: state.ical_sequence + 1,
-                }])
+                Ok(vec![MeetingEvent::AttendeesInvited { attendees, ical_sequence: state.ical_sequence + 1 }])
             }
             MeetingCommand::RemoveAttendee { actor, email } => {
                 let state = self.editable_by(&actor)?;
                 if state.attendee(&email).is_none() {
                     return Err(MeetingError::NotInvited(email));
                 }
-                Ok(vec![MeetingEvent::AttendeeRemoved {
-                    email,
-                    ical_sequence: state.ical_sequence + 1,
-                }])
+                Ok(vec![MeetingEvent::AttendeeRemoved { email, ical_sequence: state.ical_sequence + 1 }])
             }
             MeetingCommand::Respond { actor, response } => {
                 let state = self.visible_to(&actor)?;
@@ -221,10 +199,7 @@ impl Meeting {
             }
             MeetingCommand::Cancel { actor, reason } => {
                 let state = self.editable_by(&actor)?;
-                Ok(vec![MeetingEvent::MeetingCancelled {
-                    reason,
-                    ical_sequence: state.ical_sequence + 1,
-                }])
+                Ok(vec![MeetingEvent::MeetingCancelled { reason, ical_sequence: state.ical_sequence + 1 }])
             }
         }
     }
@@ -232,11 +207,7 @@ impl Meeting {
 
 /// Checks a list of people to invite against those already invited: no one twice, not
 /// the organizer, and not more than [`MAX_ATTENDEES`] in all.
-fn check_new_attendees(
-    current: &[Attendee],
-    organizer: &EmailAddress,
-    new: &[Invitee],
-) -> Result<(), MeetingError> {
+fn check_new_attendees(current: &[Attendee], organizer: &EmailAddress, new: &[Invitee]) -> Result<(), MeetingError> {
     if current.len() + new.len() > MAX_ATTENDEES {
         return Err(MeetingError::TooManyAttendees { max: MAX_ATTENDEES });
     }
@@ -256,11 +227,7 @@ fn check_new_attendees(
 }
 
 fn to_attendees(invitees: Vec<Invitee>) -> impl Iterator<Item = Attendee> {
-    invitees.into_iter().map(|invitee| Attendee {
-        email: invitee.email,
-        name: invitee.name,
-        response: Partstat::NeedsAction,
-    })
+    invitees.into_iter().map(|invitee| Attendee { email: invitee.email, name: invitee.name, response: Partstat::NeedsAction })
 }
 
 impl Aggregate for Meeting {

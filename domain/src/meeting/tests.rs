@@ -115,10 +115,7 @@ fn more_attendees_than_the_limit_are_refused() {
 fn rescheduling_bumps_the_ical_sequence() {
     MeetingTest::with(())
         .given(vec![scheduled()])
-        .when(MeetingCommand::Reschedule {
-            actor: ann(),
-            schedule: schedule("2026-12-02T10:00", "2026-12-02T11:00"),
-        })
+        .when(MeetingCommand::Reschedule { actor: ann(), schedule: schedule("2026-12-02T10:00", "2026-12-02T11:00") })
         .then_expect_events(vec![MeetingEvent::MeetingRescheduled {
             schedule: schedule("2026-12-02T10:00", "2026-12-02T11:00"),
             ical_sequence: 1,
@@ -129,10 +126,7 @@ fn rescheduling_bumps_the_ical_sequence() {
 fn rescheduling_to_the_same_time_records_nothing() {
     MeetingTest::with(())
         .given(vec![scheduled()])
-        .when(MeetingCommand::Reschedule {
-            actor: ann(),
-            schedule: schedule("2026-12-01T10:00", "2026-12-01T11:00"),
-        })
+        .when(MeetingCommand::Reschedule { actor: ann(), schedule: schedule("2026-12-01T10:00", "2026-12-01T11:00") })
         .then_expect_events(vec![]);
 }
 
@@ -140,10 +134,7 @@ fn rescheduling_to_the_same_time_records_nothing() {
 fn an_attendee_may_not_reschedule() {
     MeetingTest::with(())
         .given(vec![scheduled()])
-        .when(MeetingCommand::Reschedule {
-            actor: bob(),
-            schedule: schedule("2026-12-02T10:00", "2026-12-02T11:00"),
-        })
+        .when(MeetingCommand::Reschedule { actor: bob(), schedule: schedule("2026-12-02T10:00", "2026-12-02T11:00") })
         .then_expect_error(MeetingError::OrganizerOnly);
 }
 
@@ -202,10 +193,7 @@ fn removing_someone_not_invited_is_refused() {
 #[test]
 fn a_removed_attendee_no_longer_sees_the_meeting() {
     MeetingTest::with(())
-        .given(vec![
-            scheduled(),
-            MeetingEvent::AttendeeRemoved { email: email("bob@example.org"), ical_sequence: 1 },
-        ])
+        .given(vec![scheduled(), MeetingEvent::AttendeeRemoved { email: email("bob@example.org"), ical_sequence: 1 }])
         .when(MeetingCommand::Respond { actor: bob(), response: Response::Accepted })
         .then_expect_error(MeetingError::NotFound);
 }

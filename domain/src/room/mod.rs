@@ -73,11 +73,7 @@ impl Room {
                     if present.email != participant.email {
                         return Err(RoomError::PeerIdTaken(participant.peer_id));
                     }
-                    return Ok(vec![RoomEvent::ParticipantResumed {
-                        peer_id: participant.peer_id,
-                        node: participant.node,
-                        at,
-                    }]);
+                    return Ok(vec![RoomEvent::ParticipantResumed { peer_id: participant.peer_id, node: participant.node, at }]);
                 }
                 if self.participants.len() >= capacity {
                     return Err(RoomError::Full { capacity });
@@ -99,11 +95,8 @@ impl Room {
                 if self.closed {
                     return Ok(vec![]);
                 }
-                let mut events: Vec<RoomEvent> = self
-                    .participants
-                    .iter()
-                    .map(|p| RoomEvent::ParticipantLeft { peer_id: p.peer_id.clone(), at })
-                    .collect();
+                let mut events: Vec<RoomEvent> =
+                    self.participants.iter().map(|p| RoomEvent::ParticipantLeft { peer_id: p.peer_id.clone(), at }).collect();
                 if self.open {
                     events.push(RoomEvent::RoomEnded { at });
                 }

@@ -41,13 +41,10 @@ fn joined(name: &str) -> RoomEvent {
 
 #[test]
 fn the_first_join_opens_the_room() {
-    RoomTest::with(())
-        .given_no_previous_events()
-        .when(join("ann", 8))
-        .then_expect_events(vec![
-            RoomEvent::RoomOpened { room_id: ids().0, meeting_id: ids().1, at: at(1) },
-            RoomEvent::ParticipantJoined { participant: peer("ann"), at: at(1) },
-        ]);
+    RoomTest::with(()).given_no_previous_events().when(join("ann", 8)).then_expect_events(vec![
+        RoomEvent::RoomOpened { room_id: ids().0, meeting_id: ids().1, at: at(1) },
+        RoomEvent::ParticipantJoined { participant: peer("ann"), at: at(1) },
+    ]);
 }
 
 #[test]
@@ -66,11 +63,7 @@ fn a_reconnect_within_the_lease_resumes_the_same_place() {
     RoomTest::with(())
         .given(vec![opened(), joined("ann"), joined("bob")])
         .when(RoomCommand::Join { room_id, meeting_id, participant: moved, capacity: 2, at: at(5) })
-        .then_expect_events(vec![RoomEvent::ParticipantResumed {
-            peer_id: "peer-ann".into(),
-            node: "node-b".into(),
-            at: at(5),
-        }]);
+        .then_expect_events(vec![RoomEvent::ParticipantResumed { peer_id: "peer-ann".into(), node: "node-b".into(), at: at(5) }]);
 }
 
 #[test]
@@ -97,18 +90,12 @@ fn the_last_one_to_expire_ends_the_room() {
 
 #[test]
 fn closing_a_room_lets_everyone_out_and_refuses_joins() {
-    RoomTest::with(())
-        .given(vec![opened(), joined("ann")])
-        .when(RoomCommand::Close { at: at(3) })
-        .then_expect_events(vec![
-            RoomEvent::ParticipantLeft { peer_id: "peer-ann".into(), at: at(3) },
-            RoomEvent::RoomEnded { at: at(3) },
-            RoomEvent::RoomClosed { at: at(3) },
-        ]);
-    RoomTest::with(())
-        .given(vec![RoomEvent::RoomClosed { at: at(3) }])
-        .when(join("bob", 8))
-        .then_expect_error(RoomError::Closed);
+    RoomTest::with(()).given(vec![opened(), joined("ann")]).when(RoomCommand::Close { at: at(3) }).then_expect_events(vec![
+        RoomEvent::ParticipantLeft { peer_id: "peer-ann".into(), at: at(3) },
+        RoomEvent::RoomEnded { at: at(3) },
+        RoomEvent::RoomClosed { at: at(3) },
+    ]);
+    RoomTest::with(()).given(vec![RoomEvent::RoomClosed { at: at(3) }]).when(join("bob", 8)).then_expect_error(RoomError::Closed);
 }
 
 #[test]

@@ -147,7 +147,11 @@ pub enum ComposeError {
 
 /// Renders `notice` as an email, and the push notification that says the same,
 /// `(title, body)`: the email's subject and its first sentence. One rendering serves both.
-pub fn compose(notice: &Notice, context: &MailContext<'_>, effect_key: &str) -> (Result<OutgoingMail, ComposeError>, (String, String)) {
+pub fn compose(
+    notice: &Notice,
+    context: &MailContext<'_>,
+    effect_key: &str,
+) -> (Result<OutgoingMail, ComposeError>, (String, String)) {
     let (subject, body, calendar) = render(notice, context);
     let push = (subject.clone(), body.text.lines().next().unwrap_or_default().to_string());
     (build(notice.to.clone(), subject, body, calendar, context, effect_key), push)

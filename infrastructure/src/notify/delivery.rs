@@ -14,7 +14,10 @@ use uuid::Uuid;
 /// One side effect.
 pub enum Effect {
     Email(OutgoingMail),
-    Push { target: PushTarget, payload: Vec<u8> },
+    Push {
+        target: PushTarget,
+        payload: Vec<u8>,
+    },
     /// An effect that could not even be built (an address lettre refuses): recorded as
     /// failed under its key, so that it is neither retried nor forgotten.
     Unbuildable(String),

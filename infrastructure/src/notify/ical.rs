@@ -8,13 +8,13 @@
 //!   real transitions (from chrono-tz) around the meeting is included: a client need not
 //!   know the zone, and a meeting after a DST change stays at its wall-clock time.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone as _, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
 use domain::meeting::{Attendee, MeetingState, Partstat};
 use domain::MeetingId;
 use icalendar::{Calendar, CalendarDateTime, Component, EventLike, EventStatus, Property};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// The iTIP method of a message; it must match the MIME part's `method=` parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

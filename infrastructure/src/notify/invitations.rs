@@ -45,12 +45,10 @@ impl Reactor for InvitationNotifier {
     #[tracing::instrument(skip_all, fields(meeting = %event.aggregate_id, sequence = event.sequence, event_type = %event.event_type))]
     async fn react(&self, event: &RecordedEvent) -> Result<(), ReactorError> {
         let retry = |e: sqlx::Error| ReactorError::Retry(e.into());
-        let at = meeting_at(&self.pool, &event.aggregate_id, event.sequence, &self.upcasters)
-            .await
-            .map_err(|e| match e {
-                HistoryError::Database(e) => ReactorError::Retry(e.into()),
-                other => ReactorError::Poison(other.into()),
-            })?;
+        let at = meeting_at(&self.pool, &event.aggregate_id, event.sequence, &self.upcasters).await.map_err(|e| match e {
+            HistoryError::Database(e) => ReactorError::Retry(e.into()),
+            other => ReactorError::Poison(other.into()),
+        })?;
         let context = MailContext {
             meeting: &at.after,
             before: at.before.as_ref(),

@@ -56,10 +56,8 @@ impl EffectLedger {
         if !mine.is_empty() {
             return Ok(Claim::Mine);
         }
-        let status: Option<String> = sqlx::query_scalar("select status from effect_ledger where key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
+        let status: Option<String> =
+            sqlx::query_scalar("select status from effect_ledger where key = $1").bind(key).fetch_optional(&self.pool).await?;
         Ok(match status.as_deref() {
             Some("claimed") => Claim::Busy,
             // Released between the two statements: the caller retries and claims it.
@@ -117,10 +115,7 @@ impl EffectLedger {
 
     /// The effect did not happen and may be tried again at once.
     pub async fn release(&self, key: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("delete from effect_ledger where key = $1 and status = 'claimed'")
-            .bind(key)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query("delete from effect_ledger where key = $1 and status = 'claimed'").bind(key).execute(&self.pool).await?;
         Ok(())
     }
 }

@@ -98,7 +98,10 @@ struct SmtpServer {
 enum Security {
     Plain,
     /// `smtp://…?tls=required|opportunistic`: STARTTLS after EHLO.
-    StartTls { parameters: TlsParameters, required: bool },
+    StartTls {
+        parameters: TlsParameters,
+        required: bool,
+    },
     /// `smtps://`: TLS from the first byte.
     Wrapper(TlsParameters),
 }
@@ -242,8 +245,7 @@ fn percent_decode(text: &str) -> String {
 #[async_trait]
 impl Mailer for SmtpMailer {
     async fn send(&self, mail: &OutgoingMail) -> Result<(), DeliveryError> {
-        let to: lettre::Address =
-            mail.to.as_str().parse().map_err(|e| DeliveryError::Permanent(Box::new(e)))?;
+        let to: lettre::Address = mail.to.as_str().parse().map_err(|e| DeliveryError::Permanent(Box::new(e)))?;
         let envelope =
             Envelope::new(Some(self.envelope_from.clone()), vec![to]).map_err(|e| DeliveryError::Permanent(Box::new(e)))?;
         match &self.transport {
@@ -443,7 +445,10 @@ mod tests {
     // lettre's pooled transport starts its pool's task as it is built: inside a runtime.
     #[tokio::test]
     async fn smtps_runs_on_lettres_transport_and_other_urls_are_refused_with_the_reason() {
-        assert!(matches!(SmtpMailer::new("smtps://ann:secret@mail.example.org", from()).unwrap().transport, Transport::Lettre(_)));
+        assert!(matches!(
+            SmtpMailer::new("smtps://ann:secret@mail.example.org", from()).unwrap().transport,
+            Transport::Lettre(_)
+        ));
         assert!(matches!(SmtpMailer::new("smtp://mail.example.org", from()).unwrap().transport, Transport::Direct(_)));
         let refusal = |url: &str| SmtpMailer::new(url, from()).err().map(|e| e.to_string()).unwrap();
         assert!(refusal("smtp://host?tls=sometimes").contains("tls=sometimes"));

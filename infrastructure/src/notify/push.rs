@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use sqlx::PgPool;
-use std::time::Duration;
 use std::collections::HashMap;
+use std::time::Duration;
 use web_push::{ContentEncoding, SubscriptionInfo, VapidSignature, VapidSignatureBuilder, WebPushMessageBuilder};
 
 /// A VAPID key pair: the P-256 private scalar and the uncompressed public point, both
@@ -212,10 +212,7 @@ impl PushSubscriptions {
         let mut tx = self.pool.begin().await?;
         // Serialise one person's subscriptions, so that concurrent requests cannot pass
         // the count together.
-        sqlx::query("select pg_advisory_xact_lock(hashtext('push_subscription:' || $1))")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("select pg_advisory_xact_lock(hashtext('push_subscription:' || $1))").bind(user_id).execute(&mut *tx).await?;
         let existing: Option<String> = sqlx::query_scalar("select user_id from push_subscription where endpoint = $1")
             .bind(&target.endpoint)
             .fetch_optional(&mut *tx)
@@ -264,16 +261,12 @@ impl PushSubscriptions {
 
     /// Every subscription of these people, as (email, target).
     pub async fn of_emails(&self, emails: &[String]) -> Result<Vec<(String, PushTarget)>, sqlx::Error> {
-        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
-            "select user_email, endpoint, p256dh, auth from push_subscription where user_email = any($1)",
-        )
-        .bind(emails)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(email, endpoint, p256dh, auth)| (email, PushTarget { endpoint, p256dh, auth }))
-            .collect())
+        let rows: Vec<(String, String, String, String)> =
+            sqlx::query_as("select user_email, endpoint, p256dh, auth from push_subscription where user_email = any($1)")
+                .bind(emails)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(email, endpoint, p256dh, auth)| (email, PushTarget { endpoint, p256dh, auth })).collect())
     }
 }
 

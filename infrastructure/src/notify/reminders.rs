@@ -26,9 +26,9 @@ use application::notifications::Recipient;
 use chrono::{DateTime, Utc};
 use domain::meeting::{Meeting, MeetingState};
 use domain::values::EmailAddress;
+use projections::global_log::LogCursor;
 use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
-use projections::global_log::LogCursor;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -46,13 +46,7 @@ pub struct TakenReminder {
 
 impl TakenReminder {
     fn key(&self, channel: &str) -> String {
-        format!(
-            "reminder/{}/{}/{}/{}/{channel}",
-            self.meeting_id,
-            self.user_email,
-            self.minutes_before,
-            self.due_at.timestamp()
-        )
+        format!("reminder/{}/{}/{}/{}/{channel}", self.meeting_id, self.user_email, self.minutes_before, self.due_at.timestamp())
     }
 }
 
@@ -168,10 +162,8 @@ impl ReminderScheduler {
             let Some((meeting, locale)) = meetings.get(&reminder.meeting_id) else { continue };
             let language = self.settings.language(locale.as_deref());
             let Ok(email) = EmailAddress::parse(&reminder.user_email) else { continue };
-            let to = Recipient {
-                name: meeting.attendee(&email).and_then(|a| a.name.as_ref().map(|n| n.as_str().to_string())),
-                email,
-            };
+            let to =
+                Recipient { name: meeting.attendee(&email).and_then(|a| a.name.as_ref().map(|n| n.as_str().to_string())), email };
             let context = MailContext {
                 meeting,
                 before: None,

@@ -211,13 +211,10 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
     }
     eprintln!("» starting a durable PostgreSQL cluster under {}", dir.path().display());
-    let cluster = EmbeddedPostgres::start(EmbeddedPostgresOptions {
-        data_dir: dir.path().to_path_buf(),
-        port: None,
-        durable: true,
-    })
-    .await
-    .context("starting PostgreSQL")?;
+    let cluster =
+        EmbeddedPostgres::start(EmbeddedPostgresOptions { data_dir: dir.path().to_path_buf(), port: None, durable: true })
+            .await
+            .context("starting PostgreSQL")?;
     eprintln!("» PostgreSQL listens on 127.0.0.1:{}", cluster.port());
 
     let mut report = Report::default();
@@ -339,12 +336,8 @@ async fn raw_phase(cluster: &EmbeddedPostgres, args: &Args, report: &mut Report)
                 while Instant::now() < deadline {
                     let (start, end) = random_slot(&mut rng);
                     let schedule = Schedule::parse(start, end, zone).expect("a valid schedule");
-                    let moved = Schedule::parse(
-                        start + ChronoDuration::hours(1),
-                        end + ChronoDuration::hours(1),
-                        zone,
-                    )
-                    .expect("a valid schedule");
+                    let moved = Schedule::parse(start + ChronoDuration::hours(1), end + ChronoDuration::hours(1), zone)
+                        .expect("a valid schedule");
                     let id = Uuid::now_v7();
                     let aggregate_id = id.to_string();
                     let scheduled = MeetingEvent::MeetingScheduled {
@@ -360,10 +353,7 @@ async fn raw_phase(cluster: &EmbeddedPostgres, args: &Args, report: &mut Report)
                     let rescheduled = MeetingEvent::MeetingRescheduled { schedule: moved, ical_sequence: 1 };
                     let result: Result<(), String> = async {
                         let context = store.load_aggregate(&aggregate_id).await.map_err(|e| e.to_string())?;
-                        store
-                            .commit(vec![scheduled], context, actor_metadata("schedule"))
-                            .await
-                            .map_err(|e| e.to_string())?;
+                        store.commit(vec![scheduled], context, actor_metadata("schedule")).await.map_err(|e| e.to_string())?;
                         events += 1;
                         meetings += 1;
                         let context = store.load_aggregate(&aggregate_id).await.map_err(|e| e.to_string())?;
@@ -480,11 +470,8 @@ struct LagProbe {
 
 async fn http_levels(server: &RunningServer, meter: &CpuMeter, args: &Args, report: &mut Report) -> anyhow::Result<()> {
     let base = format!("http://{}", server.addr);
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(1024)
-        .tcp_nodelay(true)
-        .timeout(Duration::from_secs(30))
-        .build()?;
+    let client =
+        reqwest::Client::builder().pool_max_idle_per_host(1024).tcp_nodelay(true).timeout(Duration::from_secs(30)).build()?;
     let progress = server.state.progress.clone();
     let mut max_position = 0i64;
     for clients in CLIENT_LEVELS {
@@ -501,7 +488,11 @@ async fn http_levels(server: &RunningServer, meter: &CpuMeter, args: &Args, repo
         let mut workers = Vec::new();
         for i in 0..clients {
             let (client, base) = (client.clone(), base.clone());
-            let lag = measure_lag.then(|| LagProbe { progress: progress.clone(), pool: server.state.pool.clone(), sender: lag_sender.clone() });
+            let lag = measure_lag.then(|| LagProbe {
+                progress: progress.clone(),
+                pool: server.state.pool.clone(),
+                sender: lag_sender.clone(),
+            });
             workers.push(tokio::spawn(http_worker(client, base, i, deadline, lag)));
         }
         drop(lag_sender);
@@ -575,20 +566,10 @@ async fn http_worker(
     let mut rng = StdRng::from_entropy();
     let organizer = veche_tests::app::user(&format!("u{i}"));
     let attendees = [format!("u{}@example.org", i + 1), format!("u{}@example.org", i + 2)];
-    let mut stats = HttpWorkerStats {
-        commands: 0,
-        scheduled: 0,
-        errors: 0,
-        latencies_ms: Vec::new(),
-        max_position: 0,
-        first_error: None,
-    };
+    let mut stats =
+        HttpWorkerStats { commands: 0, scheduled: 0, errors: 0, latencies_ms: Vec::new(), max_position: 0, first_error: None };
     // Sends one command; returns the body of a 2xx answer.
-    async fn send(
-        request: reqwest::RequestBuilder,
-        stats: &mut HttpWorkerStats,
-        lag: &Option<LagProbe>,
-    ) -> Option<Value> {
+    async fn send(request: reqwest::RequestBuilder, stats: &mut HttpWorkerStats, lag: &Option<LagProbe>) -> Option<Value> {
         let sent = Instant::now();
         let response = request.send().await;
         let outcome = match response {
@@ -652,8 +633,7 @@ async fn http_worker(
             "end": local_fmt(end + ChronoDuration::hours(1)),
             "time_zone": TIME_ZONE,
         });
-        let request =
-            client.put(format!("{base}/api/meetings/{id}/schedule")).bearer_auth(&organizer.token).json(&moved);
+        let request = client.put(format!("{base}/api/meetings/{id}/schedule")).bearer_auth(&organizer.token).json(&moved);
         send(request, &mut stats, &lag).await;
     }
     stats
@@ -866,11 +846,8 @@ fn rfc3339(at: DateTime<Utc>) -> String {
 
 async fn week_queries(server: &RunningServer, args: &Args) -> anyhow::Result<(QueryStats, QueryStats)> {
     let base = format!("http://{}", server.addr);
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(64)
-        .tcp_nodelay(true)
-        .timeout(Duration::from_secs(30))
-        .build()?;
+    let client =
+        reqwest::Client::builder().pool_max_idle_per_host(64).tcp_nodelay(true).timeout(Duration::from_secs(30)).build()?;
 
     eprintln!("  {WEEK_QUERIES} GET /api/calendar (one week) from {WEEK_QUERY_CLIENTS} clients");
     let next = Arc::new(AtomicUsize::new(0));
@@ -883,9 +860,8 @@ async fn week_queries(server: &RunningServer, args: &Args) -> anyhow::Result<(Qu
             while next.fetch_add(1, Ordering::Relaxed) < WEEK_QUERIES {
                 let (name, from, to) = random_week_query(&mut rng, users);
                 let who = veche_tests::app::user(&name);
-                let request = client
-                    .get(format!("{base}/api/calendar?from={}&to={}", rfc3339(from), rfc3339(to)))
-                    .bearer_auth(&who.token);
+                let request =
+                    client.get(format!("{base}/api/calendar?from={}&to={}", rfc3339(from), rfc3339(to))).bearer_auth(&who.token);
                 let sent = Instant::now();
                 let outcome = async {
                     let response = request.send().await.map_err(|e| e.to_string())?;
@@ -920,8 +896,7 @@ async fn week_queries(server: &RunningServer, args: &Args) -> anyhow::Result<(Qu
                 let (name, from, to) = random_week_query(&mut rng, users);
                 let address = email(&format!("{name}@example.org"));
                 let sent = Instant::now();
-                let outcome =
-                    projections::queries::calendar(&pool, &address, from, to, api::http::calendar::MAX_ENTRIES).await;
+                let outcome = projections::queries::calendar(&pool, &address, from, to, api::http::calendar::MAX_ENTRIES).await;
                 latencies.push(ms(sent.elapsed()));
                 match outcome {
                     Ok(records) => meetings += records.len(),
@@ -991,7 +966,10 @@ fn render(report: &Report, args: &Args) -> String {
     );
 
     if !report.raw.is_empty() {
-        let _ = writeln!(out, "## 1. Raw append (postgres-es: load + commit `MeetingScheduled`, load + commit `MeetingRescheduled`)\n");
+        let _ = writeln!(
+            out,
+            "## 1. Raw append (postgres-es: load + commit `MeetingScheduled`, load + commit `MeetingRescheduled`)\n"
+        );
         let _ = writeln!(out, "| clients | events/s | meetings scheduled/s | events | errors |");
         let _ = writeln!(out, "|---:|---:|---:|---:|---:|");
         for r in &report.raw {
@@ -1044,7 +1022,10 @@ fn render(report: &Report, args: &Args) -> String {
         let _ = writeln!(out);
         if let Some(lag) = &report.lag {
             let clients = CLIENT_LEVELS[CLIENT_LEVELS.len() - 1];
-            let _ = writeln!(out, "Projection lag at {clients} clients (command acknowledged → every projection past its position):\n");
+            let _ = writeln!(
+                out,
+                "Projection lag at {clients} clients (command acknowledged → every projection past its position):\n"
+            );
             let _ = writeln!(out, "| commands | p50 ms | p99 ms | max ms | timeouts (> {} s) |", LAG_TIMEOUT.as_secs());
             let _ = writeln!(out, "|---:|---:|---:|---:|---:|");
             let _ = writeln!(

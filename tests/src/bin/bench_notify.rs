@@ -136,8 +136,7 @@ async fn main() -> anyhow::Result<()> {
     }
     eprintln!("» starting PostgreSQL, nats-server, the SMTP server and the push service");
     let cluster =
-        EmbeddedPostgres::start(EmbeddedPostgresOptions { data_dir: dir.path().join("pg"), port: None, durable: true })
-            .await?;
+        EmbeddedPostgres::start(EmbeddedPostgresOptions { data_dir: dir.path().join("pg"), port: None, durable: true }).await?;
     let nats = EmbeddedNats::start(EmbeddedNatsOptions { data_dir: dir.path().join("nats"), port: None }).await?;
     let outcome = tokio::select! {
         outcome = run(&args, &cluster, &nats, dir.path()) => outcome,
@@ -163,14 +162,8 @@ async fn run(args: &Args, cluster: &EmbeddedPostgres, nats: &EmbeddedNats, dir: 
     settings.max_concurrent_requests = 1024;
     let server = api::server::start(settings).await?;
     eprintln!("» veche listens on http://{} (its /metrics show the pipeline during the run)", server.addr);
-    let rig = Rig {
-        base: format!("http://{}", server.addr),
-        server,
-        client: reqwest::Client::new(),
-        smtp,
-        push,
-        people: people(),
-    };
+    let rig =
+        Rig { base: format!("http://{}", server.addr), server, client: reqwest::Client::new(), smtp, push, people: people() };
     let outcome = measure(args, &rig).await;
     rig.server.stop().await?;
     outcome
@@ -272,7 +265,8 @@ fn latencies(
     email_since: impl Fn(&Received) -> Option<SystemTime>,
     push_since: impl Fn(&str, &str) -> Option<SystemTime>,
 ) -> (Vec<f64>, Vec<f64>) {
-    let emails = rig.smtp.received().iter().filter_map(|mail| Some(millis_between(email_since(mail)?, mail.received_at))).collect();
+    let emails =
+        rig.smtp.received().iter().filter_map(|mail| Some(millis_between(email_since(mail)?, mail.received_at))).collect();
     let pushes = rig
         .push
         .delivered()
@@ -363,7 +357,12 @@ async fn invitations(args: &Args, rig: &Rig, prefix: &str, seconds: u64) -> anyh
     }
     let offered = started.elapsed();
     let expected = acked.len() * args.attendees;
-    eprintln!("  {} scheduled in {:.1} s ({} refused); waiting for {expected} emails and pushes", acked.len(), offered.as_secs_f64(), failures.len());
+    eprintln!(
+        "  {} scheduled in {:.1} s ({} refused); waiting for {expected} emails and pushes",
+        acked.len(),
+        offered.as_secs_f64(),
+        failures.len()
+    );
     settle(rig, mail_base + expected, push_base + expected).await;
 
     let by_number: HashMap<usize, SystemTime> = acked.values().copied().collect();
@@ -392,10 +391,8 @@ async fn invitations(args: &Args, rig: &Rig, prefix: &str, seconds: u64) -> anyh
             slot.push(millis_between(*since, mail.received_at));
         }
     }
-    let trend: Vec<String> = by_window
-        .into_iter()
-        .map(|sample| Percentiles::of(sample).map_or("–".into(), |p| format!("{:.0}", p.p50)))
-        .collect();
+    let trend: Vec<String> =
+        by_window.into_iter().map(|sample| Percentiles::of(sample).map_or("–".into(), |p| format!("{:.0}", p.p50))).collect();
     out.push_str(&row("email (SMTP 250)", emails, expected));
     out.push_str(&row("push (201 from the push service)", pushes, expected));
     out.push_str(&format!("\nEmail p50 by 5-second window of the run, ms: {}\n", trend.join(" → ")));
@@ -412,10 +409,7 @@ async fn reminders(args: &Args, rig: &Rig) -> anyhow::Result<String> {
     let first_due = Utc::now() + ChronoDuration::seconds(args.lead as i64);
     let first_due = first_due - ChronoDuration::nanoseconds(first_due.timestamp_subsec_nanos() as i64);
     let zone: chrono_tz::Tz = TIME_ZONE.parse().expect("a known zone");
-    eprintln!(
-        "» reminders: {meetings} meetings × {REMINDER_PEOPLE} people due from {first_due} over {} s",
-        args.spread
-    );
+    eprintln!("» reminders: {meetings} meetings × {REMINDER_PEOPLE} people due from {first_due} over {} s", args.spread);
     let mut rng = StdRng::seed_from_u64(7);
     let plans: Vec<(usize, DateTime<Utc>, Plan)> = (0..meetings)
         .map(|i| {

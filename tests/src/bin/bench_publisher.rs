@@ -55,12 +55,8 @@ fn parse_args() -> anyhow::Result<Args> {
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
     let dir = tempfile::Builder::new().prefix("veche-bench-publisher-").tempdir()?;
-    let cluster = EmbeddedPostgres::start(EmbeddedPostgresOptions {
-        data_dir: dir.path().join("pg"),
-        port: None,
-        durable: true,
-    })
-    .await?;
+    let cluster =
+        EmbeddedPostgres::start(EmbeddedPostgresOptions { data_dir: dir.path().join("pg"), port: None, durable: true }).await?;
     let nats_server = EmbeddedNats::start(EmbeddedNatsOptions { data_dir: dir.path().join("nats"), port: None }).await?;
     let result = run(&cluster, &nats_server, &args).await;
     nats_server.stop().await?;
@@ -81,9 +77,8 @@ async fn run(cluster: &EmbeddedPostgres, nats_server: &EmbeddedNats, args: &Args
 
     let nats = Nats::connect(&nats_server.url()).await?;
     let shutdown = CancellationToken::new();
-    let publisher = Publisher::new(pool.clone(), nats.clone(), "http://127.0.0.1:8080")
-        .with_wake(wake.clone())
-        .with_batch_size(args.batch);
+    let publisher =
+        Publisher::new(pool.clone(), nats.clone(), "http://127.0.0.1:8080").with_wake(wake.clone()).with_batch_size(args.batch);
     eprintln!("» publishing");
     let started = Instant::now();
     let task = tokio::spawn(publisher.run(shutdown.clone()));
@@ -104,7 +99,10 @@ async fn run(cluster: &EmbeddedPostgres, nats_server: &EmbeddedNats, args: &Args
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     println!("| figure | measured |");
     println!("|---|---:|");
-    println!("| publisher catch-up, {} events, batch {}: events/s to JetStream (acked + checkpointed) | {:.0} |", messages, args.batch, rate);
+    println!(
+        "| publisher catch-up, {} events, batch {}: events/s to JetStream (acked + checkpointed) | {:.0} |",
+        messages, args.batch, rate
+    );
     println!("| catch-up time | {:.2} s |", elapsed.as_secs_f64());
     println!("| live: events appended in 5 s through the use cases | {appended} |");
     println!("| live: publisher behind the head after the writers stop, then caught up in | {} ms |", lag.as_millis());

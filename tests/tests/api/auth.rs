@@ -6,7 +6,12 @@ use veche_tests::app::{spawn_app, token, user, TestApp};
 #[tokio::test]
 async fn a_request_without_a_token_gets_401_with_a_bearer_challenge() {
     let app = spawn_app().await;
-    let response = app.client.get(format!("{}/api/calendar?from=2026-12-01T00:00:00Z&to=2026-12-08T00:00:00Z", app.base)).send().await.unwrap();
+    let response = app
+        .client
+        .get(format!("{}/api/calendar?from=2026-12-01T00:00:00Z&to=2026-12-08T00:00:00Z", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 401);
     assert_eq!(response.headers()["www-authenticate"], "Bearer");
     assert_eq!(response.headers()["content-type"], "application/problem+json");
@@ -27,19 +32,22 @@ async fn an_expired_or_forged_token_is_refused() {
         scope: None,
         meeting_id: None,
     });
-    let forged = api::auth::JwtKeys::from_secret("another-secret-entirely!").mint(&Claims {
-        sub: "ann".into(),
-        email: "ann@example.org".into(),
-        name: "Ann".into(),
-        exp: chrono::Utc::now().timestamp() + 3600,
-        iat: None,
-        roles: vec![],
-        room: None,
-        scope: None,
-        meeting_id: None,
-    }).unwrap();
+    let forged = api::auth::JwtKeys::from_secret("another-secret-entirely!")
+        .mint(&Claims {
+            sub: "ann".into(),
+            email: "ann@example.org".into(),
+            name: "Ann".into(),
+            exp: chrono::Utc::now().timestamp() + 3600,
+            iat: None,
+            roles: vec![],
+            room: None,
+            scope: None,
+            meeting_id: None,
+        })
+        .unwrap();
     for bad in [expired, forged, "not-a-jwt".to_string()] {
-        let response = app.client.post(format!("{}/api/meetings", app.base)).bearer_auth(bad).json(&json!({})).send().await.unwrap();
+        let response =
+            app.client.post(format!("{}/api/meetings", app.base)).bearer_auth(bad).json(&json!({})).send().await.unwrap();
         assert_eq!(response.status(), 401);
     }
     app.stop().await;

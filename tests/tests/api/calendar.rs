@@ -9,11 +9,17 @@ async fn the_calendar_lists_what_a_person_organises_or_attends_in_the_range() {
     app.schedule(&ann, &[&bob], json!({"title": "Mon"})).await;
     app.schedule(&bob, &[&ann], json!({"title": "Wed", "start": "2026-12-03T10:00:00", "end": "2026-12-03T11:00:00"})).await;
     app.schedule(&carl, &[], json!({"title": "Carl alone"})).await;
-    let last = app.schedule(&ann, &[], json!({"title": "Next month", "start": "2027-01-05T10:00:00", "end": "2027-01-05T11:00:00"})).await;
+    let last = app
+        .schedule(&ann, &[], json!({"title": "Next month", "start": "2027-01-05T10:00:00", "end": "2027-01-05T11:00:00"}))
+        .await;
     let position = last["position"].as_i64().unwrap();
 
     let week = app
-        .request(Method::GET, &format!("/api/calendar?from=2026-11-30T00:00:00Z&to=2026-12-07T00:00:00Z&after_position={position}"), &ann)
+        .request(
+            Method::GET,
+            &format!("/api/calendar?from=2026-11-30T00:00:00Z&to=2026-12-07T00:00:00Z&after_position={position}"),
+            &ann,
+        )
         .send()
         .await
         .unwrap();
@@ -31,13 +37,18 @@ async fn the_calendar_lists_what_a_person_organises_or_attends_in_the_range() {
 async fn a_meeting_that_overlaps_the_start_of_the_range_is_included() {
     let app = spawn_app().await;
     let ann = user("ann");
-    let result = app.schedule(&ann, &[], json!({"start": "2026-11-30T23:00:00", "end": "2026-12-01T01:00:00", "time_zone": "UTC"})).await;
+    let result =
+        app.schedule(&ann, &[], json!({"start": "2026-11-30T23:00:00", "end": "2026-12-01T01:00:00", "time_zone": "UTC"})).await;
     let position = result["position"].as_i64().unwrap();
     let (_, body) = TestApp::json(
-        app.request(Method::GET, &format!("/api/calendar?from=2026-12-01T00:00:00Z&to=2026-12-02T00:00:00Z&after_position={position}"), &ann)
-            .send()
-            .await
-            .unwrap(),
+        app.request(
+            Method::GET,
+            &format!("/api/calendar?from=2026-12-01T00:00:00Z&to=2026-12-02T00:00:00Z&after_position={position}"),
+            &ann,
+        )
+        .send()
+        .await
+        .unwrap(),
     )
     .await;
     assert_eq!(body["meetings"].as_array().unwrap().len(), 1);
@@ -75,8 +86,13 @@ async fn rescheduling_and_removing_move_the_calendar_entries() {
 async fn a_reversed_or_huge_range_is_refused() {
     let app = spawn_app().await;
     let ann = user("ann");
-    for query in ["from=2026-12-07T00:00:00Z&to=2026-12-01T00:00:00Z", "from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z", "from=yesterday&to=2026-12-01T00:00:00Z"] {
-        let (status, _) = TestApp::json(app.request(Method::GET, &format!("/api/calendar?{query}"), &ann).send().await.unwrap()).await;
+    for query in [
+        "from=2026-12-07T00:00:00Z&to=2026-12-01T00:00:00Z",
+        "from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z",
+        "from=yesterday&to=2026-12-01T00:00:00Z",
+    ] {
+        let (status, _) =
+            TestApp::json(app.request(Method::GET, &format!("/api/calendar?{query}"), &ann).send().await.unwrap()).await;
         assert_eq!(status, 400, "{query}");
     }
     app.stop().await;

@@ -8,7 +8,8 @@ async fn schedule_problem(app: &TestApp, body: Value) -> (u16, Value) {
 }
 
 fn meeting(overrides: Value) -> Value {
-    let mut body = json!({"title": "T", "start": "2026-12-01T10:00:00", "end": "2026-12-01T11:00:00", "time_zone": "Europe/Berlin"});
+    let mut body =
+        json!({"title": "T", "start": "2026-12-01T10:00:00", "end": "2026-12-01T11:00:00", "time_zone": "Europe/Berlin"});
     for (k, v) in overrides.as_object().unwrap() {
         body[k] = v.clone();
     }
@@ -27,7 +28,11 @@ async fn invalid_meetings_get_a_precise_problem_and_store_nothing() {
         (meeting(json!({"description": "x".repeat(8001)})), "description", "longer than 8000"),
         (meeting(json!({"attendees": [{"email": "not-an-email"}]})), "attendees[0].email", "not a valid email"),
         (meeting(json!({"reminders": [10, 10]})), "reminders", "given twice"),
-        (meeting(json!({"start": "2026-03-29T02:30:00", "end": "2026-03-29T04:00:00"})), "start", "does not exist in Europe/Berlin"),
+        (
+            meeting(json!({"start": "2026-03-29T02:30:00", "end": "2026-03-29T04:00:00"})),
+            "start",
+            "does not exist in Europe/Berlin",
+        ),
     ];
     for (body, field, detail) in cases {
         let (status, problem) = schedule_problem(&app, body).await;
@@ -44,11 +49,8 @@ async fn invalid_meetings_get_a_precise_problem_and_store_nothing() {
 #[tokio::test]
 async fn duplicate_and_excessive_attendees_are_refused() {
     let app = spawn_app().await;
-    let (status, problem) = schedule_problem(
-        &app,
-        meeting(json!({"attendees": [{"email": "bob@example.org"}, {"email": "BOB@example.org"}]})),
-    )
-    .await;
+    let (status, problem) =
+        schedule_problem(&app, meeting(json!({"attendees": [{"email": "bob@example.org"}, {"email": "BOB@example.org"}]}))).await;
     assert_eq!((status, problem["type"].as_str().unwrap()), (422, "urn:veche:problem:duplicate-attendee"));
     let crowd: Vec<Value> = (0..201).map(|i| json!({"email": format!("p{i}@example.org")})).collect();
     let (status, problem) = schedule_problem(&app, meeting(json!({"attendees": crowd}))).await;
@@ -62,7 +64,13 @@ async fn duplicate_and_excessive_attendees_are_refused() {
 async fn malformed_bodies_get_400_and_unknown_fields_are_named() {
     let app = spawn_app().await;
     let ann = user("ann");
-    let broken = app.request(Method::POST, "/api/meetings", &ann).header("content-type", "application/json").body("{\"title\":").send().await.unwrap();
+    let broken = app
+        .request(Method::POST, "/api/meetings", &ann)
+        .header("content-type", "application/json")
+        .body("{\"title\":")
+        .send()
+        .await
+        .unwrap();
     let (status, problem) = TestApp::json(broken).await;
     assert_eq!(status, 400);
     assert_eq!(problem["type"], "urn:veche:problem:malformed-request");
@@ -81,7 +89,8 @@ async fn a_body_over_the_limit_gets_413() {
     let app = spawn_app().await;
     let ann = user("ann");
     let huge = meeting(json!({"description": "x".repeat(100 * 1024)}));
-    let (status, problem) = TestApp::json(app.request(Method::POST, "/api/meetings", &ann).json(&huge).send().await.unwrap()).await;
+    let (status, problem) =
+        TestApp::json(app.request(Method::POST, "/api/meetings", &ann).json(&huge).send().await.unwrap()).await;
     assert_eq!(status, 413, "{problem}");
     assert_eq!(problem["type"], "urn:veche:problem:payload-too-large");
     app.stop().await;
@@ -111,7 +120,15 @@ async fn unknown_routes_and_non_uuid_ids_get_404_problems() {
         assert_eq!(status, 404, "{path}");
         assert!(problem["type"].as_str().unwrap().starts_with("urn:veche:problem:"));
     }
-    let (status, _) = TestApp::json(app.request(Method::PATCH, "/api/meetings/00000000-0000-0000-0000-000000000000", &ann).header("If-Match", "banana").json(&json!({})).send().await.unwrap()).await;
+    let (status, _) = TestApp::json(
+        app.request(Method::PATCH, "/api/meetings/00000000-0000-0000-0000-000000000000", &ann)
+            .header("If-Match", "banana")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 400);
     app.stop().await;
 }

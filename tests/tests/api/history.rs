@@ -7,7 +7,11 @@ async fn the_history_lists_every_event_in_order_with_who_and_when() {
     let app = spawn_app().await;
     let (ann, bob) = (user("ann"), user("bob"));
     let id = app.schedule(&ann, &[&bob], json!({})).await["meeting"]["id"].as_str().unwrap().to_string();
-    app.request(Method::PUT, &format!("/api/meetings/{id}/response"), &bob).json(&json!({"response": "accepted"})).send().await.unwrap();
+    app.request(Method::PUT, &format!("/api/meetings/{id}/response"), &bob)
+        .json(&json!({"response": "accepted"}))
+        .send()
+        .await
+        .unwrap();
     app.request(Method::POST, &format!("/api/meetings/{id}/cancel"), &ann).send().await.unwrap();
     let (status, history) =
         TestApp::json(app.request(Method::GET, &format!("/api/meetings/{id}/history"), &ann).send().await.unwrap()).await;
@@ -36,14 +40,18 @@ async fn as_of_shows_the_meeting_as_it_was_at_that_instant() {
     app.request(Method::PATCH, &format!("/api/meetings/{id}"), &ann).json(&json!({"title": "After"})).send().await.unwrap();
     let as_of = between.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let (status, past) = TestApp::json(
-        app.request(Method::GET, &format!("/api/meetings/{id}/history?as_of={}", as_of.replace('+', "%2B")), &ann).send().await.unwrap(),
+        app.request(Method::GET, &format!("/api/meetings/{id}/history?as_of={}", as_of.replace('+', "%2B")), &ann)
+            .send()
+            .await
+            .unwrap(),
     )
     .await;
     assert_eq!(status, 200, "{past}");
     assert_eq!(past["state"]["title"], "Before");
     assert_eq!(past["state"]["version"], 1);
     assert_eq!(past["events"].as_array().unwrap().len(), 1);
-    let (_, now) = TestApp::json(app.request(Method::GET, &format!("/api/meetings/{id}/history"), &ann).send().await.unwrap()).await;
+    let (_, now) =
+        TestApp::json(app.request(Method::GET, &format!("/api/meetings/{id}/history"), &ann).send().await.unwrap()).await;
     assert_eq!(now["state"]["title"], "After");
     app.stop().await;
 }
@@ -57,7 +65,8 @@ async fn each_commands_answer_carries_the_log_position_of_its_last_event() {
     let id = scheduled["meeting"]["id"].as_str().unwrap().to_string();
     app.schedule(&bob, &[], json!({})).await;
     // When the organizer changes two things at once (two events) and Bob answers
-    let patched = app.request(Method::PATCH, &format!("/api/meetings/{id}"), &ann).json(&json!({"title": "New", "reminders": [5]}));
+    let patched =
+        app.request(Method::PATCH, &format!("/api/meetings/{id}"), &ann).json(&json!({"title": "New", "reminders": [5]}));
     let (_, patched) = TestApp::json(patched.send().await.unwrap()).await;
     let answered = app.request(Method::PUT, &format!("/api/meetings/{id}/response"), &bob).json(&json!({"response": "accepted"}));
     let (_, answered) = TestApp::json(answered.send().await.unwrap()).await;

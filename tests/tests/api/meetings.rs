@@ -28,11 +28,7 @@ async fn an_attendee_reads_the_meeting_right_after_it_is_scheduled() {
     let result = app.schedule(&ann, &[&bob], json!({})).await;
     let id = result["meeting"]["id"].as_str().unwrap();
     let position = result["position"].as_i64().unwrap();
-    let response = app
-        .request(Method::GET, &format!("/api/meetings/{id}?after_position={position}"), &bob)
-        .send()
-        .await
-        .unwrap();
+    let response = app.request(Method::GET, &format!("/api/meetings/{id}?after_position={position}"), &bob).send().await.unwrap();
     assert_eq!(response.headers()["etag"], "\"1\"");
     let (status, body) = TestApp::json(response).await;
     assert_eq!(status, 200);
@@ -77,11 +73,7 @@ async fn the_organizer_edits_and_each_edit_bumps_the_ical_sequence() {
     let (_, body) = TestApp::json(invited).await;
     assert_eq!(body["meeting"]["attendees"].as_array().unwrap().len(), 2);
 
-    let removed = app
-        .request(Method::DELETE, &format!("/api/meetings/{id}/attendees/{}", bob.email), &ann)
-        .send()
-        .await
-        .unwrap();
+    let removed = app.request(Method::DELETE, &format!("/api/meetings/{id}/attendees/{}", bob.email), &ann).send().await.unwrap();
     let (_, body) = TestApp::json(removed).await;
     assert_eq!(body["meeting"]["attendees"][0]["email"], carl.email);
     assert_eq!(body["meeting"]["ical_sequence"], 4);
@@ -114,10 +106,7 @@ async fn an_attendee_answers_and_everyone_sees_the_answer() {
     assert_eq!(body["meeting"]["my_response"], "tentative");
     let position = body["position"].as_i64().unwrap();
     let (_, seen) = TestApp::json(
-        app.request(Method::GET, &format!("/api/meetings/{id}?after_position={position}"), &ann)
-            .send()
-            .await
-            .unwrap(),
+        app.request(Method::GET, &format!("/api/meetings/{id}?after_position={position}"), &ann).send().await.unwrap(),
     )
     .await;
     assert_eq!(seen["attendees"][0]["response"], "tentative");
@@ -187,8 +176,7 @@ async fn concurrent_changes_without_if_match_are_all_applied() {
         assert_eq!(response.unwrap().status(), 200);
     }
     let (_, history) =
-        TestApp::json(app.request(Method::GET, &format!("/api/meetings/{id}/history"), &ann).send().await.unwrap())
-            .await;
+        TestApp::json(app.request(Method::GET, &format!("/api/meetings/{id}/history"), &ann).send().await.unwrap()).await;
     assert_eq!(history["state"]["attendees"].as_array().unwrap().len(), 6);
     assert_eq!(history["events"].as_array().unwrap().len(), 7);
     app.stop().await;
@@ -199,9 +187,7 @@ async fn a_retried_post_with_the_same_idempotency_key_creates_nothing_new() {
     let app = spawn_app().await;
     let ann = user("ann");
     let body = json!({"title": "Once", "start": "2026-12-01T10:00:00", "end": "2026-12-01T11:00:00", "time_zone": "UTC"});
-    let send = || {
-        app.request(Method::POST, "/api/meetings", &ann).header("Idempotency-Key", "req-42").json(&body).send()
-    };
+    let send = || app.request(Method::POST, "/api/meetings", &ann).header("Idempotency-Key", "req-42").json(&body).send();
     let first = send().await.unwrap();
     assert_eq!(first.status(), 201);
     let first: serde_json::Value = first.json().await.unwrap();
@@ -227,7 +213,8 @@ async fn a_retried_post_with_the_same_idempotency_key_creates_nothing_new() {
 
     // The same key from another person is another request altogether.
     let bob = user("bob");
-    let theirs = app.request(Method::POST, "/api/meetings", &bob).header("Idempotency-Key", "req-42").json(&body).send().await.unwrap();
+    let theirs =
+        app.request(Method::POST, "/api/meetings", &bob).header("Idempotency-Key", "req-42").json(&body).send().await.unwrap();
     assert_eq!(theirs.status(), 201);
     app.stop().await;
 }

@@ -24,7 +24,13 @@ async fn metrics_expose_request_latency_commands_and_projector_progress() {
     let position = result["position"].as_i64().unwrap();
     app.request(Method::GET, &format!("/api/meetings/{id}?after_position={position}"), &ann).send().await.unwrap();
     let text = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
-    for name in ["veche_http_request_duration_seconds_bucket", "veche_commands_total", "veche_projection_lag_seconds", "veche_projection_lag_positions", "veche_projected_events_total"] {
+    for name in [
+        "veche_http_request_duration_seconds_bucket",
+        "veche_commands_total",
+        "veche_projection_lag_seconds",
+        "veche_projection_lag_positions",
+        "veche_projected_events_total",
+    ] {
         assert!(text.contains(name), "{name} missing from /metrics");
     }
     app.stop().await;
@@ -36,9 +42,20 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
     let (status, doc) = TestApp::json(app.client.get(format!("{}/api/openapi.json", app.base)).send().await.unwrap()).await;
     assert_eq!(status, 200);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-    for path in ["/api/meetings", "/api/meetings/{id}", "/api/meetings/{id}/schedule", "/api/meetings/{id}/attendees",
-                 "/api/meetings/{id}/attendees/{email}", "/api/meetings/{id}/response", "/api/meetings/{id}/cancel",
-                 "/api/calendar", "/api/meetings/{id}/history", "/healthz", "/readyz", "/metrics"] {
+    for path in [
+        "/api/meetings",
+        "/api/meetings/{id}",
+        "/api/meetings/{id}/schedule",
+        "/api/meetings/{id}/attendees",
+        "/api/meetings/{id}/attendees/{email}",
+        "/api/meetings/{id}/response",
+        "/api/meetings/{id}/cancel",
+        "/api/calendar",
+        "/api/meetings/{id}/history",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
     }
     // Any route may be unavailable for a moment (the database out of reach).

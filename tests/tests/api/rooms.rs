@@ -22,12 +22,7 @@ async fn enter(app: &TestApp, room: &str, who: &User) -> (SignalClient, Value) {
 
 /// The types of the room's events, in order.
 async fn room_events(app: &TestApp, room: &str) -> Vec<String> {
-    projections::global_log::stream_of(&app.pool, "Room", room, None)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.event_type)
-        .collect()
+    projections::global_log::stream_of(&app.pool, "Room", room, None).await.unwrap().into_iter().map(|e| e.event_type).collect()
 }
 
 /// `at` as the local time of a meeting scheduled in the `UTC` zone.
@@ -345,7 +340,9 @@ async fn a_participant_that_does_not_read_is_disconnected_rather_than_queued_for
     // Bob reads nothing while ann sends far more than socket buffers and his queue hold.
     let sdp = "a".repeat(60_000);
     for seq in 0..400 {
-        ann_client.send_json(json!({ "type": "signal", "to": bob_peer, "kind": "offer", "data": { "sdp": sdp, "seq": seq } })).await;
+        ann_client
+            .send_json(json!({ "type": "signal", "to": bob_peer, "kind": "offer", "data": { "sdp": sdp, "seq": seq } }))
+            .await;
     }
     let (code, before) = bob_client.closed().await;
     assert_eq!(code, 4008, "closed with {code} after {} messages", before.len());
@@ -365,7 +362,9 @@ async fn a_participant_that_stops_reading_altogether_is_dropped_after_a_ping_per
     // More than the socket buffers hold, so that the server's writes to Bob block.
     let sdp = "a".repeat(60_000);
     for seq in 0..400 {
-        ann_client.send_json(json!({ "type": "signal", "to": bob_peer, "kind": "offer", "data": { "sdp": sdp, "seq": seq } })).await;
+        ann_client
+            .send_json(json!({ "type": "signal", "to": bob_peer, "kind": "offer", "data": { "sdp": sdp, "seq": seq } }))
+            .await;
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     // Dropped without a close frame: nothing more could be written to him.
@@ -435,7 +434,11 @@ async fn ice_servers_carry_turn_credentials_in_coturns_shared_secret_scheme() {
     let expiry: i64 = expiry.parse().unwrap();
     let now = chrono::Utc::now().timestamp();
     assert!((now + 3500..=now + 3600).contains(&expiry));
-    let expected = infrastructure::turn::turn_credential("turn-shared-secret", "bob@example.org", chrono::DateTime::from_timestamp(expiry, 0).unwrap());
+    let expected = infrastructure::turn::turn_credential(
+        "turn-shared-secret",
+        "bob@example.org",
+        chrono::DateTime::from_timestamp(expiry, 0).unwrap(),
+    );
     assert_eq!(servers[0]["credential"], expected.password);
     assert!(body["refresh_at"].as_str().unwrap() < body["expires_at"].as_str().unwrap());
 
@@ -555,8 +558,13 @@ async fn a_guest_links_join_token_opens_its_meetings_room_and_nothing_else() {
     let links = infrastructure::links::GuestLinks::new(veche_tests::app::TEST_JWT_SECRET, "https://meet.example.org");
     let ends = chrono::Utc::now() + chrono::Duration::days(30);
     let mint = |scope| {
-        links
-            .mint(domain::MeetingId(meeting_id.parse().unwrap()), &domain::values::EmailAddress::parse("bob@example.org").unwrap(), "bob", scope, ends)
+        links.mint(
+            domain::MeetingId(meeting_id.parse().unwrap()),
+            &domain::values::EmailAddress::parse("bob@example.org").unwrap(),
+            "bob",
+            scope,
+            ends,
+        )
     };
     let join = mint(infrastructure::links::GuestScope::Join);
 
@@ -577,7 +585,8 @@ async fn the_participants_are_told_when_the_meeting_starts_and_when_its_time_is_
     // Given a meeting that starts a few seconds from now and lasts two seconds
     let start = chrono::Utc::now() + chrono::Duration::seconds(4);
     let end = start + chrono::Duration::seconds(2);
-    let scheduled = app.schedule(&ann, &[&bob], json!({"start": utc_local(start), "end": utc_local(end), "time_zone": "UTC"})).await;
+    let scheduled =
+        app.schedule(&ann, &[&bob], json!({"start": utc_local(start), "end": utc_local(end), "time_zone": "UTC"})).await;
     let room = scheduled["meeting"]["room_id"].as_str().unwrap();
     let starts_at = scheduled["meeting"]["starts_at"].clone();
 

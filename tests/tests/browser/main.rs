@@ -23,7 +23,11 @@ async fn room_event_types(app: &TestApp, room: &str) -> Vec<String> {
 /// The room's log begins with two people joining it.
 async fn assert_two_joined(app: &TestApp, room: &str) {
     let types = room_event_types(app, room).await;
-    assert_eq!(types.get(..3), Some(&["RoomOpened", "ParticipantJoined", "ParticipantJoined"].map(String::from)[..]), "room events: {types:?}");
+    assert_eq!(
+        types.get(..3),
+        Some(&["RoomOpened", "ParticipantJoined", "ParticipantJoined"].map(String::from)[..]),
+        "room events: {types:?}"
+    );
 }
 
 #[tokio::test]

@@ -53,7 +53,10 @@ async fn participants_on_two_nodes_signal_each_other_and_a_dead_nodes_participan
 
     let offer = json!({ "type": "offer", "sdp": "v=0" });
     ann_client.send_json(json!({ "type": "signal", "to": "bob-1", "kind": "offer", "data": offer })).await;
-    assert_eq!(bob_client.next_of_type("signal").await, json!({ "type": "signal", "kind": "offer", "from": "ann-1", "data": offer }));
+    assert_eq!(
+        bob_client.next_of_type("signal").await,
+        json!({ "type": "signal", "kind": "offer", "from": "ann-1", "data": offer })
+    );
     bob_client.send_json(json!({ "type": "signal", "to": "ann-1", "kind": "answer", "data": { "sdp": "v=0" } })).await;
     assert_eq!(ann_client.next_of_type("signal").await["from"], "bob-1");
 

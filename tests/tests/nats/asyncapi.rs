@@ -48,7 +48,15 @@ fn room_event_types() -> Vec<&'static str> {
         RoomEvent::RoomClosed { .. } => "RoomClosed",
     };
     let _ = name;
-    vec!["RoomOpened", "ParticipantJoined", "ParticipantResumed", "ParticipantLeft", "ParticipantExpired", "RoomEnded", "RoomClosed"]
+    vec![
+        "RoomOpened",
+        "ParticipantJoined",
+        "ParticipantResumed",
+        "ParticipantLeft",
+        "ParticipantExpired",
+        "RoomEnded",
+        "RoomClosed",
+    ]
 }
 
 /// Follows a local `$ref` (`#/components/schemas/X`).
@@ -67,9 +75,8 @@ fn resolve<'a>(document: &'a Value, schema: &'a Value) -> &'a Value {
 pub fn assert_matches_its_schema(cloud_event: &Value) {
     let document = document();
     let event_type = cloud_event["type"].as_str().expect("a type");
-    let schema = document["components"]["schemas"]
-        .get(event_type)
-        .unwrap_or_else(|| panic!("the document has a schema for {event_type}"));
+    let schema =
+        document["components"]["schemas"].get(event_type).unwrap_or_else(|| panic!("the document has a schema for {event_type}"));
     let data = cloud_event["data"].as_object().expect("data is an object");
     let declared = schema["properties"].as_object().expect("the schema declares properties");
     for required in schema["required"].as_array().expect("the schema lists required properties") {
@@ -135,7 +142,12 @@ async fn veche_serves_the_asyncapi_document() {
 /// The `required` members of a signaling message's payload in the document.
 fn required_of(document: &Value, message: &str) -> Vec<String> {
     let payload = &document["components"]["messages"][message]["payload"];
-    payload["required"].as_array().unwrap_or_else(|| panic!("{message} has a payload")).iter().map(|v| v.as_str().unwrap().to_string()).collect()
+    payload["required"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{message} has a payload"))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
 }
 
 #[tokio::test]

@@ -202,7 +202,8 @@ async fn a_reactor_that_asks_to_retry_gets_the_event_again_and_order_holds() {
         } else {
             Ok(())
         }
-    })).await;
+    }))
+    .await;
     // When three meetings record their events
     fixture.schedule_meetings(3).await;
     // Then it sees each of the 9 events twice, the second time right after the first
@@ -223,13 +224,16 @@ async fn with_lanes_a_node_handles_meetings_at_once_and_each_meetings_events_in_
     // Given a slow reactor that fails each event once, run with 8 lanes
     let fixture = Fixture::start().await;
     let publisher = fixture.spawn_publisher().await;
-    let mut slow = RecordingReactor::new(|_, times| {
-        if times == 1 {
-            Err(ReactorError::Retry(anyhow::anyhow!("SMTP is busy")))
-        } else {
-            Ok(())
-        }
-    });
+    let mut slow =
+        RecordingReactor::new(
+            |_, times| {
+                if times == 1 {
+                    Err(ReactorError::Retry(anyhow::anyhow!("SMTP is busy")))
+                } else {
+                    Ok(())
+                }
+            },
+        );
     Arc::get_mut(&mut slow).unwrap().pause = Duration::from_millis(50);
     let running = fixture.spawn_reactor(slow.clone(), ConsumerOptions { lanes: 8, max_ack_pending: 32, ..quick_options() }).await;
     // When eight meetings record three events each
@@ -262,7 +266,8 @@ async fn a_poison_event_goes_to_the_dead_letters_and_the_others_are_handled() {
         } else {
             Ok(())
         }
-    })).await;
+    }))
+    .await;
     // When two meetings are scheduled, moved and renamed
     fixture.schedule_meetings(2).await;
     // Then both renames are dead-lettered at their first delivery, with the reason
@@ -297,7 +302,8 @@ async fn an_event_that_keeps_failing_is_dead_lettered_after_the_last_delivery() 
         } else {
             Ok(())
         }
-    })).await;
+    }))
+    .await;
     // When a meeting is scheduled, moved and renamed
     fixture.schedule_meetings(1).await;
     // Then the move is tried 3 times, dead-lettered, and the rename after it is handled

@@ -30,7 +30,11 @@ async fn every_appended_event_reaches_the_stream_once_in_order_as_a_cloudevent()
     let types: std::collections::BTreeSet<&str> = messages.iter().map(|m| m.event.event_type.as_str()).collect();
     assert_eq!(
         types.into_iter().collect::<Vec<_>>(),
-        ["org.veche.meeting.MeetingDetailsChanged.v1", "org.veche.meeting.MeetingRescheduled.v1", "org.veche.meeting.MeetingScheduled.v1"]
+        [
+            "org.veche.meeting.MeetingDetailsChanged.v1",
+            "org.veche.meeting.MeetingRescheduled.v1",
+            "org.veche.meeting.MeetingScheduled.v1"
+        ]
     );
     publisher.stop().await;
     fixture.stop().await;
@@ -96,10 +100,11 @@ async fn a_stream_that_lost_its_tail_is_refilled_from_postgresql() {
     wait_for_stream(&fixture.nats_server.connect().await, 30).await;
     let head = projections::global_log::head(&fixture.pool).await.unwrap();
     let checkpoint = || async {
-        let (transaction, position) = sqlx::query_as::<_, (i64, i64)>("select transaction_id, position from publisher_checkpoint")
-            .fetch_one(&fixture.pool)
-            .await
-            .unwrap();
+        let (transaction, position) =
+            sqlx::query_as::<_, (i64, i64)>("select transaction_id, position from publisher_checkpoint")
+                .fetch_one(&fixture.pool)
+                .await
+                .unwrap();
         projections::global_log::LogCursor::new(transaction, position)
     };
     let deadline = tokio::time::Instant::now() + PATIENCE;

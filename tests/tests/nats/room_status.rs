@@ -4,9 +4,9 @@
 
 use domain::meeting::MeetingCommand;
 use domain::{Actor, MeetingId};
+use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;
-use reqwest::Method;
 use veche_tests::app::{spawn_app_with, user, TestApp, User};
 use veche_tests::nats::TestNats;
 use veche_tests::signal::SignalClient;
@@ -60,11 +60,8 @@ async fn a_cancellation_reaching_the_reactor_closes_the_room_and_lets_everyone_o
 
     // Cancel through the use case, not the HTTP handler (which also closes the room at
     // once): only the reactor can close it now.
-    let organizer = Actor {
-        user_id: ann.sub.clone(),
-        email: domain::values::EmailAddress::parse(&ann.email).unwrap(),
-        name: "ann".into(),
-    };
+    let organizer =
+        Actor { user_id: ann.sub.clone(), email: domain::values::EmailAddress::parse(&ann.email).unwrap(), name: "ann".into() };
     let meeting_id = MeetingId(id.parse().unwrap());
     let cancel = MeetingCommand::Cancel { actor: organizer, reason: None };
     app.state().meetings.execute(meeting_id, cancel, Default::default()).await.expect("the organizer cancels");

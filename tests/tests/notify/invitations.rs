@@ -162,7 +162,8 @@ async fn removing_an_attendee_cancels_for_them_and_cancelling_the_meeting_cancel
     let (olga, ann, bob) = (user("olga"), user("ann"), user("bob"));
     let scheduled = app.schedule(&olga, &[&ann, &bob], json!({})).await;
     let id = scheduled["meeting"]["id"].as_str().unwrap();
-    let removed = app.request(Method::DELETE, &format!("/api/meetings/{id}/attendees/{}", bob.email), &olga).send().await.unwrap();
+    let removed =
+        app.request(Method::DELETE, &format!("/api/meetings/{id}/attendees/{}", bob.email), &olga).send().await.unwrap();
     assert_eq!(removed.status(), 200, "{}", removed.text().await.unwrap());
     let cancelled = app.request(Method::POST, &format!("/api/meetings/{id}/cancel"), &olga).send().await.unwrap();
     assert_eq!(cancelled.status(), 200);
@@ -298,10 +299,7 @@ fn a_meeting_ahead() -> serde_json::Value {
 }
 
 async fn answers_recorded(app: &TestApp) -> i64 {
-    sqlx::query_scalar("select count(*) from events where event_type = 'AttendeeResponded'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
+    sqlx::query_scalar("select count(*) from events where event_type = 'AttendeeResponded'").fetch_one(&app.pool).await.unwrap()
 }
 
 #[tokio::test]

@@ -39,7 +39,12 @@ async fn subscribing_needs_a_token_and_a_valid_subscription_naming_the_field_at_
         let (status, problem) = TestApp::json(response).await;
         assert_eq!((status, problem["field"].as_str()), (422, Some(field)), "{problem}");
     }
-    let missing_keys = app.request(Method::POST, "/api/push/subscriptions", &ann).json(&json!({"endpoint": browser.endpoint})).send().await.unwrap();
+    let missing_keys = app
+        .request(Method::POST, "/api/push/subscriptions", &ann)
+        .json(&json!({"endpoint": browser.endpoint}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing_keys.status(), 400);
 
     let first = app.request(Method::POST, "/api/push/subscriptions", &ann).json(&browser.json()).send().await.unwrap();
@@ -59,7 +64,8 @@ async fn a_person_may_subscribe_a_bounded_number_of_browsers_and_remove_them() {
         let response = app.request(Method::POST, "/api/push/subscriptions", &ann).json(&browser.json()).send().await.unwrap();
         assert_eq!(response.status(), 201);
     }
-    let one_too_many = app.request(Method::POST, "/api/push/subscriptions", &ann).json(&browsers.last().unwrap().json()).send().await.unwrap();
+    let one_too_many =
+        app.request(Method::POST, "/api/push/subscriptions", &ann).json(&browsers.last().unwrap().json()).send().await.unwrap();
     let (status, problem) = TestApp::json(one_too_many).await;
     assert_eq!((status, problem["type"].as_str()), (409, Some("urn:veche:problem:too-many-subscriptions")));
 

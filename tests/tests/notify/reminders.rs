@@ -32,11 +32,7 @@ async fn schedule_projected(app: &TestApp, organizer: &User, attendees: &[&User]
 }
 
 async fn wait_projected(app: &TestApp, who: &User, id: &str, position: i64) {
-    let response = app
-        .request(Method::GET, &format!("/api/meetings/{id}?after_position={position}"), who)
-        .send()
-        .await
-        .unwrap();
+    let response = app.request(Method::GET, &format!("/api/meetings/{id}?after_position={position}"), who).send().await.unwrap();
     assert_eq!(response.status(), 200);
 }
 
@@ -88,7 +84,11 @@ async fn reminders_on_dst_day(start: &str, one_day_due: &str, ten_minutes_due: &
     assert_eq!(run_until_idle(&scheduler, ten).await, 2);
     let mails = smtp.wait_for(4).await;
     assert_eq!(mails.len(), 4);
-    assert!(mails.iter().all(|m| m.subject.starts_with("Reminder: Planning")), "{:?}", mails.iter().map(|m| &m.subject).collect::<Vec<_>>());
+    assert!(
+        mails.iter().all(|m| m.subject.starts_with("Reminder: Planning")),
+        "{:?}",
+        mails.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
     app.stop().await;
 }
 
@@ -138,8 +138,12 @@ async fn a_reschedule_moves_reminders_and_a_decline_or_a_cancellation_removes_th
     let id = schedule_projected(&app, &olga, &[&ann, &bob], json!({})).await;
     assert_eq!(due_rows(&app, &id).await.len(), 3);
 
-    let declined = app.request(Method::PUT, &format!("/api/meetings/{id}/response"), &bob)
-        .json(&json!({"response": "declined"})).send().await.unwrap();
+    let declined = app
+        .request(Method::PUT, &format!("/api/meetings/{id}/response"), &bob)
+        .json(&json!({"response": "declined"}))
+        .send()
+        .await
+        .unwrap();
     let position = declined.headers()["veche-position"].to_str().unwrap().parse().unwrap();
     wait_projected(&app, &olga, &id, position).await;
     let people: Vec<String> = due_rows(&app, &id).await.into_iter().map(|r| r.0).collect();
@@ -188,7 +192,8 @@ async fn two_schedulers_never_send_the_same_reminder_and_a_rebuild_sends_nothing
     let projector = Projector::new(app.pool.clone());
     projector.reset(Projection::Reminders).await.unwrap();
     projector.catch_up().await.unwrap();
-    let rows: i64 = sqlx::query_scalar("select count(*) from reminder_due where sent_at is null").fetch_one(&app.pool).await.unwrap();
+    let rows: i64 =
+        sqlx::query_scalar("select count(*) from reminder_due where sent_at is null").fetch_one(&app.pool).await.unwrap();
     assert_eq!(rows, 60);
     assert_eq!(run_until_idle(&first, now).await, 60);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;

@@ -185,7 +185,8 @@ async fn a_commands_events_are_appended_together_in_order_or_not_at_all() {
     let pool = database.pool(4).await;
     let repository = infrastructure::event_store::EventRepository::new(pool.clone());
 
-    let first = [serialized("m", 1, "MeetingScheduled"), serialized("m", 2, "AttendeeInvited"), serialized("m", 3, "AttendeeInvited")];
+    let first =
+        [serialized("m", 1, "MeetingScheduled"), serialized("m", 2, "AttendeeInvited"), serialized("m", 3, "AttendeeInvited")];
     repository.persist::<Meeting>(&first, None).await.unwrap();
     // Another writer decided on version 2 as well: its events 3 and 4 are refused whole.
     let late = [serialized("m", 3, "MeetingRescheduled"), serialized("m", 4, "MeetingRescheduled")];

@@ -42,7 +42,12 @@ pub(crate) fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         (m.clone(), p.clone(), prop::collection::vec(0usize..4, 0..3), 1u32..28)
             .prop_map(|(meeting, organizer, attendees, day)| Step::Schedule { meeting, organizer, attendees, day }),
-        (m.clone(), p.clone(), 1u32..28, 0u32..23).prop_map(|(meeting, actor, day, hour)| Step::Reschedule { meeting, actor, day, hour }),
+        (m.clone(), p.clone(), 1u32..28, 0u32..23).prop_map(|(meeting, actor, day, hour)| Step::Reschedule {
+            meeting,
+            actor,
+            day,
+            hour
+        }),
         (m.clone(), p.clone(), any::<u8>()).prop_map(|(meeting, actor, title)| Step::Rename { meeting, actor, title }),
         (m.clone(), p.clone(), p.clone()).prop_map(|(meeting, actor, who)| Step::Invite { meeting, actor, who }),
         (m.clone(), p.clone(), p.clone()).prop_map(|(meeting, actor, who)| Step::Remove { meeting, actor, who }),
@@ -68,26 +73,32 @@ pub(crate) fn command(step: &Step) -> Option<(MeetingId, MeetingCommand)> {
             let mut unique: Vec<usize> = attendees.into_iter().filter(|&a| a != organizer).collect();
             unique.sort();
             unique.dedup();
-            (meeting_id(meeting), MeetingCommand::Schedule {
-                meeting_id: meeting_id(meeting),
-                room_id: RoomId(Uuid::from_u128(2000 + meeting as u128)),
-                organizer: person(organizer),
-                title: Title::parse("Sync").unwrap(),
-                description: Description::default(),
-                schedule: schedule(day, 9),
-                attendees: unique.into_iter().map(invitee).collect(),
-                reminders: Reminders::default(),
-            })
+            (
+                meeting_id(meeting),
+                MeetingCommand::Schedule {
+                    meeting_id: meeting_id(meeting),
+                    room_id: RoomId(Uuid::from_u128(2000 + meeting as u128)),
+                    organizer: person(organizer),
+                    title: Title::parse("Sync").unwrap(),
+                    description: Description::default(),
+                    schedule: schedule(day, 9),
+                    attendees: unique.into_iter().map(invitee).collect(),
+                    reminders: Reminders::default(),
+                },
+            )
         }
         Step::Reschedule { meeting, actor, day, hour } => {
             (meeting_id(meeting), MeetingCommand::Reschedule { actor: person(actor), schedule: schedule(day, hour) })
         }
-        Step::Rename { meeting, actor, title } => (meeting_id(meeting), MeetingCommand::ChangeDetails {
-            actor: person(actor),
-            title: Some(Title::parse(&format!("Title {title}")).unwrap()),
-            description: None,
-            reminders: None,
-        }),
+        Step::Rename { meeting, actor, title } => (
+            meeting_id(meeting),
+            MeetingCommand::ChangeDetails {
+                actor: person(actor),
+                title: Some(Title::parse(&format!("Title {title}")).unwrap()),
+                description: None,
+                reminders: None,
+            },
+        ),
         Step::Invite { meeting, actor, who } => {
             (meeting_id(meeting), MeetingCommand::InviteAttendees { actor: person(actor), attendees: vec![invitee(who)] })
         }
@@ -110,12 +121,11 @@ async fn read_models(pool: &PgPool) -> (Vec<String>, Vec<String>, Vec<String>) {
             .fetch_all(pool)
             .await
             .unwrap();
-    let calendar: Vec<(String, Uuid, String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
-        "select user_email, meeting_id, role, starts_at from calendar_entry order by user_email, meeting_id",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
+    let calendar: Vec<(String, Uuid, String, chrono::DateTime<chrono::Utc>)> =
+        sqlx::query_as("select user_email, meeting_id, role, starts_at from calendar_entry order by user_email, meeting_id")
+            .fetch_all(pool)
+            .await
+            .unwrap();
     let reminders: Vec<(Uuid, String, i32, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
         "select meeting_id, user_email, minutes_before, due_at from reminder_due order by meeting_id, user_email, minutes_before",
     )
@@ -197,7 +207,8 @@ async fn a_rebuild_racing_a_batch_never_leaves_a_half_reset_read_model() {
     let pool = database.pool(8).await;
     let meetings = meetings_over(&pool);
     for n in 0..30u8 {
-        let (_, command) = command(&Step::Schedule { meeting: n, organizer: 0, attendees: vec![1], day: 1 + (n as u32 % 27) }).unwrap();
+        let (_, command) =
+            command(&Step::Schedule { meeting: n, organizer: 0, attendees: vec![1], day: 1 + (n as u32 % 27) }).unwrap();
         meetings.schedule(command, None, CommandMeta::default()).await.unwrap();
     }
     let projector = Projector::new(pool.clone()).with_batch_size(2);

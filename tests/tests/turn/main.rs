@@ -32,10 +32,15 @@ async fn credentials_veche_issues_allocate_a_relay_and_expired_or_forged_ones_do
         panic!("coturn refused veche's credentials:\n{output}\nserver log:\n{}", turn.log());
     }
 
-    let expired = infrastructure::turn::turn_credential(SECRET, "bob@example.org", chrono::Utc::now() - chrono::Duration::minutes(5));
+    let expired =
+        infrastructure::turn::turn_credential(SECRET, "bob@example.org", chrono::Utc::now() - chrono::Duration::minutes(5));
     assert!(turn.allocate(&expired.username, &expired.password).await.is_err(), "an expired credential allocated");
 
-    let forged = infrastructure::turn::turn_credential("not-the-secret", "bob@example.org", chrono::Utc::now() + chrono::Duration::hours(1));
+    let forged = infrastructure::turn::turn_credential(
+        "not-the-secret",
+        "bob@example.org",
+        chrono::Utc::now() + chrono::Duration::hours(1),
+    );
     assert!(turn.allocate(&forged.username, &forged.password).await.is_err(), "a forged credential allocated");
     assert!(turn.allocate(&username, "tampered").await.is_err(), "a tampered password allocated");
     app.stop().await;
