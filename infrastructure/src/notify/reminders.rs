@@ -135,7 +135,10 @@ impl ReminderScheduler {
     /// end of the earliest claim on a row due already; `None` when nothing is pending.
     pub async fn next_due(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
         sqlx::query_scalar(
-            "select least(                (select min(due_at) from reminder_due where sent_at is null and due_at > $1),                (select min(claimed_until) from reminder_due                 where sent_at is null and due_at <= $1 and starts_at > $1 and claimed_until > $1))",
+            "select least( \
+               (select min(due_at) from reminder_due where sent_at is null and due_at > $1), \
+               (select min(claimed_until) from reminder_due \
+                where sent_at is null and due_at <= $1 and starts_at > $1 and claimed_until > $1))",
         )
         .bind(now)
         .fetch_one(&self.pool)
