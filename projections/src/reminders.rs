@@ -9,7 +9,8 @@
 //! a function of a meeting's latest state, so applying a meeting's rows again is harmless,
 //! and a rebuild of this projection alone converges to the same table.
 //!
-//! A row whose `due_at` is unchanged keeps its `sent_at`; a moved one is due again.
+//! A row whose `due_at` is unchanged keeps its `sent_at` (and `missed_at`); a moved one is
+//! due again.
 
 use crate::global_log::RecordedEvent;
 use crate::ProjectionError;
@@ -113,7 +114,8 @@ pub(crate) async fn apply_batch(
                on conflict (meeting_id, user_email, minutes_before) do update set \
                  due_at = excluded.due_at, starts_at = excluded.starts_at, \
                  sent_at = case when reminder_due.due_at = excluded.due_at then reminder_due.sent_at end, \
-                 claimed_until = case when reminder_due.due_at = excluded.due_at then reminder_due.claimed_until end \
+                 claimed_until = case when reminder_due.due_at = excluded.due_at then reminder_due.claimed_until end, \
+                 missed_at = case when reminder_due.due_at = excluded.due_at then reminder_due.missed_at end \
                where reminder_due.due_at is distinct from excluded.due_at \
                   or reminder_due.starts_at is distinct from excluded.starts_at)",
         )

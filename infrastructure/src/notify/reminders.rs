@@ -11,6 +11,9 @@
 //! 3. **Mark** the rows whose effects are all settled as sent (only if `due_at` did not move
 //!    meanwhile); a row with a passing failure is claimed for a short back-off and retried.
 //!
+//! A row still unsent when its meeting starts (the nodes were down, or it kept failing) is
+//! let go before each take: stamped `missed_at` and counted (`veche_reminders_missed_total`).
+//!
 //! A node that dies in step 2 leaves claims that expire after the lease; another node then
 //! retakes the rows, and the ledger lets through only what had not been sent.
 //!
@@ -113,12 +116,32 @@ impl ReminderScheduler {
         self
     }
 
+    /// Lets go of the rows that were not sent before their meeting started (and that no
+    /// scheduler is sending): they are stamped `missed_at`, which takes them out of the
+    /// pending index, so that takes do not scan them ever after. Returns how many.
+    pub async fn let_go_missed(&self, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+        let missed = sqlx::query(
+            "update reminder_due set missed_at = $1 \
+             where sent_at is null and missed_at is null and due_at <= $1 and starts_at <= $1 \
+               and (claimed_until is null or claimed_until < $1)",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if missed > 0 {
+            tracing::warn!(missed, "reminders not sent before their meeting started were let go");
+            metrics::counter!("veche_reminders_missed_total").increment(missed);
+        }
+        Ok(missed)
+    }
+
     /// Takes up to a batch of rows due at `now` (step 1).
     pub async fn take_due(&self, now: DateTime<Utc>) -> Result<Vec<TakenReminder>, sqlx::Error> {
         sqlx::query_as(
             "update reminder_due r set claimed_until = $3 + make_interval(secs => $2) \
              from (select meeting_id, user_email, minutes_before from reminder_due \
-                   where sent_at is null and due_at <= $3 and starts_at > $3 \
+                   where sent_at is null and missed_at is null and due_at <= $3 and starts_at > $3 \
                      and (claimed_until is null or claimed_until < $3) \
                    order by due_at limit $1 for update skip locked) due \
              where (r.meeting_id, r.user_email, r.minutes_before) = (due.meeting_id, due.user_email, due.minutes_before) \
@@ -136,9 +159,9 @@ impl ReminderScheduler {
     pub async fn next_due(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
         sqlx::query_scalar(
             "select least( \
-               (select min(due_at) from reminder_due where sent_at is null and due_at > $1), \
+               (select min(due_at) from reminder_due where sent_at is null and missed_at is null and due_at > $1), \
                (select min(claimed_until) from reminder_due \
-                where sent_at is null and due_at <= $1 and starts_at > $1 and claimed_until > $1))",
+                where sent_at is null and missed_at is null and due_at <= $1 and starts_at > $1 and claimed_until > $1))",
         )
         .bind(now)
         .fetch_one(&self.pool)
@@ -153,6 +176,7 @@ impl ReminderScheduler {
     /// [`Self::run_once`] as if the time were `now` (what the tests of DST days use; the
     /// database's clock is not involved in deciding what is due).
     pub async fn run_once_at(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
+        self.let_go_missed(now).await?;
         let taken = self.take_due(now).await?;
         if taken.is_empty() {
             return Ok(0);

@@ -1,7 +1,7 @@
 //! Reminders: due in the meeting's zone, sent once across schedulers, restarts and
 //! rebuilds, by email and by Web Push.
 
-use chrono::{DateTime, Duration, SubsecRound as _, Utc};
+use chrono::{DateTime, Datelike as _, Duration, NaiveDate, SubsecRound as _, Utc, Weekday};
 use infrastructure::notify::reminders::{ReminderScheduler, SchedulerOptions};
 use projections::{Projection, Projector};
 use reqwest::Method;
@@ -12,6 +12,29 @@ use veche_tests::smtp::SmtpSink;
 
 fn utc(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+/// The year of the meetings whose reminders the tests send as of a chosen instant: next year,
+/// so that they are still ahead of the node's own scheduler, which runs on the real clock and
+/// lets go of the reminders of meetings that have started.
+fn next_year() -> i32 {
+    Utc::now().year() + 1
+}
+
+/// 1 December next year, 10:00–11:00 in Berlin (09:00 UTC): its 10-minute reminders are due
+/// at 08:50 UTC.
+fn on_first_of_december() -> Value {
+    let year = next_year();
+    json!({"start": format!("{year}-12-01T10:00:00"), "end": format!("{year}-12-01T11:00:00")})
+}
+
+/// The last Sunday of `month`: when Berlin's clocks change (March and October).
+fn last_sunday(year: i32, month: u32) -> NaiveDate {
+    let mut day = NaiveDate::from_ymd_opt(year, month + 1, 1).unwrap().pred_opt().unwrap();
+    while day.weekday() != Weekday::Sun {
+        day = day.pred_opt().unwrap();
+    }
+    day
 }
 
 async fn app_with_smtp(smtp: &SmtpSink) -> TestApp {
@@ -94,16 +117,18 @@ async fn reminders_on_dst_day(start: &str, one_day_due: &str, ten_minutes_due: &
 
 #[tokio::test]
 async fn reminders_fire_at_the_right_wall_clock_time_when_berlin_springs_forward() {
-    // 09:00 CEST on 2026-03-29 is 07:00 UTC. A day before is 09:00 CET on the 28th (08:00
-    // UTC, 23 hours earlier); ten minutes before is 06:50 UTC.
-    reminders_on_dst_day("2026-03-29T09:00:00", "2026-03-28T08:00:00Z", "2026-03-29T06:50:00Z").await;
+    // 09:00 CEST on the day the clocks go forward is 07:00 UTC. A day before is 09:00 CET
+    // (08:00 UTC, 23 hours earlier); ten minutes before is 06:50 UTC.
+    let (day, before) = (last_sunday(next_year(), 3), last_sunday(next_year(), 3).pred_opt().unwrap());
+    reminders_on_dst_day(&format!("{day}T09:00:00"), &format!("{before}T08:00:00Z"), &format!("{day}T06:50:00Z")).await;
 }
 
 #[tokio::test]
 async fn reminders_fire_at_the_right_wall_clock_time_when_berlin_falls_back() {
-    // 09:00 CET on 2026-10-25 is 08:00 UTC. A day before is 09:00 CEST on the 24th (07:00
-    // UTC, 25 hours earlier); ten minutes before is 07:50 UTC.
-    reminders_on_dst_day("2026-10-25T09:00:00", "2026-10-24T07:00:00Z", "2026-10-25T07:50:00Z").await;
+    // 09:00 CET on the day the clocks go back is 08:00 UTC. A day before is 09:00 CEST
+    // (07:00 UTC, 25 hours earlier); ten minutes before is 07:50 UTC.
+    let (day, before) = (last_sunday(next_year(), 10), last_sunday(next_year(), 10).pred_opt().unwrap());
+    reminders_on_dst_day(&format!("{day}T09:00:00"), &format!("{before}T07:00:00Z"), &format!("{day}T07:50:00Z")).await;
 }
 
 #[tokio::test]
@@ -149,16 +174,54 @@ async fn a_reschedule_moves_reminders_and_a_decline_or_a_cancellation_removes_th
     let people: Vec<String> = due_rows(&app, &id).await.into_iter().map(|r| r.0).collect();
     assert_eq!(people, vec![ann.email.clone(), olga.email.clone()]);
 
-    let moved = json!({"start": "2026-12-03T15:00:00", "end": "2026-12-03T16:00:00", "time_zone": "Europe/Berlin"});
+    let year = next_year();
+    let moved =
+        json!({"start": format!("{year}-12-03T15:00:00"), "end": format!("{year}-12-03T16:00:00"), "time_zone": "Europe/Berlin"});
     let response = app.request(Method::PUT, &format!("/api/meetings/{id}/schedule"), &olga).json(&moved).send().await.unwrap();
     let position = response.headers()["veche-position"].to_str().unwrap().parse().unwrap();
     wait_projected(&app, &olga, &id, position).await;
-    assert!(due_rows(&app, &id).await.iter().all(|r| r.2 == utc("2026-12-03T13:50:00Z")));
+    assert!(due_rows(&app, &id).await.iter().all(|r| r.2 == utc(&format!("{year}-12-03T13:50:00Z"))));
 
     let cancelled = app.request(Method::POST, &format!("/api/meetings/{id}/cancel"), &olga).send().await.unwrap();
     let position = cancelled.headers()["veche-position"].to_str().unwrap().parse().unwrap();
     wait_projected(&app, &olga, &id, position).await;
     assert!(due_rows(&app, &id).await.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_reminder_not_sent_before_its_meeting_started_is_let_go_until_the_meeting_moves() {
+    let smtp = SmtpSink::start().await;
+    let app = app_with_smtp(&smtp).await;
+    let (olga, ann) = (user("olga"), user("ann"));
+    let id = schedule_projected(&app, &olga, &[&ann], on_first_of_december()).await;
+    let year = next_year();
+    let missed = || async {
+        let missed: i64 =
+            sqlx::query_scalar("select count(*) from reminder_due where meeting_id = $1::uuid and missed_at is not null")
+                .bind(&id)
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
+        missed
+    };
+
+    // No scheduler ran from before the reminders were due until after the meeting started.
+    let scheduler = scheduler(&app);
+    assert_eq!(run_until_idle(&scheduler, utc(&format!("{year}-12-01T09:01:00Z"))).await, 0);
+    assert_eq!(missed().await, 2);
+    // Let go: not even a scheduler whose clock is behind sends them now.
+    assert_eq!(run_until_idle(&scheduler, utc(&format!("{year}-12-01T08:55:00Z"))).await, 0);
+
+    // The meeting moves to the next day: its reminders are due again, and go out at their time.
+    let moved =
+        json!({"start": format!("{year}-12-02T10:00:00"), "end": format!("{year}-12-02T11:00:00"), "time_zone": "Europe/Berlin"});
+    let response = app.request(Method::PUT, &format!("/api/meetings/{id}/schedule"), &olga).json(&moved).send().await.unwrap();
+    let position = response.headers()["veche-position"].to_str().unwrap().parse().unwrap();
+    wait_projected(&app, &olga, &id, position).await;
+    assert_eq!(missed().await, 0);
+    assert_eq!(run_until_idle(&scheduler, utc(&format!("{year}-12-02T08:50:00Z"))).await, 2);
+    assert_eq!(smtp.wait_for(2).await.len(), 2);
     app.stop().await;
 }
 
@@ -171,10 +234,10 @@ async fn two_schedulers_never_send_the_same_reminder_and_a_rebuild_sends_nothing
     let refs: Vec<&User> = attendees.iter().collect();
     let mut ids = Vec::new();
     for _ in 0..15 {
-        ids.push(schedule_projected(&app, &olga, &refs, json!({})).await);
+        ids.push(schedule_projected(&app, &olga, &refs, on_first_of_december()).await);
     }
     // 15 meetings × (organizer + 3 attendees), all due at 09:50 Berlin on 1 December.
-    let now = utc("2026-12-01T08:55:00Z");
+    let now = utc(&format!("{}-12-01T08:55:00Z", next_year()));
     let small_batches = SchedulerOptions { batch_size: 7, ..SchedulerOptions::default() };
     let (first, second) = (scheduler(&app).with_options(small_batches.clone()), scheduler(&app).with_options(small_batches));
     let (a, b) = tokio::join!(run_until_idle(&first, now), run_until_idle(&second, now));
@@ -212,10 +275,12 @@ async fn a_reminder_is_pushed_encrypted_to_each_browser_and_a_gone_browser_is_fo
         let response = app.request(Method::POST, "/api/push/subscriptions", &ann).json(&browser.json()).send().await.unwrap();
         assert_eq!(response.status(), 201);
     }
-    schedule_projected(&app, &olga, &[&ann], json!({"title": "Retro"})).await;
+    let mut retro = on_first_of_december();
+    retro["title"] = json!("Retro");
+    schedule_projected(&app, &olga, &[&ann], retro).await;
     push.unsubscribe_browser(&phone);
 
-    let now = utc("2026-12-01T08:55:00Z");
+    let now = utc(&format!("{}-12-01T08:55:00Z", next_year()));
     assert_eq!(run_until_idle(&scheduler(&app), now).await, 2);
 
     // The laptop got the reminder, decrypted with its own keys, under a valid VAPID token.
