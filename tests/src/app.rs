@@ -75,11 +75,12 @@ pub fn token(claims: &Claims) -> String {
     api::auth::JwtKeys::from_secret(TEST_JWT_SECRET).mint(claims).unwrap()
 }
 
-pub fn user(name: &str) -> User {
-    let email = format!("{name}@example.org");
-    let claims = Claims {
+/// A person's claims for an hour: `sub` "user-<name>", email "<name>@example.org"; change
+/// the rest with struct update syntax.
+pub fn claims(name: &str) -> Claims {
+    Claims {
         sub: format!("user-{name}"),
-        email: email.clone(),
+        email: format!("{name}@example.org"),
         name: name.to_string(),
         exp: chrono::Utc::now().timestamp() + 3600,
         iat: None,
@@ -87,8 +88,12 @@ pub fn user(name: &str) -> User {
         room: None,
         scope: None,
         meeting_id: None,
-    };
-    User { sub: claims.sub.clone(), email, token: token(&claims) }
+    }
+}
+
+pub fn user(name: &str) -> User {
+    let claims = claims(name);
+    User { sub: claims.sub.clone(), email: claims.email.clone(), token: token(&claims) }
 }
 
 impl TestApp {

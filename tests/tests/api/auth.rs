@@ -1,7 +1,7 @@
 use api::auth::Claims;
 use reqwest::Method;
 use serde_json::json;
-use veche_tests::app::{spawn_app, token, user, TestApp};
+use veche_tests::app::{claims, spawn_app, token, user, TestApp};
 
 #[tokio::test]
 async fn a_request_without_a_token_gets_401_with_a_bearer_challenge() {
@@ -21,30 +21,8 @@ async fn a_request_without_a_token_gets_401_with_a_bearer_challenge() {
 #[tokio::test]
 async fn an_expired_or_forged_token_is_refused() {
     let app = spawn_app().await;
-    let expired = token(&Claims {
-        sub: "ann".into(),
-        email: "ann@example.org".into(),
-        name: "Ann".into(),
-        exp: chrono::Utc::now().timestamp() - 3600,
-        iat: None,
-        roles: vec![],
-        room: None,
-        scope: None,
-        meeting_id: None,
-    });
-    let forged = api::auth::JwtKeys::from_secret("another-secret-entirely!")
-        .mint(&Claims {
-            sub: "ann".into(),
-            email: "ann@example.org".into(),
-            name: "Ann".into(),
-            exp: chrono::Utc::now().timestamp() + 3600,
-            iat: None,
-            roles: vec![],
-            room: None,
-            scope: None,
-            meeting_id: None,
-        })
-        .unwrap();
+    let expired = token(&Claims { exp: chrono::Utc::now().timestamp() - 3600, ..claims("ann") });
+    let forged = api::auth::JwtKeys::from_secret("another-secret-entirely!").mint(&claims("ann")).unwrap();
     for bad in [expired, forged, "not-a-jwt".to_string()] {
         let response =
             app.client.post(format!("{}/api/meetings", app.base)).bearer_auth(bad).json(&json!({})).send().await.unwrap();
@@ -112,17 +90,7 @@ async fn an_auditor_reads_the_history_of_any_meeting_but_cannot_change_it() {
     let app = spawn_app().await;
     let ann = user("ann");
     let id = app.schedule(&ann, &[], json!({})).await["meeting"]["id"].as_str().unwrap().to_string();
-    let auditor = token(&Claims {
-        sub: "audit-1".into(),
-        email: "audit@example.org".into(),
-        name: "Audit".into(),
-        exp: chrono::Utc::now().timestamp() + 600,
-        iat: None,
-        roles: vec!["auditor".into()],
-        room: None,
-        scope: None,
-        meeting_id: None,
-    });
+    let auditor = token(&Claims { roles: vec!["auditor".into()], ..claims("audit") });
     let history = app.client.get(format!("{}/api/meetings/{id}/history", app.base)).bearer_auth(&auditor).send().await.unwrap();
     assert_eq!(history.status(), 200);
     let history: serde_json::Value = history.json().await.unwrap();
