@@ -12,7 +12,9 @@
 //!    meanwhile); a row with a passing failure is claimed for a short back-off and retried.
 //!
 //! A row still unsent when its meeting starts (the nodes were down, or it kept failing) is
-//! let go before each take: stamped `missed_at` and counted (`veche_reminders_missed_total`).
+//! let go before each take: stamped `missed_at` and counted (`veche_reminders_missed_total`;
+//! after a rebuild of `reminders`, whose rows start unsent, the count includes the rows of
+//! past meetings that were sent before, which the effect ledger remembers).
 //!
 //! A node that dies in step 2 leaves claims that expire after the lease; another node then
 //! retakes the rows, and the ledger lets through only what had not been sent.
@@ -130,7 +132,10 @@ impl ReminderScheduler {
         .await?
         .rows_affected();
         if missed > 0 {
-            tracing::warn!(missed, "reminders not sent before their meeting started were let go");
+            tracing::info!(
+                missed,
+                "reminders still unsent when their meeting started were let go (after a rebuild: also those sent before it)"
+            );
             metrics::counter!("veche_reminders_missed_total").increment(missed);
         }
         Ok(missed)
