@@ -8,7 +8,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use domain::values::EmailAddress;
+use domain::values::InvalidValue;
 use domain::Actor;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -103,12 +103,10 @@ impl FromRequestParts<AppState> for AuthUser {
 impl Claims {
     /// The person the token speaks for.
     pub fn actor(&self) -> Result<Actor, ApiError> {
-        let email = EmailAddress::parse(&self.email)
-            .map_err(|_| ApiError::Unauthorized("the token's `email` is not an email address".into()))?;
-        if self.sub.is_empty() {
-            return Err(ApiError::Unauthorized("the token's `sub` is empty".into()));
-        }
-        Ok(Actor { user_id: self.sub.clone(), email, name: self.name.clone() })
+        Actor::from_claims(&self.sub, &self.email, &self.name).map_err(|error| match error {
+            InvalidValue::InvalidEmail(_) => ApiError::Unauthorized("the token's `email` is not an email address".into()),
+            other => ApiError::Unauthorized(format!("the token's `sub` is not a user id: {other}")),
+        })
     }
 }
 

@@ -15,3 +15,16 @@ pub struct Actor {
     /// The token's `name`, for display only.
     pub name: String,
 }
+
+impl Actor {
+    /// The person a token speaks for, from its `sub`, `email` and `name` claims. A token,
+    /// even from the organisation's own identity provider, is input: the id and address are
+    /// checked (and refused), the name is cleaned ([`crate::values::clean_name`]).
+    pub fn from_claims(sub: &str, email: &str, name: &str) -> Result<Self, crate::values::InvalidValue> {
+        Ok(Self {
+            user_id: crate::values::parse_user_id(sub)?,
+            email: EmailAddress::parse(email)?,
+            name: crate::values::clean_name(name),
+        })
+    }
+}

@@ -1,7 +1,7 @@
 //! Value types. Each has a `parse` constructor that is the only way to build it from
 //! untrusted input, and returns an [`InvalidValue`] that says precisely what is wrong.
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone as _, Utc};
+use chrono::{DateTime, Datelike as _, Duration, LocalResult, NaiveDateTime, TimeZone as _, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use thiserror::Error;
@@ -22,6 +22,14 @@ pub const MAX_REMINDERS: usize = 5;
 pub const MAX_REMINDER_MINUTES: u32 = 4 * 7 * 24 * 60;
 /// The reminder a meeting gets when none are given.
 pub const DEFAULT_REMINDER_MINUTES: u32 = 10;
+/// The first year a meeting may start or end in (wall-clock, in its zone). Far-off dates are
+/// typing mistakes, and every reader (PostgreSQL's timestamps, iCalendar, the reminders
+/// computed weeks before a start) handles this range.
+pub const EARLIEST_YEAR: i32 = 1970;
+/// The last year a meeting may start or end in.
+pub const LATEST_YEAR: i32 = 2199;
+/// Longest user id (`sub`) taken from a token: OpenID Connect allows 255 ASCII characters.
+pub const MAX_USER_ID_CHARS: usize = 255;
 
 /// Why a value was refused. Each variant names the rule, so the API can say exactly which
 /// field broke which limit.
@@ -35,6 +43,8 @@ pub enum InvalidValue {
     DescriptionTooLong { max: usize },
     #[error("{field} contains control characters")]
     ControlCharacters { field: &'static str },
+    #[error("{field} contains bidirectional override or isolate characters, which can make text read otherwise than it is")]
+    DirectionControls { field: &'static str },
     #[error("`{0}` is not a valid email address")]
     InvalidEmail(String),
     #[error("the display name is longer than {max} characters")]
@@ -43,6 +53,10 @@ pub enum InvalidValue {
     UnknownTimeZone(String),
     #[error("the end ({end}) is not after the start ({start})")]
     EndNotAfterStart { start: NaiveDateTime, end: NaiveDateTime },
+    #[error("{local} is outside the years {earliest}–{latest}")]
+    DateOutOfRange { local: NaiveDateTime, earliest: i32, latest: i32 },
+    #[error("the user id is empty, longer than {max} characters or holds control characters")]
+    InvalidUserId { max: usize },
     #[error("the meeting lasts longer than {max_hours} hours")]
     DurationTooLong { max_hours: i64 },
     #[error("{local} does not exist in {time_zone} (the clocks skip it)")]
@@ -118,14 +132,78 @@ impl fmt::Display for EmailAddress {
     }
 }
 
-/// Rejects characters that would break a mail header or a terminal (newlines in a title,
-/// escape sequences); tabs and newlines are allowed where `multiline` says so.
-fn reject_control_characters(value: &str, field: &'static str, multiline: bool) -> Result<(), InvalidValue> {
+/// Which rules a text is held to. Input meets today's rules; a value read back from the
+/// event log met the rules of the day it was stored, so rules added since (the direction
+/// controls) do not apply to it: an event in the log must always be readable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rules {
+    Input,
+    Stored,
+}
+
+/// Rejects characters that would break a mail header, an iCalendar line or a terminal
+/// (newlines in a title, escape sequences), and in input the bidirectional overrides and
+/// isolates (U+202A–U+202E, U+2066–U+2069) that make text display otherwise than it reads.
+/// Tabs and newlines are allowed where `multiline` says so; one-line text also refuses the
+/// Unicode line and paragraph separators.
+fn reject_unsafe_characters(value: &str, field: &'static str, multiline: bool, rules: Rules) -> Result<(), InvalidValue> {
     let allowed = |c: char| multiline && (c == '\n' || c == '\r' || c == '\t');
-    if value.chars().any(|c| c.is_control() && !allowed(c)) {
+    if value.chars().any(|c| (c.is_control() || (!multiline && is_line_separator(c))) && !allowed(c)) {
         return Err(InvalidValue::ControlCharacters { field });
     }
+    if rules == Rules::Input && value.chars().any(is_direction_control) {
+        return Err(InvalidValue::DirectionControls { field });
+    }
     Ok(())
+}
+
+fn is_line_separator(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// The explicit direction overrides, embeddings and isolates. The marks (U+200E, U+200F)
+/// stay allowed: right-to-left text needs them and they cannot reorder other characters.
+fn is_direction_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A name taken from a token (an external issuer's `name` claim is input like any other):
+/// never refused, since the person did not choose what their identity provider sends, but
+/// made safe: control characters, line separators and direction controls dropped, runs of
+/// white space made one space, cut to [`MAX_NAME_CHARS`]. It can break no mail header and
+/// no iCalendar line, and the same text is what readers make of a stored name.
+pub fn clean_name(raw: &str) -> String {
+    let mut name = String::with_capacity(raw.len().min(MAX_NAME_CHARS * 4));
+    let (mut kept, mut gap) = (0, false);
+    for c in raw.chars() {
+        if is_direction_control(c) {
+            continue;
+        }
+        if c.is_whitespace() || c.is_control() {
+            gap = true;
+            continue;
+        }
+        let needed = if gap && kept > 0 { 2 } else { 1 };
+        if kept + needed > MAX_NAME_CHARS {
+            break;
+        }
+        if needed == 2 {
+            name.push(' ');
+        }
+        name.push(c);
+        kept += needed;
+        gap = false;
+    }
+    name
+}
+
+/// A user id (`sub`) taken from a token: it is the organizer's identity in the log, so it is
+/// refused, not changed, when it is empty, too long or holds control characters.
+pub fn parse_user_id(raw: &str) -> Result<String, InvalidValue> {
+    if raw.is_empty() || raw.chars().count() > MAX_USER_ID_CHARS || raw.chars().any(|c| c.is_control()) {
+        return Err(InvalidValue::InvalidUserId { max: MAX_USER_ID_CHARS });
+    }
+    Ok(raw.to_string())
 }
 
 /// A person's display name (optional wherever it appears).
@@ -135,11 +213,15 @@ pub struct DisplayName(String);
 
 impl DisplayName {
     pub fn parse(input: &str) -> Result<Self, InvalidValue> {
+        Self::checked(input, Rules::Input)
+    }
+
+    fn checked(input: &str, rules: Rules) -> Result<Self, InvalidValue> {
         let name = input.trim();
         if name.chars().count() > MAX_NAME_CHARS {
             return Err(InvalidValue::NameTooLong { max: MAX_NAME_CHARS });
         }
-        reject_control_characters(name, "the display name", false)?;
+        reject_unsafe_characters(name, "the display name", false, rules)?;
         Ok(Self(name.to_string()))
     }
     pub fn as_str(&self) -> &str {
@@ -150,7 +232,7 @@ impl DisplayName {
 impl TryFrom<String> for DisplayName {
     type Error = InvalidValue;
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
+        Self::checked(&value, Rules::Stored)
     }
 }
 
@@ -174,6 +256,10 @@ pub struct Title(String);
 
 impl Title {
     pub fn parse(input: &str) -> Result<Self, InvalidValue> {
+        Self::checked(input, Rules::Input)
+    }
+
+    fn checked(input: &str, rules: Rules) -> Result<Self, InvalidValue> {
         let title = input.trim();
         if title.is_empty() {
             return Err(InvalidValue::EmptyTitle);
@@ -181,7 +267,7 @@ impl Title {
         if title.chars().count() > MAX_TITLE_CHARS {
             return Err(InvalidValue::TitleTooLong { max: MAX_TITLE_CHARS });
         }
-        reject_control_characters(title, "the title", false)?;
+        reject_unsafe_characters(title, "the title", false, rules)?;
         Ok(Self(title.to_string()))
     }
     pub fn as_str(&self) -> &str {
@@ -192,7 +278,7 @@ impl Title {
 impl TryFrom<String> for Title {
     type Error = InvalidValue;
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
+        Self::checked(&value, Rules::Stored)
     }
 }
 
@@ -209,10 +295,14 @@ pub struct Description(String);
 
 impl Description {
     pub fn parse(input: &str) -> Result<Self, InvalidValue> {
+        Self::checked(input, Rules::Input)
+    }
+
+    fn checked(input: &str, rules: Rules) -> Result<Self, InvalidValue> {
         if input.chars().count() > MAX_DESCRIPTION_CHARS {
             return Err(InvalidValue::DescriptionTooLong { max: MAX_DESCRIPTION_CHARS });
         }
-        reject_control_characters(input, "the description", true)?;
+        reject_unsafe_characters(input, "the description", true, rules)?;
         Ok(Self(input.to_string()))
     }
     pub fn as_str(&self) -> &str {
@@ -223,7 +313,7 @@ impl Description {
 impl TryFrom<String> for Description {
     type Error = InvalidValue;
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
+        Self::checked(&value, Rules::Stored)
     }
 }
 
@@ -279,8 +369,13 @@ pub struct Schedule {
 impl Schedule {
     /// Builds a schedule from local wall-clock times. A time the clocks skip (spring
     /// forward) is refused; a time that happens twice (fall back) means its first occurrence,
-    /// as calendar applications do.
+    /// as calendar applications do. Both times lie within [`EARLIEST_YEAR`]–[`LATEST_YEAR`].
     pub fn parse(start: NaiveDateTime, end: NaiveDateTime, time_zone: TimeZone) -> Result<Self, InvalidValue> {
+        for local in [start, end] {
+            if !(EARLIEST_YEAR..=LATEST_YEAR).contains(&local.year()) {
+                return Err(InvalidValue::DateOutOfRange { local, earliest: EARLIEST_YEAR, latest: LATEST_YEAR });
+            }
+        }
         let starts_at = Self::to_utc(start, time_zone)?;
         let ends_at = Self::to_utc(end, time_zone)?;
         if ends_at <= starts_at {
@@ -444,5 +539,59 @@ mod tests {
         assert_eq!(Reminders::parse(&[10, 10]), Err(InvalidValue::DuplicateReminder(10)));
         assert_eq!(Reminders::parse(&[1, 2, 3, 4, 5, 6]), Err(InvalidValue::TooManyReminders { max: MAX_REMINDERS }));
         assert!(matches!(Reminders::parse(&[MAX_REMINDER_MINUTES + 1]), Err(InvalidValue::ReminderTooEarly { .. })));
+    }
+
+    #[test]
+    fn a_schedule_outside_the_supported_years_is_refused() {
+        let utc = TimeZone::parse("UTC").unwrap();
+        let far = NaiveDateTime::parse_from_str("-5000-01-01T10:00", "%Y-%m-%dT%H:%M").unwrap();
+        assert_eq!(
+            Schedule::parse(far, far + Duration::hours(1), utc),
+            Err(InvalidValue::DateOutOfRange { local: far, earliest: EARLIEST_YEAR, latest: LATEST_YEAR })
+        );
+        assert!(matches!(
+            Schedule::parse(local("2199-12-31T23:00"), local("2200-01-01T00:30"), utc),
+            Err(InvalidValue::DateOutOfRange { .. })
+        ));
+        assert!(Schedule::parse(local("1970-01-01T00:00"), local("1970-01-01T01:00"), utc).is_ok());
+        assert!(Schedule::parse(local("2199-12-31T22:00"), local("2199-12-31T23:59"), utc).is_ok());
+    }
+
+    #[test]
+    fn direction_overrides_are_refused_in_input_but_read_back_from_the_log() {
+        // "Pay \u{202E}gnp.exe" displays as "Pay exe.png".
+        let tricky = "Pay \u{202E}gnp.exe";
+        assert_eq!(Title::parse(tricky), Err(InvalidValue::DirectionControls { field: "the title" }));
+        assert!(matches!(Description::parse("a\u{2066}b"), Err(InvalidValue::DirectionControls { .. })));
+        assert!(matches!(DisplayName::parse("Ann\u{202D}"), Err(InvalidValue::DirectionControls { .. })));
+        // Right-to-left text and its marks stay welcome.
+        assert!(Title::parse("\u{5e9}\u{5dc}\u{5d5}\u{5dd} \u{200F}sync").is_ok());
+        // A value stored before the rule must still be read back.
+        let stored: Title = serde_json::from_value(serde_json::json!(tricky)).unwrap();
+        assert_eq!(stored.as_str(), tricky);
+    }
+
+    #[test]
+    fn a_one_line_text_refuses_unicode_line_separators() {
+        assert!(matches!(Title::parse("a\u{2028}b"), Err(InvalidValue::ControlCharacters { .. })));
+        assert!(Description::parse("a\u{2028}b\nc").is_ok());
+    }
+
+    #[test]
+    fn a_name_from_a_token_is_cleaned_never_refused() {
+        assert_eq!(clean_name("  Ann\r\nBcc: x@y.z  "), "Ann Bcc: x@y.z");
+        assert_eq!(clean_name("Ann\u{202E}eeL"), "AnneeL");
+        assert_eq!(clean_name("\u{1b}[31mRed\tTeam"), "[31mRed Team");
+        assert_eq!(clean_name(&"я".repeat(500)).chars().count(), MAX_NAME_CHARS);
+        assert_eq!(clean_name(&format!("{} b", "a".repeat(MAX_NAME_CHARS - 1))), "a".repeat(MAX_NAME_CHARS - 1));
+        assert_eq!(clean_name(" \n "), "");
+    }
+
+    #[test]
+    fn a_user_id_from_a_token_is_bounded() {
+        assert_eq!(parse_user_id("user-1"), Ok("user-1".to_string()));
+        for bad in ["", "a\nb", &"x".repeat(MAX_USER_ID_CHARS + 1)] {
+            assert_eq!(parse_user_id(bad), Err(InvalidValue::InvalidUserId { max: MAX_USER_ID_CHARS }), "{bad:?}");
+        }
     }
 }

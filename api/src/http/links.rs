@@ -15,7 +15,6 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use domain::meeting::{MeetingCommand, MeetingError, Response as Answer};
-use domain::values::EmailAddress;
 use domain::Actor;
 use infrastructure::links::{GuestClaims, GuestScope, GuestTokenError};
 use serde::Deserialize;
@@ -106,10 +105,9 @@ async fn record_answer(State(state): State<AppState>, Form(link): Form<AnswerLin
         Ok(checked) => checked,
         Err(refusal) => return *refusal,
     };
-    let Ok(email) = EmailAddress::parse(&claims.email) else {
+    let Ok(actor) = Actor::from_claims(&claims.sub, &claims.email, &claims.name) else {
         return page(StatusCode::BAD_REQUEST, "Invalid link / Неверная ссылка", "The link names no valid address.", None);
     };
-    let actor = Actor { user_id: claims.sub.clone(), email, name: claims.name.clone() };
     let command = MeetingCommand::Respond { actor, response: answer };
     match state.meetings.execute(claims.meeting_id, command, CommandMeta::default()).await {
         Ok(_) => {

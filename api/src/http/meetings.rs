@@ -48,20 +48,26 @@ pub struct AttendeeInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleMeetingRequest {
+    /// One line, without direction overrides.
+    #[schema(max_length = 200, min_length = 1)]
     pub title: String,
     #[serde(default)]
+    #[schema(max_length = 8000)]
     pub description: String,
-    /// Wall-clock start in `time_zone`, without offset.
-    #[schema(value_type = String, example = "2026-12-01T10:00:00")]
+    /// Wall-clock start in `time_zone`, without offset, in the years 1970–2199.
+    #[schema(value_type = String, example = "2026-12-01T10:00:00", pattern = r"^(19[7-9][0-9]|2[01][0-9][0-9])-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$")]
     pub start: NaiveDateTime,
-    #[schema(value_type = String, example = "2026-12-01T11:00:00")]
+    /// Wall-clock end, after the start and at most 168 hours later.
+    #[schema(value_type = String, example = "2026-12-01T11:00:00", pattern = r"^(19[7-9][0-9]|2[01][0-9][0-9])-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$")]
     pub end: NaiveDateTime,
     /// IANA time zone name.
     #[schema(example = "Europe/Berlin")]
     pub time_zone: String,
     #[serde(default)]
+    #[schema(max_items = 200)]
     pub attendees: Vec<AttendeeInput>,
-    /// Minutes before the start; default `[10]`.
+    /// Minutes before the start (at most 40,320: four weeks); default `[10]`.
+    #[schema(max_items = 5)]
     pub reminders: Option<Vec<u32>>,
 }
 
@@ -76,9 +82,11 @@ pub struct UpdateMeetingRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RescheduleRequest {
-    #[schema(value_type = String, example = "2026-12-01T10:00:00")]
+    /// Wall-clock start in `time_zone`, without offset, in the years 1970–2199.
+    #[schema(value_type = String, example = "2026-12-01T10:00:00", pattern = r"^(19[7-9][0-9]|2[01][0-9][0-9])-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$")]
     pub start: NaiveDateTime,
-    #[schema(value_type = String, example = "2026-12-01T11:00:00")]
+    /// Wall-clock end, after the start and at most 168 hours later.
+    #[schema(value_type = String, example = "2026-12-01T11:00:00", pattern = r"^(19[7-9][0-9]|2[01][0-9][0-9])-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$")]
     pub end: NaiveDateTime,
     #[schema(example = "Europe/Berlin")]
     pub time_zone: String,

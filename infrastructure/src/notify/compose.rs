@@ -13,7 +13,7 @@ use crate::links::{GuestLinks, GuestScope};
 use application::notifications::{Notice, NoticeKind, OutgoingMail, Recipient};
 use chrono::{DateTime, Utc};
 use domain::meeting::{MeetingState, MeetingStatus, Partstat, Response};
-use domain::values::EmailAddress;
+use domain::values::{clean_name, EmailAddress};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::Message;
@@ -162,7 +162,7 @@ fn render(notice: &Notice, context: &MailContext<'_>) -> (String, Body, Option<(
     let texts = context.language.texts();
     let meeting = context.meeting;
     let title = meeting.title.as_str();
-    let organizer = meeting.organizer.name.as_str();
+    let organizer = clean_name(&meeting.organizer.name);
     let link = context.links.meeting_link(meeting.room_id);
     let when = when(meeting);
     let mut body = Body::default();
@@ -366,11 +366,14 @@ fn build(
     let meeting = context.meeting;
     let organizer = &meeting.organizer;
     let id = message_id(effect_key);
-    let recipient = Mailbox::new(to.name.clone(), address(&to.email)?);
+    // Names are cleaned again as they go into headers: an event stored before the rules
+    // came in may hold a name that would break a header.
+    let organizer_name = clean_name(&organizer.name);
+    let recipient = Mailbox::new(to.name.as_deref().map(clean_name), address(&to.email)?);
     // The organizer's name on the sender's address: people see who invites them, while the
     // envelope stays veche's (a server must not forge the organizer's domain).
-    let from = Mailbox::new(Some(format!("{} (veche)", organizer.name)), context.from.email.clone());
-    let reply_to = Mailbox::new(Some(organizer.name.clone()), address(&organizer.email)?);
+    let from = Mailbox::new(Some(format!("{organizer_name} (veche)")), context.from.email.clone());
+    let reply_to = Mailbox::new(Some(organizer_name), address(&organizer.email)?);
     let html = format!(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"></head><body style=\"font-family:sans-serif\">\n{}</body></html>\n",
         body.html
