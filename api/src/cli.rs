@@ -44,6 +44,11 @@ enum Command {
         #[command(flatten)]
         settings: Settings,
     },
+    /// Read and resend the events reactors gave up on (emails, pushes, room notices).
+    DeadLetters {
+        #[command(subcommand)]
+        command: DeadLettersCommand,
+    },
     /// Mint a development bearer token signed with this veche's secret.
     Token {
         #[arg(long)]
@@ -68,8 +73,49 @@ enum Command {
 enum ProjectionsCommand {
     /// Empty a read model (or all) and build it again from the first event.
     Rebuild {
-        /// `meeting_details` or `calendar`; all when omitted.
+        /// `meeting_details`, `calendar`, `rooms` or `reminders`; all when omitted.
         name: Option<String>,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// List the aggregates set aside because an event of theirs could not be applied.
+    Quarantined {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Replay quarantined aggregates from their first event (once the cause is fixed).
+    Retry {
+        /// The aggregate id (a meeting's or a room's); every quarantined aggregate when omitted.
+        aggregate_id: Option<String>,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DeadLettersCommand {
+    /// List the parked events, oldest first.
+    List {
+        /// Only this reactor's (e.g. `invitations`).
+        #[arg(long)]
+        reactor: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Send parked events back to the reactors that parked them, and delete them here.
+    Replay {
+        /// Only this reactor's.
+        #[arg(long)]
+        reactor: Option<String>,
+        /// Only the dead letter with this sequence (as `list` shows it).
+        #[arg(long)]
+        sequence: Option<u64>,
         #[command(flatten)]
         settings: Settings,
     },
@@ -113,6 +159,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             close(database).await
         }
         Command::Projections { command: ProjectionsCommand::Rebuild { name, settings } } => rebuild(name, settings).await,
+        Command::Projections { command: ProjectionsCommand::Quarantined { json, settings } } => quarantined(json, settings).await,
+        Command::Projections { command: ProjectionsCommand::Retry { aggregate_id, settings } } => {
+            retry(aggregate_id, settings).await
+        }
+        Command::DeadLetters { command } => dead_letters(command).await,
         Command::History { meeting_id, as_of, json, settings } => history(meeting_id, as_of, json, settings).await,
         Command::Token { email, name, sub, ttl_hours, roles, settings } => {
             let keys = server::jwt_keys(&settings)?;
@@ -174,6 +225,103 @@ async fn rebuild(name: Option<String>, settings: Settings) -> anyhow::Result<()>
         None => println!("a running veche leads the projector and is rebuilding now"),
     }
     close(database).await
+}
+
+async fn quarantined(json: bool, settings: Settings) -> anyhow::Result<()> {
+    let database = open_database(&settings).await?;
+    let aggregates = projections::quarantine::list(&database.pool).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&aggregates)?);
+    } else if aggregates.is_empty() {
+        println!("no aggregate is quarantined");
+    } else {
+        println!("{:<50} {:<10} {:<24} {:<25} ERROR", "AGGREGATE", "POSITION", "EVENT", "SINCE");
+        for aggregate in &aggregates {
+            println!(
+                "{:<50} {:<10} {:<24} {:<25} {}{}",
+                aggregate.key(),
+                aggregate.position,
+                aggregate.event_type,
+                aggregate.quarantined_at.format("%Y-%m-%d %H:%M:%S%.3fZ"),
+                aggregate.error,
+                if aggregate.retry_requested { " (replay asked for)" } else { "" }
+            );
+        }
+    }
+    close(database).await
+}
+
+/// Asks for the replay; the projector that leads does it, or this process when none runs.
+async fn retry(aggregate_id: Option<String>, settings: Settings) -> anyhow::Result<()> {
+    let database = open_database(&settings).await?;
+    let asked = projections::quarantine::request_retry(&database.pool, aggregate_id.as_deref()).await?;
+    if asked == 0 {
+        close(database).await?;
+        anyhow::bail!("no quarantined aggregate{}", aggregate_id.map(|id| format!(" with id {id}")).unwrap_or_default());
+    }
+    let projector = Projector::new(database.pool.clone());
+    match projector.try_lead_once().await? {
+        Some(lock) => {
+            projector.catch_up().await?;
+            drop(lock);
+        }
+        None => {
+            // A running veche leads: it replays on the notification; wait for the outcome.
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+            while projections::quarantine::list(&database.pool).await?.iter().any(|a| a.retry_requested) {
+                if tokio::time::Instant::now() >= deadline {
+                    println!("the running veche has not replayed them yet; see `veche projections quarantined`");
+                    return close(database).await;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+    }
+    let left = projections::quarantine::list(&database.pool).await?;
+    println!("{asked} replay(s) asked for; {} aggregate(s) still quarantined", left.len());
+    for aggregate in &left {
+        println!("  {}: {}", aggregate.key(), aggregate.error);
+    }
+    close(database).await
+}
+
+async fn dead_letters(command: DeadLettersCommand) -> anyhow::Result<()> {
+    let settings = match &command {
+        DeadLettersCommand::List { settings, .. } | DeadLettersCommand::Replay { settings, .. } => settings,
+    };
+    let Some(connection) = server::open_nats(settings).await? else {
+        anyhow::bail!("NATS is disabled (VECHE_NATS_DISABLED): there are no dead letters");
+    };
+    let nats = &connection.nats;
+    match &command {
+        DeadLettersCommand::List { reactor, json, .. } => {
+            let letters =
+                infrastructure::dead_letters::list(nats, reactor.as_deref()).await.map_err(anyhow::Error::from_boxed)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&letters)?);
+            } else if letters.is_empty() {
+                println!("no dead letters");
+            } else {
+                println!("{:<9} {:<14} {:<32} {:<60} REASON", "SEQUENCE", "REACTOR", "PARKED AT", "EVENT");
+                for letter in &letters {
+                    println!(
+                        "{:<9} {:<14} {:<32} {:<60} {}",
+                        letter.sequence, letter.reactor, letter.parked_at, letter.original_subject, letter.reason
+                    );
+                }
+            }
+        }
+        DeadLettersCommand::Replay { reactor, sequence, .. } => {
+            let replayed = infrastructure::dead_letters::replay(nats, reactor.as_deref(), *sequence)
+                .await
+                .map_err(anyhow::Error::from_boxed)?;
+            println!("{} dead letter(s) sent back to their reactors", replayed.len());
+        }
+    }
+    if let Some(server) = connection.embedded {
+        server.stop().await?;
+    }
+    Ok(())
 }
 
 fn print_entries(entries: &[HistoryEntry]) {

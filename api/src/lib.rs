@@ -3,8 +3,8 @@
 //! The HTTP face of veche and the `veche` binary.
 //!
 //! ## Layout
-//! - [`cli`]: the `veche` subcommands (`serve`, `migrate`, `projections rebuild`,
-//!   `history`, `token`).
+//! - [`cli`]: the `veche` subcommands (`serve`, `migrate`, `projections
+//!   rebuild|quarantined|retry`, `dead-letters list|replay`, `history`, `token`).
 //! - [`settings`]: every `VECHE_*` variable, with its default and why.
 //! - [`server`]: start-up and shutdown: database (embedded or configured), migrations,
 //!   projector, HTTP listener.
@@ -20,6 +20,8 @@
 //! - [`notifications`]: the mailer, guest links, reactors and reminder scheduler of a node.
 //! - [`signaling`]: the WebSocket signaling hub (veche's protocol and PeerJS), room
 //!   access, ICE servers, presence and node leases.
+//! - [`supervisor`]: the node's long-running tasks, started again after a panic, and
+//!   their health for `/readyz`.
 //! - [`telemetry`]: tracing and Prometheus set-up.
 #![forbid(unsafe_code)]
 
@@ -34,4 +36,5 @@ pub mod server;
 pub mod settings;
 pub mod signaling;
 pub mod state;
+pub mod supervisor;
 pub mod telemetry;

@@ -7,6 +7,7 @@ use crate::signaling::connection::ConnectionLimits;
 use crate::signaling::hub::Hub;
 use crate::signaling::SignalSettings;
 use crate::state::AppState;
+use crate::supervisor::{supervise, TaskHealth};
 use anyhow::Context;
 use application::executor::Executor;
 use application::meetings::Meetings;
@@ -24,7 +25,6 @@ use projections::wake::LogWake;
 use projections::Projector;
 use sqlx::PgPool;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -43,16 +43,23 @@ async fn spawn_projector(
     url: String,
     wake: LogWake,
     shutdown: CancellationToken,
-    alive: Arc<AtomicBool>,
+    health: TaskHealth,
 ) -> anyhow::Result<JoinHandle<()>> {
     let pool =
         infrastructure::database::connect(&url, PROJECTOR_CONNECTIONS).await.context("connecting the projector to PostgreSQL")?;
-    Ok(tokio::spawn(async move {
-        Projector::new(pool.clone()).with_wake(wake).run(shutdown).await;
-        pool.close().await;
-        alive.store(false, Ordering::Relaxed);
+    Ok(supervise(PROJECTOR_TASK, health, shutdown.clone(), move || {
+        let (pool, wake, shutdown) = (pool.clone(), wake.clone(), shutdown.clone());
+        async move {
+            Projector::new(pool.clone()).with_wake(wake).run(shutdown.clone()).await;
+            if shutdown.is_cancelled() {
+                pool.close().await;
+            }
+        }
     }))
 }
+
+/// The projector's name among the supervised tasks.
+pub const PROJECTOR_TASK: &str = "projector";
 
 /// The database veche works on, and the embedded cluster if veche started one.
 pub struct Database {
@@ -215,16 +222,17 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let pool = database.pool.clone();
     let wake = LogWake::new();
     let progress = ProjectionProgress::follow(pool.clone(), shutdown.clone()).await?.with_appends(wake.clone());
-    let projector_alive = Arc::new(AtomicBool::new(true));
+    let health = TaskHealth::default();
     let mut tasks = vec![wake.spawn_announcer(pool.clone(), shutdown.clone())];
-    tasks.push(spawn_projector(database.url.clone(), wake.clone(), shutdown.clone(), projector_alive.clone()).await?);
+    tasks.push(spawn_projector(database.url.clone(), wake.clone(), shutdown.clone(), health.clone()).await?);
     let (nats, embedded_nats) = match nats {
         Some(NatsConnection { nats, embedded }) => (Some(nats), embedded),
         None => (None, None),
     };
     if let Some(nats) = &nats {
         let publisher = Publisher::new(pool.clone(), nats.clone(), settings.public_url()).with_wake(wake.clone());
-        tasks.push(tokio::spawn(publisher.run(shutdown.clone())));
+        let token = shutdown.clone();
+        tasks.push(supervise("publisher", health.clone(), shutdown.clone(), move || publisher.clone().run(token.clone())));
     }
     let log = PgEventLog::new(pool.clone(), wake);
     let meetings = Meetings::new(Executor::new(log.meeting_store(), log.clone()));
@@ -257,8 +265,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     {
         // Every node runs a reminder scheduler; SKIP LOCKED takes keep them apart. New and
         // moved reminders reach it with the projections' progress.
-        let scheduler = notifications.reminder_scheduler(&pool).woken_by(progress.subscribe());
-        tasks.push(tokio::spawn(scheduler.run(shutdown.clone())));
+        let (notifications, pool, progress, token) = (notifications.clone(), pool.clone(), progress.clone(), shutdown.clone());
+        tasks.push(supervise("reminders", health.clone(), shutdown.clone(), move || {
+            notifications.reminder_scheduler(&pool).woken_by(progress.subscribe()).run(token.clone())
+        }));
     }
     let rooms = Arc::new(rooms);
     let signal = Arc::new(signal);
@@ -275,7 +285,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         jwt,
         public_url: settings.public_url().into(),
         read_wait: Duration::from_millis(settings.read_wait_ms),
-        projector_alive,
+        tasks: health.clone(),
         metrics: crate::telemetry::metrics_handle(),
         settings: Arc::new(settings.clone()),
         nats: nats.clone(),
@@ -289,7 +299,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         for reactor in reactors(&state) {
             // None of them depends on the order of events (see `nats_consumer`).
             let runner = ReactorRunner::new(nats.clone(), reactor, ConsumerOptions::concurrent(REACTOR_LANES));
-            tasks.push(tokio::spawn(runner.run(shutdown.clone())));
+            let token = shutdown.clone();
+            let name = format!("reactor {}", runner.name());
+            tasks.push(supervise(name, health.clone(), shutdown.clone(), move || runner.clone().run(token.clone())));
         }
     }
     let listener = crate::listener::bind(settings.listen).with_context(|| format!("listening on {}", settings.listen))?;

@@ -28,8 +28,8 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Longest a query waits for read-your-writes.
     pub read_wait: Duration,
-    /// Whether this node's projector loop is alive (for `/readyz`).
-    pub projector_alive: Arc<std::sync::atomic::AtomicBool>,
+    /// The node's supervised tasks (projector, publisher, reactors, reminders), for `/readyz`.
+    pub tasks: crate::supervisor::TaskHealth,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     pub settings: Arc<Settings>,
     /// The NATS connection, unless NATS is disabled on this node.

@@ -10,7 +10,7 @@
 //! - [`embedded_postgres`]: the PostgreSQL cluster `veche serve` starts for itself when
 //!   no database URL is configured, and the test harness uses too.
 //! - [`nats`]: the NATS connection (core client and JetStream context, reconnecting
-//!   forever) and the streams veche owns, `VECHE_EVENTS` and `VECHE_DEAD_LETTERS`.
+//!   forever) and the streams veche owns, `VECHE_EVENTS`, `VECHE_DEAD_LETTERS` and `VECHE_REPLAYS`.
 //! - [`embedded_nats`]: the nats-server `veche serve` starts for itself when no NATS URL
 //!   is configured, and the tests start too.
 //! - [`cloudevents`]: domain events as CloudEvents 1.0 JSON, and back.
@@ -18,9 +18,8 @@
 //!   one leader across nodes.
 //! - [`reactor`]: the contract between the consumers and the reactors (side effects).
 //! - [`nats_consumer`]: runs a reactor as a JetStream durable pull consumer, with
-//!   redelivery and dead letters.
-//!
-//! - [`reactor`]: the contract between the JetStream consumers and the reactors.
+//!   redelivery, dead letters and the replays an operator sends back.
+//! - [`dead_letters`]: what `veche dead-letters list|replay` reads and sends back.
 //! - [`notify`]: the notification reactors and the reminder scheduler, their effect
 //!   ledger, iCalendar, email and Web Push.
 //! - [`links`]: signed per-attendee links (guest tokens) to answer and to join.
@@ -30,6 +29,7 @@
 
 pub mod cloudevents;
 pub mod database;
+pub mod dead_letters;
 pub mod embedded_nats;
 pub mod embedded_postgres;
 pub mod event_store;

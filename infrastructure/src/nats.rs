@@ -12,6 +12,9 @@
 //!   [`DUPLICATE_WINDOW`] in which a re-published `Nats-Msg-Id` is dropped.
 //! - `VECHE_DEAD_LETTERS`, subjects `veche.dead_letters.<reactor>`: events a reactor could
 //!   not handle, with the reason in headers.
+//! - `VECHE_REPLAYS`, subjects `veche.replays.<reactor>`: dead letters an operator sent back
+//!   (`veche dead-letters replay`), each to the one reactor that parked it. A work queue:
+//!   a message goes once it is handled.
 
 use async_nats::jetstream::{self, stream};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +25,18 @@ pub const EVENTS_STREAM: &str = "VECHE_EVENTS";
 pub const EVENTS_SUBJECTS: &str = "veche.events.>";
 pub const DEAD_LETTERS_STREAM: &str = "VECHE_DEAD_LETTERS";
 pub const DEAD_LETTERS_SUBJECTS: &str = "veche.dead_letters.>";
+pub const REPLAYS_STREAM: &str = "VECHE_REPLAYS";
+pub const REPLAYS_SUBJECTS: &str = "veche.replays.>";
+
+/// The subject of `reactor`'s dead letters.
+pub fn dead_letter_subject(reactor: &str) -> String {
+    format!("veche.dead_letters.{reactor}")
+}
+
+/// The subject on which `reactor` takes replayed dead letters.
+pub fn replay_subject(reactor: &str) -> String {
+    format!("veche.replays.{reactor}")
+}
 /// How long JetStream remembers a `Nats-Msg-Id` to drop a second copy. A relay that
 /// crashed between the ack and its checkpoint re-publishes at most one batch, seconds
 /// later; two minutes is JetStream's default and leaves room for a slow restart.
@@ -104,6 +119,16 @@ impl Nats {
     pub async fn ensure_dead_letters_stream(&self) -> Result<stream::Stream, async_nats::Error> {
         let description = "Events a veche reactor could not handle, with the reason";
         self.ensure_stream(file_stream(DEAD_LETTERS_STREAM, DEAD_LETTERS_SUBJECTS, description)).await
+    }
+
+    /// Creates `VECHE_REPLAYS`, or brings its configuration up to date.
+    pub async fn ensure_replays_stream(&self) -> Result<stream::Stream, async_nats::Error> {
+        let description = "Dead letters sent back by an operator, each to the reactor that parked it";
+        self.ensure_stream(stream::Config {
+            retention: stream::RetentionPolicy::WorkQueue,
+            ..file_stream(REPLAYS_STREAM, REPLAYS_SUBJECTS, description)
+        })
+        .await
     }
 
     async fn ensure_stream(&self, config: stream::Config) -> Result<stream::Stream, async_nats::Error> {

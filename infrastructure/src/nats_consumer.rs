@@ -19,16 +19,21 @@
 //!   two nodes. Only reactors that do not depend on order run so (the invitation notifier
 //!   renders each event from the meeting as it was then, and iTIP's SEQUENCE lets calendar
 //!   clients put updates in order).
+//! - **A panic is a poison event**: a reactor that panics on an event has it dead-lettered,
+//!   and the runner goes on with the next one.
+//! - **Replays**: each runner also consumes `veche.replays.<reactor>` of `VECHE_REPLAYS`,
+//!   where `veche dead-letters replay` sends parked events back, handled as any other.
 //! - **At least once**: an event may come twice (a redelivery after `ack_wait`, an ack lost
 //!   with a dying node), so reactors make their side effects idempotent.
 
 use crate::cloudevents::CloudEvent;
-use crate::nats::{Nats, DEAD_LETTERS_SUBJECTS, EVENTS_SUBJECTS};
+use crate::nats::{dead_letter_subject, replay_subject, Nats, EVENTS_SUBJECTS};
 use crate::reactor::{Reactor, ReactorError};
 use async_nats::jetstream::consumer::{pull, AckPolicy, Consumer, DeliverPolicy};
 use async_nats::jetstream::message::{AckKind, PublishMessage};
 use async_nats::jetstream::Message;
-use futures::StreamExt;
+use futures::{FutureExt as _, StreamExt};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -97,10 +102,20 @@ fn lane_of(subject: &str, lanes: usize) -> usize {
 }
 
 /// Runs one reactor on this node.
+#[derive(Clone)]
 pub struct ReactorRunner {
     nats: Nats,
     reactor: Arc<dyn Reactor>,
     options: ConsumerOptions,
+}
+
+/// Where a runner's events come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// `VECHE_EVENTS`: every domain event.
+    Events,
+    /// `VECHE_REPLAYS`: this reactor's dead letters, sent back by an operator.
+    Replays,
 }
 
 /// What became of one delivered event.
@@ -129,12 +144,22 @@ impl ReactorRunner {
         Self { nats, reactor, options }
     }
 
-    /// Pulls and handles events until `shutdown`; reconnects after failures. An event
-    /// being handled when `shutdown` comes is finished first.
+    /// The reactor's name.
+    pub fn name(&self) -> &'static str {
+        self.reactor.name()
+    }
+
+    /// Pulls and handles events, and the replays sent to this reactor, until `shutdown`;
+    /// reconnects after failures. An event being handled when `shutdown` comes is finished
+    /// first.
     pub async fn run(self, shutdown: CancellationToken) {
+        tokio::join!(self.keep_consuming(Source::Events, &shutdown), self.keep_consuming(Source::Replays, &shutdown));
+    }
+
+    async fn keep_consuming(&self, source: Source, shutdown: &CancellationToken) {
         while !shutdown.is_cancelled() {
-            if let Err(error) = self.consume(&shutdown).await {
-                tracing::warn!(reactor = self.reactor.name(), %error, "reactor consumer failed; retrying");
+            if let Err(error) = self.consume(source, shutdown).await {
+                tracing::warn!(reactor = self.reactor.name(), ?source, %error, "reactor consumer failed; retrying");
                 metrics::counter!("veche_reactor_errors_total", "reactor" => self.reactor.name()).increment(1);
                 tokio::select! {
                     _ = shutdown.cancelled() => {}
@@ -144,22 +169,25 @@ impl ReactorRunner {
         }
     }
 
-    async fn consume(&self, shutdown: &CancellationToken) -> Result<(), async_nats::Error> {
-        let stream = self.nats.ensure_events_stream().await?;
+    async fn consume(&self, source: Source, shutdown: &CancellationToken) -> Result<(), async_nats::Error> {
         self.nats.ensure_dead_letters_stream().await?;
         let name = self.reactor.name();
+        let (stream, durable, filter) = match source {
+            Source::Events => (self.nats.ensure_events_stream().await?, name.to_string(), EVENTS_SUBJECTS.to_string()),
+            Source::Replays => (self.nats.ensure_replays_stream().await?, format!("{name}-replays"), replay_subject(name)),
+        };
         let consumer: Consumer<pull::Config> = stream
             .get_or_create_consumer(
-                name,
+                &durable,
                 pull::Config {
-                    durable_name: Some(name.to_string()),
-                    description: Some(format!("veche reactor {name}")),
+                    durable_name: Some(durable.clone()),
+                    description: Some(format!("veche reactor {name} ({source:?})")),
                     deliver_policy: DeliverPolicy::All,
                     ack_policy: AckPolicy::Explicit,
                     ack_wait: self.options.ack_wait,
                     max_deliver: self.options.max_deliver,
                     max_ack_pending: self.options.max_ack_pending,
-                    filter_subject: EVENTS_SUBJECTS.to_string(),
+                    filter_subject: filter,
                     ..Default::default()
                 },
             )
@@ -216,7 +244,10 @@ impl ReactorRunner {
             return Ok(Outcome::Skipped);
         }
         loop {
-            match self.reactor.react(&event).await {
+            let reaction = AssertUnwindSafe(self.reactor.react(&event)).catch_unwind().await.unwrap_or_else(|panic| {
+                Err(ReactorError::Poison(anyhow::anyhow!("panicked: {}", projections::panic_message(panic))))
+            });
+            match reaction {
                 Ok(()) => {
                     message.ack().await?;
                     return Ok(Outcome::Acked);
@@ -275,10 +306,10 @@ impl ReactorRunner {
         let sequence = info.stream_sequence;
         tracing::warn!(reactor = name, sequence, deliveries, reason, "event dead-lettered");
         let reason: String = reason.chars().filter(|c| !c.is_control()).take(MAX_REASON_LEN).collect();
-        let subject = format!("{}.{name}", DEAD_LETTERS_SUBJECTS.trim_end_matches(".>"));
+        let subject = dead_letter_subject(name);
         let dead_letter = PublishMessage::build()
             .payload(message.payload.clone())
-            .message_id(format!("{name}/{sequence}"))
+            .message_id(format!("{name}/{}/{sequence}", info.stream))
             .header(DEAD_LETTER_REACTOR, name)
             .header(DEAD_LETTER_REASON, reason.as_str())
             .header(DEAD_LETTER_SUBJECT, message.subject.as_str())

@@ -66,6 +66,7 @@ impl PublishError {
     }
 }
 
+#[derive(Clone)]
 pub struct Publisher {
     pool: PgPool,
     nats: Nats,

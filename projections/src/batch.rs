@@ -27,7 +27,7 @@ pub(crate) struct DecodedBatch<'b> {
 
 impl<'b> DecodedBatch<'b> {
     pub(crate) fn decode(
-        batch: &'b [RecordedEvent],
+        batch: impl IntoIterator<Item = &'b RecordedEvent>,
         upcasters: &[Box<dyn cqrs_es::persist::EventUpcaster>],
     ) -> Result<Self, ProjectionError> {
         let (mut meetings, mut rooms) = (vec![], vec![]);

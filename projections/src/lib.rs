@@ -16,6 +16,8 @@
 //!   advisory lock), and waiting for appends (in memory, `NOTIFY`, polling).
 //! - [`meeting_details`], [`calendar`], [`rooms`], [`reminders`]: the read models and how
 //!   events change them (`reminders`: the notifications due, for the reminder scheduler).
+//! - [`quarantine`]: aggregates set aside because an event of theirs could not be applied,
+//!   so that the rest of the log goes on; replayed on an operator's request.
 //! - [`progress`]: how far the projections have got, for read-your-writes waits.
 //! - [`queries`]: what the API reads.
 //! - [`wake`]: how appends wake the readers of the log, on this node and the others.
@@ -28,6 +30,7 @@ pub mod global_log;
 pub mod meeting_details;
 pub mod progress;
 pub mod projector;
+pub mod quarantine;
 pub mod queries;
 pub mod reminders;
 pub mod rooms;
@@ -37,7 +40,9 @@ pub(crate) use batch::{distinct_ids, keyed_by_uuid, BatchMemo, BatchWrites};
 pub use global_log::RecordedEvent;
 pub use projector::{Projection, Projector};
 
-/// Why projecting failed. The projector retries the batch; nothing is skipped.
+/// Why projecting failed. The projector retries the batch, unless the failure is the
+/// batch's data ([`ProjectionError::is_poison`]): then the one event is found and its
+/// aggregate set aside ([`quarantine`]).
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
     #[error("database error")]
@@ -54,4 +59,31 @@ pub enum ProjectionError {
     Timeout { head: global_log::LogCursor },
     #[error("unknown projection `{0}`")]
     UnknownProjection(String),
+    #[error("a projection panicked: {0}")]
+    Panicked(String),
+}
+
+impl ProjectionError {
+    /// True when the failure comes from what the batch holds rather than from the database
+    /// being unreachable or busy: retrying the same events would fail the same way. That is
+    /// an undecodable event or row, a panic, and PostgreSQL's data exceptions (class 22, a
+    /// timestamp out of range), integrity violations (23) and program limits (54).
+    pub fn is_poison(&self) -> bool {
+        match self {
+            Self::Decode { .. } | Self::Panicked(_) => true,
+            Self::Database(sqlx::Error::Encode(_)) => true,
+            Self::Database(sqlx::Error::Database(error)) => {
+                error.code().is_some_and(|code| ["22", "23", "54"].iter().any(|class| code.starts_with(class)))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The text of a caught panic, for the log and the quarantine record.
+pub fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+    match panic.downcast::<String>() {
+        Ok(message) => *message,
+        Err(panic) => panic.downcast_ref::<&str>().map_or_else(|| "a panic without a message".to_string(), |m| m.to_string()),
+    }
 }

@@ -12,14 +12,23 @@
 //! - **Woken, not spinning**: this node's appends wake it in memory, other nodes' through
 //!   `LISTEN veche_events`; a poll every [`FALLBACK_POLL`] is the fallback for a lost
 //!   notification. Both are [`crate::follow`]'s, shared with the NATS publisher.
+//! - **One bad event stops nothing**: a batch that fails on what it holds (not on the
+//!   database: [`ProjectionError::is_poison`]) is taken again one event at a time, and the
+//!   aggregate of the event that still fails is set aside ([`crate::quarantine`]) while the
+//!   rest of the log goes on. Set-aside aggregates asked for again are replayed first.
 
 use crate::batch::{self, DecodedBatch};
 use crate::follow::{keep_leading, Leadership, LogFollower, Woken, FALLBACK_POLL};
+use crate::global_log::RecordedEvent;
 use crate::global_log::{self, LogCursor};
+use crate::quarantine::{self, AggregateKey};
 use crate::wake::LogWake;
 use crate::{calendar, meeting_details, reminders, rooms, BatchMemo, BatchWrites, ProjectionError};
 use cqrs_es::persist::EventUpcaster;
+use futures::FutureExt as _;
 use sqlx::{PgConnection, PgPool};
+use std::collections::HashSet;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -113,6 +122,10 @@ pub enum Step {
     Idle { hidden: bool },
     /// A concurrent rebuild reset the checkpoint; the batch was rolled back.
     Raced,
+    /// The batch's one event could not be applied; its aggregate was set aside.
+    SetAside,
+    /// Quarantined aggregates were replayed (or failed again) instead of a batch.
+    Replayed,
 }
 
 impl Step {
@@ -121,17 +134,22 @@ impl Step {
     fn hidden(self) -> bool {
         match self {
             Self::Applied { hidden, .. } | Self::Idle { hidden } => hidden,
-            Self::Raced => false,
+            Self::Raced | Self::SetAside | Self::Replayed => false,
         }
     }
 }
 
-/// Where a batch starts: every checkpoint, and the last committed event in log order,
-/// which the batch is compared with to tell whether transactions in flight hid events from it.
+/// Where a batch starts: every checkpoint; the last committed event in log order, which the
+/// batch is compared with to tell whether transactions in flight hid events from it; and the
+/// quarantined aggregates (`type/id`), all of them and those to replay (usually none: the
+/// table is empty, and asking costs no round trip of its own).
 const CHECKPOINTS_AND_HEAD: &str = "select c.name, c.transaction_id, c.position, \
-       coalesce(h.transaction, 0), coalesce(h.position, 0) from projection_checkpoint c \
+       coalesce(h.transaction, 0), coalesce(h.position, 0), q.held, q.replay from projection_checkpoint c \
      left join lateral (select transaction_id::text::bigint as transaction, global_position as position \
        from events order by transaction_id desc, global_position desc limit 1) h on true \
+     cross join (select coalesce(array_agg(aggregate_type || '/' || aggregate_id), '{}') as held, \
+       coalesce(array_agg(aggregate_type || '/' || aggregate_id) filter (where retry_requested), '{}') as replay \
+       from projection_quarantine) q \
      where c.name = any($1)";
 
 /// The lowest checkpoint of the projections `names`: where all of them have got to.
@@ -147,8 +165,8 @@ pub(crate) async fn lowest_checkpoint(pool: &PgPool, names: &[&str]) -> Result<L
 }
 
 /// A checkpoint row as a batch reads it: (name, transaction, position, head transaction,
-/// head position).
-type CheckpointRow = (String, i64, i64, i64, i64);
+/// head position, quarantined aggregates, aggregates to replay).
+type CheckpointRow = (String, i64, i64, i64, i64, Vec<String>, Vec<String>);
 
 /// Advances every checkpoint that moved only from where this batch found it: the last part
 /// of a batch's writes (see [`BatchWrites`]).
@@ -210,6 +228,11 @@ impl Projector {
     /// a second, so it keeps to six round trips (begin, checkpoints, log, the stored meetings,
     /// every write in one statement, commit), and one more when the batch has room events.
     pub async fn step(&self) -> Result<Step, ProjectionError> {
+        self.step_with(self.batch_size).await
+    }
+
+    /// One batch of at most `limit` events (see [`Projector::step`]).
+    async fn step_with(&self, limit: i64) -> Result<Step, ProjectionError> {
         let names = self.names();
         // Read models are derived data: if a crash loses this commit, it loses the
         // checkpoints with it, and the batch is projected again. So the batch need not wait
@@ -227,27 +250,77 @@ impl Projector {
         // Apply in the order of `ALL` (rows come back in no particular order): `calendar`
         // and `reminders` take what `meeting_details` computes in the same batch.
         checkpoints.sort_by_key(|(name, ..)| names.iter().position(|n| n == name));
+        let (held, replay) = checkpoints.first().map(|c| (c.5.clone(), c.6.clone())).unwrap_or_default();
+        metrics::gauge!("veche_projection_quarantined_aggregates").set(held.len() as f64);
+        if !replay.is_empty() {
+            tx.rollback().await?;
+            self.replay(&replay, &checkpoints).await?;
+            return Ok(Step::Replayed);
+        }
         let head = checkpoints.first().map(|c| LogCursor::new(c.3, c.4)).unwrap_or_default();
         let Some(lowest) = checkpoints.iter().map(|c| LogCursor::new(c.1, c.2)).min() else {
             tx.rollback().await?;
             return Ok(Step::Idle { hidden: false });
         };
-        let events = global_log::read_after(&mut *tx, lowest, self.batch_size).await?;
+        let events = global_log::read_after(&mut *tx, lowest, limit).await?;
         let Some(last) = events.last() else {
             tx.rollback().await?;
             return Ok(Step::Idle { hidden: head > lowest });
         };
         let (last_cursor, last_recorded_at) = (last.cursor(), last.recorded_at);
-        let decoded = DecodedBatch::decode(&events, &self.upcasters)?;
+        // A quarantined aggregate's events are passed over; the checkpoints move past them.
+        let held: HashSet<String> = held.into_iter().collect();
+        let applicable: Vec<&RecordedEvent> = events
+            .iter()
+            .filter(|e| held.is_empty() || !held.contains(&quarantine::key(&e.aggregate_type, &e.aggregate_id)))
+            .collect();
+        let applied = AssertUnwindSafe(self.apply_and_advance(&mut tx, &applicable, &checkpoints, last_cursor))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| Err(ProjectionError::Panicked(crate::panic_message(panic))));
+        let all_moved = match applied {
+            Ok(all_moved) => all_moved,
+            Err(error) if error.is_poison() && applicable.len() == 1 => {
+                tx.rollback().await?;
+                quarantine::set_aside(&self.pool, applicable[0], &error).await?;
+                return Ok(Step::SetAside);
+            }
+            Err(error) => return Err(error),
+        };
+        if !all_moved {
+            tx.rollback().await?;
+            return Ok(Step::Raced);
+        }
+        tx.commit().await?;
+        let lag = (chrono::Utc::now() - last_recorded_at).num_milliseconds().max(0) as f64 / 1000.0;
+        for name in &names {
+            metrics::gauge!("veche_projection_lag_seconds", "projection" => *name).set(lag);
+            metrics::gauge!("veche_projection_position", "projection" => *name).set(last_cursor.position as f64);
+        }
+        metrics::counter!("veche_projected_events_total").increment(events.len() as u64);
+        Ok(Step::Applied { events: events.len(), full: events.len() as i64 >= limit, hidden: head > last_cursor })
+    }
+
+    /// Applies `events` to every projection whose checkpoint is before `last`, and adds the
+    /// advance of those checkpoints to `last` to the batch's one statement. False when a
+    /// checkpoint was no longer where the batch found it (a rebuild raced it).
+    async fn apply_and_advance(
+        &self,
+        conn: &mut PgConnection,
+        events: &[&RecordedEvent],
+        checkpoints: &[CheckpointRow],
+        last: LogCursor,
+    ) -> Result<bool, ProjectionError> {
+        let decoded = DecodedBatch::decode(events.iter().copied(), &self.upcasters)?;
         let mut advanced: (Vec<&str>, Vec<i64>, Vec<i64>) = (vec![], vec![], vec![]);
         let (mut memo, mut writes) = (BatchMemo::default(), BatchWrites::default());
-        for (name, transaction, position, ..) in &checkpoints {
+        for (name, transaction, position, ..) in checkpoints {
             let checkpoint = LogCursor::new(*transaction, *position);
-            if checkpoint >= last_cursor {
+            if checkpoint >= last {
                 continue;
             }
             let projection = Projection::by_name(name)?;
-            projection.apply(&mut tx, &decoded, checkpoint, &mut memo, &mut writes).await?;
+            projection.apply(conn, &decoded, checkpoint, &mut memo, &mut writes).await?;
             advanced.0.push(name);
             advanced.1.push(*transaction);
             advanced.2.push(*position);
@@ -259,21 +332,50 @@ impl Projector {
             .bind(&advanced.0)?
             .bind(&advanced.1)?
             .bind(&advanced.2)?
-            .bind(last_cursor.transaction)?
-            .bind(last_cursor.position)?;
-        let moved: i64 = writes.execute(&mut tx, &moved_and_announced()).await?;
-        if moved != advanced.0.len() as i64 {
-            tx.rollback().await?;
-            return Ok(Step::Raced);
+            .bind(last.transaction)?
+            .bind(last.position)?;
+        let moved: i64 = writes.execute(conn, &moved_and_announced()).await?;
+        Ok(moved == advanced.0.len() as i64)
+    }
+
+    /// Replays the quarantined aggregates `keys` (`type/id`) from their first event up to
+    /// each projection's checkpoint, each in a transaction of its own: its rows are deleted
+    /// and built again, and its quarantine ends. One that fails again on its data stays
+    /// quarantined with the new error.
+    async fn replay(&self, keys: &[String], checkpoints: &[CheckpointRow]) -> Result<(), ProjectionError> {
+        for key in keys {
+            let Some((aggregate_type, aggregate_id)) = key.split_once('/') else { continue };
+            let key: AggregateKey = (aggregate_type.to_string(), aggregate_id.to_string());
+            match self.replay_one(&key, checkpoints).await {
+                Ok(()) => {}
+                Err(error) if error.is_poison() => quarantine::retry_failed(&self.pool, &key, &error).await?,
+                Err(error) => return Err(error),
+            }
         }
+        Ok(())
+    }
+
+    async fn replay_one(&self, key: &AggregateKey, checkpoints: &[CheckpointRow]) -> Result<(), ProjectionError> {
+        let mut tx = self.pool.begin().await?;
+        let events = global_log::stream_of(&mut *tx, &key.0, &key.1, None).await?;
+        quarantine::delete_rows(&mut tx, &key.0, &key.1).await?;
+        let (mut memo, mut writes) = (BatchMemo::default(), BatchWrites::default());
+        let conn: &mut PgConnection = &mut tx;
+        AssertUnwindSafe(async {
+            for (name, transaction, position, ..) in checkpoints {
+                let checkpoint = LogCursor::new(*transaction, *position);
+                let seen = events.iter().filter(|event| event.cursor() <= checkpoint);
+                let decoded = DecodedBatch::decode(seen, &self.upcasters)?;
+                Projection::by_name(name)?.apply(conn, &decoded, LogCursor::START, &mut memo, &mut writes).await?;
+            }
+            writes.execute::<i32>(conn, "select 1").await
+        })
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| Err(ProjectionError::Panicked(crate::panic_message(panic))))?;
+        quarantine::release(&mut tx, key).await?;
         tx.commit().await?;
-        let lag = (chrono::Utc::now() - last_recorded_at).num_milliseconds().max(0) as f64 / 1000.0;
-        for name in &names {
-            metrics::gauge!("veche_projection_lag_seconds", "projection" => *name).set(lag);
-            metrics::gauge!("veche_projection_position", "projection" => *name).set(last_cursor.position as f64);
-        }
-        metrics::counter!("veche_projected_events_total").increment(events.len() as u64);
-        Ok(Step::Applied { events: events.len(), full: events.len() as i64 >= self.batch_size, hidden: head > last_cursor })
+        Ok(())
     }
 
     /// Runs every projection until none has visible work left. Returns the events applied.
@@ -287,13 +389,29 @@ impl Projector {
     /// last batch saw events still hidden by transactions in flight.
     async fn drain(&self) -> Result<(usize, bool), ProjectionError> {
         let mut total = 0;
+        // After a batch failed on what it holds, this many events are taken one at a time,
+        // so that the one that fails is found and set aside and the others are applied.
+        let mut one_by_one = 0;
         loop {
-            let step = self.step().await?;
+            let limit = if one_by_one > 0 { 1 } else { self.batch_size };
+            let step = match self.step_with(limit).await {
+                Err(error) if error.is_poison() && limit > 1 => {
+                    tracing::warn!(error = %error, "a batch failed on its events; taking them one at a time");
+                    one_by_one = limit;
+                    continue;
+                }
+                step => step?,
+            };
+            if matches!(step, Step::Applied { .. } | Step::SetAside) {
+                one_by_one = (one_by_one - 1).max(0);
+            }
             match step {
                 Step::Applied { events, full: true, .. } => total += events,
                 Step::Applied { events, .. } => return Ok((total + events, step.hidden())),
                 Step::Idle { .. } => return Ok((total, step.hidden())),
-                Step::Raced => {} // go round again from the reset checkpoint
+                // Go round again: from the reset checkpoint, past the set-aside event, or
+                // after the replays.
+                Step::Raced | Step::SetAside | Step::Replayed => {}
             }
         }
     }

@@ -106,9 +106,31 @@ pub fn render(message: &CalendarMessage<'_>) -> String {
     let years = schedule.start.year()..=schedule.end.year();
     calendar.push(event.done());
     // The VTIMEZONE goes before the VEVENT that refers to it.
-    let text = calendar.to_string();
+    let text = folded(&calendar.to_string());
     let event_at = text.find("BEGIN:VEVENT\r\n").expect("the calendar has its event");
     format!("{}{}{}", &text[..event_at], vtimezone(zone, *years.start(), *years.end()), &text[event_at..])
+}
+
+/// The text with its content lines folded at 75 octets on character boundaries (RFC 5545
+/// §3.1). The `icalendar` crate folds some lines past 75 octets when they hold multi-byte
+/// characters (a name of emoji), so its folding is undone and done again here.
+fn folded(text: &str) -> String {
+    const LIMIT: usize = 75;
+    let unfolded = text.replace("\r\n ", "").replace("\r\n\t", "");
+    let mut out = String::with_capacity(unfolded.len() + unfolded.len() / 32);
+    for line in unfolded.split_terminator("\r\n") {
+        let mut width = 0;
+        for c in line.chars() {
+            if width + c.len_utf8() > LIMIT {
+                out.push_str("\r\n ");
+                width = 1;
+            }
+            out.push(c);
+            width += c.len_utf8();
+        }
+        out.push_str("\r\n");
+    }
+    out
 }
 
 fn partstat(response: Partstat) -> icalendar::PartStat {

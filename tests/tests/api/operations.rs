@@ -76,3 +76,48 @@ async fn the_web_client_is_served_at_the_root_and_uses_the_api() {
     assert!(html.contains("/api/calendar") && html.contains("/api/meetings"));
     app.stop().await;
 }
+
+/// A meeting in the log from before dates were bounded (the year -5000): the projector sets
+/// it aside, the node stays ready but says it is degraded and names the meeting, and the
+/// organizer's next meeting is in the calendar at once.
+#[tokio::test]
+async fn an_event_the_projections_cannot_apply_leaves_the_node_ready_degraded_and_naming_the_meeting() {
+    let app = spawn_app().await;
+    let ann = user("ann");
+    let first = app.schedule(&ann, &[], json!({})).await;
+    let id = first["meeting"]["id"].as_str().unwrap();
+    let ancient = uuid::Uuid::new_v4();
+    // The same meeting again under another id, moved to the year -5000, as an earlier
+    // release could have stored it.
+    sqlx::query(
+        "insert into events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
+         select aggregate_type, $2, sequence, event_type, event_version, \
+           jsonb_set(jsonb_set(jsonb_set(jsonb_set(payload::jsonb, '{MeetingScheduled,meeting_id}', to_jsonb($2)), \
+             '{MeetingScheduled,room_id}', to_jsonb(gen_random_uuid()::text)), \
+             '{MeetingScheduled,schedule,starts_at}', '\"-5000-01-01T10:00:00Z\"'), \
+             '{MeetingScheduled,schedule,ends_at}', '\"-5000-01-01T11:00:00Z\"')::json, metadata \
+         from events where aggregate_id = $1 and sequence = 1",
+    )
+    .bind(id)
+    .bind(ancient.to_string())
+    .execute(&app.state().pool)
+    .await
+    .unwrap();
+    let later = app.schedule(&ann, &[], json!({"title": "After the bad one"})).await;
+    let position = later["position"].as_i64().unwrap();
+    let later_id = later["meeting"]["id"].as_str().unwrap();
+    let (status, _) = TestApp::json(
+        app.request(Method::GET, &format!("/api/meetings/{later_id}?after_position={position}"), &ann).send().await.unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "the read models went on past the bad event");
+    let (status, ready) = TestApp::json(app.client.get(format!("{}/readyz", app.base)).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{ready}");
+    assert_eq!(ready["degraded"], true);
+    assert_eq!(ready["quarantined"], json!([format!("Meeting/{ancient}")]));
+    assert_eq!(ready["tasks_down"], json!([]));
+    let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("veche_projection_quarantined_aggregates 1"), "{metrics}");
+    assert!(metrics.contains("veche_projection_quarantines_total 1"));
+    app.stop().await;
+}

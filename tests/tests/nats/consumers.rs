@@ -391,3 +391,48 @@ async fn a_reactor_keeps_getting_events_after_nats_restarts() {
     assert_eq!(seen, logged);
     finish(fixture, publisher, running).await;
 }
+
+#[tokio::test]
+async fn a_reactor_that_panics_has_the_event_dead_lettered_goes_on_and_gets_it_back_when_the_operator_replays_it() {
+    // Given a reactor that panics on the first delivery of each rename (a bug, since fixed)
+    let (fixture, publisher, reactor, running) = start_with(RecordingReactor::new(|event, times| {
+        if event.event_type == "MeetingDetailsChanged" && times == 1 {
+            panic!("a bug in the reactor");
+        }
+        Ok(())
+    }))
+    .await;
+    // When two meetings are scheduled, moved and renamed
+    fixture.schedule_meetings(2).await;
+    wait_until_seen(&reactor, 6).await;
+    // Then the renames are parked with the panic as the reason, and the runner went on
+    // (the second meeting's events came after the first one's rename)
+    let nats = fixture.nats_server.connect().await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let parked = loop {
+        let parked = infrastructure::dead_letters::list(&nats, Some("recorder")).await.unwrap();
+        if parked.len() >= 2 || tokio::time::Instant::now() > deadline {
+            break parked;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(parked.len(), 2);
+    for letter in &parked {
+        assert!(letter.reason.contains("panicked: a bug in the reactor"), "{}", letter.reason);
+        assert!(letter.original_subject.ends_with(".MeetingDetailsChanged"), "{}", letter.original_subject);
+    }
+    // When the operator replays them
+    let replayed = infrastructure::dead_letters::replay(&nats, Some("recorder"), None).await.unwrap();
+    assert_eq!(replayed.len(), 2);
+    // Then each rename is handed to the reactor once more, and the dead letters are gone
+    wait_until_seen(&reactor, 8).await;
+    let renames: Vec<RecordedEvent> = reactor.seen().into_iter().filter(|e| e.event_type == "MeetingDetailsChanged").collect();
+    assert_eq!(renames.len(), 4);
+    for rename in &renames {
+        assert_eq!(reactor.deliveries_of(rename), 2);
+    }
+    assert!(infrastructure::dead_letters::list(&nats, None).await.unwrap().is_empty());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(reactor.seen().len(), 8, "nothing more");
+    finish(fixture, publisher, running).await;
+}

@@ -4,3 +4,5 @@ mod executor;
 mod followers;
 mod global_log;
 mod projections;
+mod quarantine;
+mod totality;

@@ -140,7 +140,7 @@ async fn read_models(pool: &PgPool) -> (Vec<String>, Vec<String>, Vec<String>) {
 }
 
 /// The meeting commands as veche runs them, over `pool`.
-fn meetings_over(pool: &sqlx::PgPool) -> Meetings<MeetingStore, PgEventLog> {
+pub(crate) fn meetings_over(pool: &sqlx::PgPool) -> Meetings<MeetingStore, PgEventLog> {
     let log = PgEventLog::new(pool.clone(), projections::wake::LogWake::new());
     Meetings::new(Executor::new(log.meeting_store(), log))
 }
