@@ -6,7 +6,10 @@
 //!   event in place after a growing delay, telling JetStream it is still being worked on
 //!   (`+WPI`), so the events after it on its lane wait (per-aggregate order holds through
 //!   retries). An event not acknowledged within `ack_wait` (its node died, the runner was
-//!   stopped) is delivered again, to any node. After `max_deliver` attempts, or at once on
+//!   stopped) is delivered again, to any node. A passing failure is retried for as long as
+//!   the event is younger than `retry_horizon` (a day), however many attempts that takes;
+//!   a long `react` tells JetStream every half `ack_wait` that the event is still in hand.
+//!   After `max_deliver` attempts past that horizon, or at once on
 //!   [`ReactorError::Poison`] or an undecodable message, the event goes to
 //!   `VECHE_DEAD_LETTERS` (subject `veche.dead_letters.<reactor>`, the reason in headers,
 //!   the original message as payload) and is terminated, so it is never delivered again.
@@ -33,6 +36,7 @@ use async_nats::jetstream::consumer::{pull, AckPolicy, Consumer, DeliverPolicy};
 use async_nats::jetstream::message::{AckKind, PublishMessage};
 use async_nats::jetstream::Message;
 use futures::{FutureExt as _, StreamExt};
+use projections::global_log::RecordedEvent;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,8 +60,13 @@ pub struct ConsumerOptions {
     /// How long a delivered event may stay unacknowledged before JetStream delivers it
     /// again (to any node).
     pub ack_wait: Duration,
-    /// Attempts (deliveries and in-place retries) before a failing event is dead-lettered.
+    /// Attempts (deliveries and in-place retries) before a failing event is dead-lettered,
+    /// once it is older than [`ConsumerOptions::retry_horizon`].
     pub max_deliver: i64,
+    /// How long after it was recorded an event that fails for a passing reason (SMTP down,
+    /// a push service timing out) is still retried, whatever the attempts: an outage of
+    /// hours loses no invitation, and one that outlasts this parks it for a replay.
+    pub retry_horizon: Duration,
     /// The delay before the first retry after [`ReactorError::Retry`]; it doubles on each
     /// later one, up to [`ConsumerOptions::max_retry_delay`].
     pub retry_delay: Duration,
@@ -73,6 +82,7 @@ impl Default for ConsumerOptions {
         Self {
             ack_wait: Duration::from_secs(30),
             max_deliver: 10,
+            retry_horizon: Duration::from_secs(24 * 3600),
             retry_delay: Duration::from_secs(1),
             max_retry_delay: Duration::from_secs(60),
             max_ack_pending: 1,
@@ -244,10 +254,7 @@ impl ReactorRunner {
             return Ok(Outcome::Skipped);
         }
         loop {
-            let reaction = AssertUnwindSafe(self.reactor.react(&event)).catch_unwind().await.unwrap_or_else(|panic| {
-                Err(ReactorError::Poison(anyhow::anyhow!("panicked: {}", projections::panic_message(panic))))
-            });
-            match reaction {
+            match self.react_keeping_alive(message, &event).await {
                 Ok(()) => {
                     message.ack().await?;
                     return Ok(Outcome::Acked);
@@ -255,7 +262,7 @@ impl ReactorRunner {
                 Err(ReactorError::Poison(error)) => {
                     return self.dead_letter(message, attempt, &format!("poison: {error:#}")).await;
                 }
-                Err(ReactorError::Retry(error)) if attempt >= self.options.max_deliver => {
+                Err(ReactorError::Retry(error)) if attempt >= self.options.max_deliver && !self.still_useful(&event) => {
                     let reason = format!("gave up after {attempt} deliveries: {error:#}");
                     return self.dead_letter(message, attempt, &reason).await;
                 }
@@ -272,6 +279,34 @@ impl ReactorRunner {
                 }
             }
         }
+    }
+
+    /// Lets the reactor handle the event, telling JetStream every half `ack_wait` that it is
+    /// still in hand (a send to a slow SMTP server may outlast `ack_wait`, and the event
+    /// would be delivered to another node meanwhile). A panic is a poison event.
+    async fn react_keeping_alive(&self, message: &Message, event: &RecordedEvent) -> Result<(), ReactorError> {
+        let reacting = AssertUnwindSafe(self.reactor.react(event)).catch_unwind();
+        tokio::pin!(reacting);
+        let beat = (self.options.ack_wait / 2).max(Duration::from_millis(100));
+        loop {
+            tokio::select! {
+                outcome = &mut reacting => {
+                    return outcome.unwrap_or_else(|panic| {
+                        Err(ReactorError::Poison(anyhow::anyhow!("panicked: {}", projections::panic_message(panic))))
+                    });
+                }
+                _ = tokio::time::sleep(beat) => {
+                    if let Err(error) = message.ack_with(AckKind::Progress).await {
+                        tracing::warn!(reactor = self.reactor.name(), %error, "could not tell JetStream an event is still in hand");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether a failing event is young enough to be retried beyond `max_deliver`.
+    fn still_useful(&self, event: &RecordedEvent) -> bool {
+        (chrono::Utc::now() - event.recorded_at).to_std().is_ok_and(|age| age < self.options.retry_horizon)
     }
 
     /// Waits `delay` while telling JetStream the event is still in hand, so it is not

@@ -89,6 +89,8 @@ fn quick_options() -> ConsumerOptions {
     ConsumerOptions {
         ack_wait: Duration::from_secs(2),
         max_deliver: 3,
+        // Past its horizon at once: the attempts alone decide.
+        retry_horizon: Duration::ZERO,
         retry_delay: Duration::from_millis(50),
         max_retry_delay: Duration::from_millis(200),
         max_ack_pending: 1,
@@ -294,7 +296,7 @@ async fn a_poison_event_goes_to_the_dead_letters_and_the_others_are_handled() {
 }
 
 #[tokio::test]
-async fn an_event_that_keeps_failing_is_dead_lettered_after_the_last_delivery() {
+async fn an_event_that_keeps_failing_past_its_horizon_is_dead_lettered_after_the_last_delivery() {
     // Given a reactor for which moving a meeting always fails for now, at most 3 deliveries
     let (fixture, publisher, reactor, running) = start_with(RecordingReactor::new(|event, _| {
         if event.event_type == "MeetingRescheduled" {
@@ -434,5 +436,34 @@ async fn a_reactor_that_panics_has_the_event_dead_lettered_goes_on_and_gets_it_b
     assert!(infrastructure::dead_letters::list(&nats, None).await.unwrap().is_empty());
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(reactor.seen().len(), 8, "nothing more");
+    finish(fixture, publisher, running).await;
+}
+
+#[tokio::test]
+async fn an_outage_longer_than_the_attempts_loses_nothing_while_the_event_is_young_and_sends_it_once() {
+    // Given a reactor whose push service is down for 2 s (3 attempts take ~0.3 s), and
+    // events retried for an hour after they were recorded
+    let outage_ends = std::time::Instant::now() + Duration::from_secs(2);
+    let reactor = RecordingReactor::new(move |event, _| {
+        if event.event_type == "MeetingRescheduled" && std::time::Instant::now() < outage_ends {
+            Err(ReactorError::Retry(anyhow::anyhow!("push service unavailable")))
+        } else {
+            Ok(())
+        }
+    });
+    let fixture = Fixture::start().await;
+    let publisher = fixture.spawn_publisher().await;
+    let options = ConsumerOptions { retry_horizon: Duration::from_secs(3600), ..quick_options() };
+    let running = fixture.spawn_reactor(reactor.clone(), options).await;
+    // When a meeting is scheduled, moved and renamed
+    fixture.schedule_meetings(1).await;
+    // Then the move is retried through the outage, done once after it, never parked, and
+    // the rename waits for it (per-aggregate order)
+    eventually("the rename is handled", || reactor.seen().iter().any(|e| e.event_type == "MeetingDetailsChanged")).await;
+    let seen: Vec<String> = reactor.seen().iter().map(|e| e.event_type.clone()).collect();
+    let moves = seen.iter().filter(|t| *t == "MeetingRescheduled").count();
+    assert!(moves > 3, "retried beyond max_deliver: {seen:?}");
+    assert_eq!(seen.last().map(String::as_str), Some("MeetingDetailsChanged"));
+    assert!(dead_letters(&fixture.nats_server.connect().await).await.is_empty());
     finish(fixture, publisher, running).await;
 }
