@@ -218,6 +218,11 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let secret = jwt_secret(&settings)?;
     let jwt = JwtKeys::from_secret(&secret);
     let notifications = crate::notifications::Notifications::from_settings(&settings, &secret, &database.pool)?;
+    if let Some(outbox) = notifications.outbox_dir.as_deref().filter(|_| !settings.listen.ip().is_loopback()) {
+        tracing::warn!(listen = %settings.listen, outbox = %outbox.display(),
+            "no SMTP server is configured (VECHE_SMTP_URL): nobody receives veche's emails, they are kept in the outbox, \
+             which is not served on a public address");
+    }
     let shutdown = CancellationToken::new();
     let pool = database.pool.clone();
     let wake = LogWake::new();

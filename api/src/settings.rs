@@ -248,27 +248,55 @@ fn is_root() -> bool {
 
 /// Reads a secret kept in the data directory, creating it (mode 0600) on first use.
 pub fn persistent_secret(data_dir: &std::path::Path, file: &str) -> std::io::Result<String> {
-    persistent_file(data_dir, file, || {
+    let secret = persistent_file(data_dir, file, || {
         use rand::distributions::{Alphanumeric, DistString};
-        Alphanumeric.sample_string(&mut rand::thread_rng(), 48)
-    })
+        Alphanumeric.sample_string(&mut rand::thread_rng(), SECRET_CHARS)
+    })?;
+    if secret.len() < MIN_SECRET_CHARS {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "{} holds {} characters, fewer than the {MIN_SECRET_CHARS} a secret needs: set a longer one, or remove the \
+                 file to have a new one made (what was signed with the old one stops working)",
+                data_dir.join(file).display(),
+                secret.len()
+            ),
+        ));
+    }
+    Ok(secret)
 }
 
-/// Reads a value kept in the data directory, creating it with `generate` (mode 0600) on
-/// first use. `create_new` makes concurrent first starts agree: the loser reads the
-/// winner's file.
+/// The length of a generated secret, and the least a stored one may have.
+const SECRET_CHARS: usize = 48;
+const MIN_SECRET_CHARS: usize = 32;
+
+/// Reads a value kept in the data directory, creating it with `generate` on first use. The
+/// file is written whole or not at all (a temporary file, synced, then linked into place,
+/// mode 0600), so a crash can leave no half-written secret; linking fails if the name
+/// exists, so concurrent first starts agree: the loser reads the winner's file. An empty
+/// file (left by an earlier release that crashed mid-write) was never used, and is replaced.
 pub fn persistent_file(data_dir: &std::path::Path, file: &str, generate: impl FnOnce() -> String) -> std::io::Result<String> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let path = data_dir.join(file);
-    if let Ok(value) = std::fs::read_to_string(&path) {
-        return Ok(value.trim().to_string());
+    match std::fs::read_to_string(&path) {
+        Ok(value) if !value.trim().is_empty() => return Ok(value.trim().to_string()),
+        Ok(_) => std::fs::remove_file(&path)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
     }
     std::fs::create_dir_all(data_dir)?;
     let value = generate();
-    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
-        Ok(mut f) => {
-            f.write_all(value.as_bytes())?;
+    let temporary = data_dir.join(format!(".{file}.{}.partial", std::process::id()));
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&temporary)?;
+    f.write_all(value.as_bytes())?;
+    f.sync_all()?;
+    drop(f);
+    let linked = std::fs::hard_link(&temporary, &path);
+    std::fs::remove_file(&temporary)?;
+    match linked {
+        Ok(()) => {
+            std::fs::File::open(data_dir)?.sync_all()?;
             Ok(value)
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(std::fs::read_to_string(&path)?.trim().to_string()),
@@ -280,6 +308,25 @@ pub fn persistent_file(data_dir: &std::path::Path, file: &str, generate: impl Fn
 mod tests {
     use super::*;
     use clap::Parser;
+
+    #[test]
+    fn a_generated_secret_is_kept_whole_private_and_checked_for_length_when_read() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let first = persistent_secret(dir.path(), "jwt-secret").unwrap();
+        assert_eq!(first.len(), SECRET_CHARS);
+        assert_eq!(persistent_secret(dir.path(), "jwt-secret").unwrap(), first, "read back, not made again");
+        let mode = std::fs::metadata(dir.path().join("jwt-secret")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(leftovers, vec![std::ffi::OsString::from("jwt-secret")], "no temporary file stays");
+        // A secret cut short is refused, not used.
+        std::fs::write(dir.path().join("short"), "abc").unwrap();
+        assert!(persistent_secret(dir.path(), "short").unwrap_err().to_string().contains("fewer than the 32"));
+        // An empty one (a crash mid-write by an earlier release) was never used: replaced.
+        std::fs::write(dir.path().join("empty"), "").unwrap();
+        assert_eq!(persistent_secret(dir.path(), "empty").unwrap().len(), SECRET_CHARS);
+    }
 
     fn parse(args: &[&str]) -> Result<Settings, clap::Error> {
         EnvOnly::try_parse_from(std::iter::once("veche").chain(args.iter().copied())).map(|parsed| parsed.settings)

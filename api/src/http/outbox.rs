@@ -1,11 +1,13 @@
 //! `/dev/outbox`: the emails veche would have sent, when no SMTP server is configured.
 //! A list page, and each message as an `.eml` file a mail program opens. Only served
-//! while the outbox is in use (otherwise 404).
+//! while the outbox is in use, and only on a developer's machine: the messages hold answer,
+//! join and sign-in links, so the outbox is 404 unless veche listens on a loopback address,
+//! its public URL is a loopback one, and the request came through no proxy.
 
 use super::links::{escape, page};
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -18,9 +20,24 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/dev/outbox", get(list)).route("/dev/outbox/{file}", get(download))
 }
 
-async fn list(State(state): State<AppState>) -> Response {
-    let Some(dir) = state.notifications.outbox_dir.as_deref() else {
-        return page(StatusCode::NOT_FOUND, "No outbox", "veche sends email through SMTP (VECHE_SMTP_URL).", None);
+/// Whether this request may read the outbox (see the module's doc).
+fn served_here(state: &AppState, headers: &HeaderMap) -> bool {
+    let host = state.public_url.parse::<axum::http::Uri>().ok().and_then(|uri| uri.host().map(str::to_string));
+    let local_url = host.is_some_and(|host| {
+        host == "localhost" || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    });
+    let proxied = ["forwarded", "x-forwarded-for", "x-real-ip"].iter().any(|name| headers.contains_key(*name));
+    state.settings.listen.ip().is_loopback() && local_url && !proxied
+}
+
+async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(dir) = state.notifications.outbox_dir.as_deref().filter(|_| served_here(&state, &headers)) else {
+        return page(
+            StatusCode::NOT_FOUND,
+            "No outbox",
+            "veche sends email through SMTP (VECHE_SMTP_URL), or the outbox is only shown on the machine veche runs on.",
+            None,
+        );
     };
     let entries = match list_outbox(dir, LISTED).await {
         Ok(entries) => entries,
@@ -45,8 +62,9 @@ async fn list(State(state): State<AppState>) -> Response {
     page(StatusCode::OK, "Outbox", &format!("{} messages, newest first ({}).", entries.len(), dir.display()), Some(&table))
 }
 
-async fn download(State(state): State<AppState>, Path(file): Path<String>) -> Response {
-    let (Some(dir), Some(id)) = (state.notifications.outbox_dir.as_deref(), file.strip_suffix(".eml")) else {
+async fn download(State(state): State<AppState>, headers: HeaderMap, Path(file): Path<String>) -> Response {
+    let dir = state.notifications.outbox_dir.as_deref().filter(|_| served_here(&state, &headers));
+    let (Some(dir), Some(id)) = (dir, file.strip_suffix(".eml")) else {
         return crate::error::ApiError::NoRoute.into_response();
     };
     match read_outbox(dir, id).await {

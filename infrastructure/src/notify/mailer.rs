@@ -275,11 +275,21 @@ impl OutboxMailer {
 impl Mailer for OutboxMailer {
     async fn send(&self, mail: &OutgoingMail) -> Result<(), DeliveryError> {
         let transient = |e: std::io::Error| DeliveryError::Transient(Box::new(e));
-        tokio::fs::create_dir_all(&self.dir).await.map_err(transient)?;
+        // The messages hold sign-in and answer links: only veche's user reads them.
+        tokio::fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.dir).await.map_err(transient)?;
         let id: String = mail.message_id.chars().filter(char::is_ascii_hexdigit).take(32).collect();
         let name = format!("{}-{id}", chrono::Utc::now().timestamp_millis());
         let partial = self.dir.join(format!(".{name}.partial"));
-        tokio::fs::write(&partial, &mail.rfc822).await.map_err(transient)?;
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&partial)
+            .await
+            .map_err(transient)?;
+        tokio::io::AsyncWriteExt::write_all(&mut file, &mail.rfc822).await.map_err(transient)?;
+        drop(file);
         tokio::fs::rename(&partial, self.dir.join(format!("{name}.eml"))).await.map_err(transient)?;
         Ok(())
     }

@@ -8,7 +8,7 @@ use infrastructure::reactor::Reactor;
 use reqwest::Method;
 use serde_json::json;
 use std::sync::Arc;
-use veche_tests::app::{spawn_app_with, user, TestApp, User};
+use veche_tests::app::{spawn_app, spawn_app_with, user, TestApp, User};
 use veche_tests::push_service::PushService;
 use veche_tests::smtp::{Received, SmtpSink};
 
@@ -383,7 +383,12 @@ async fn a_forged_link_or_a_cancelled_meeting_gets_a_clear_page_and_changes_noth
 async fn without_an_smtp_server_the_invitation_lands_in_the_outbox_served_at_dev_outbox() {
     let data = tempfile::tempdir().unwrap();
     let dir = data.path().to_path_buf();
-    let app = spawn_app_with(|settings| settings.data_dir = Some(dir)).await;
+    // On a developer's machine: its public URL is the loopback address it listens on.
+    let app = spawn_app_with(|settings| {
+        settings.data_dir = Some(dir);
+        settings.public_url = None;
+    })
+    .await;
     let (olga, ann) = (user("olga"), user("ann"));
     app.schedule(&olga, &[&ann], json!({})).await;
     deliver_all(&app.pool, &mailer(&app)).await.unwrap();
@@ -402,6 +407,39 @@ async fn without_an_smtp_server_the_invitation_lands_in_the_outbox_served_at_dev
     let missing = app.client.get(format!("{}/dev/outbox/..%2F..%2Fetc%2Fpasswd.eml", app.base)).send().await.unwrap();
     assert_eq!(missing.status(), 404);
     app.stop().await;
+}
+
+/// The outbox holds answer and join links: files only veche's user reads, and pages shown
+/// on the machine veche runs on, never through a proxy or on a public address.
+#[tokio::test]
+async fn the_outbox_is_private_to_veche_s_user_and_never_served_through_a_proxy_or_a_public_address() {
+    use std::os::unix::fs::PermissionsExt;
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_path_buf();
+    // On a developer's machine: its public URL is the loopback address it listens on.
+    let app = spawn_app_with(|settings| {
+        settings.data_dir = Some(dir);
+        settings.public_url = None;
+    })
+    .await;
+    let (olga, ann) = (user("olga"), user("ann"));
+    app.schedule(&olga, &[&ann], json!({})).await;
+    deliver_all(&app.pool, &mailer(&app)).await.unwrap();
+    let outbox = app.state().notifications.outbox_dir.clone().unwrap();
+    assert_eq!(std::fs::metadata(&outbox).unwrap().permissions().mode() & 0o777, 0o700);
+    for file in std::fs::read_dir(&outbox).unwrap() {
+        assert_eq!(file.unwrap().metadata().unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let list = format!("{}/dev/outbox", app.base);
+    assert_eq!(app.client.get(&list).send().await.unwrap().status(), 200);
+    let proxied = app.client.get(&list).header("X-Forwarded-For", "203.0.113.7").send().await.unwrap();
+    assert_eq!(proxied.status(), 404, "a request through a proxy is not the developer's");
+    app.stop().await;
+
+    let public = spawn_app().await; // public URL https://meet.example.org
+    let list = public.client.get(format!("{}/dev/outbox", public.base)).send().await.unwrap();
+    assert_eq!(list.status(), 404, "a veche with a public address serves no outbox");
+    public.stop().await;
 }
 
 #[tokio::test]
