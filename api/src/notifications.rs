@@ -60,7 +60,7 @@ impl Notifications {
                 VapidKeys::parse(&stored).context("the data directory's vapid-private-key")?
             }
         };
-        let push = Arc::new(WebPushSender::new(vapid.clone(), settings.vapid_subject.clone()));
+        let push = Arc::new(WebPushSender::new(vapid.clone(), settings.vapid_subject.clone(), settings.push_allow_private));
         let mail = MailSettings { links: links.clone(), from, default_language };
         Ok(Self { links, mail, mailer, outbox_dir, vapid, push, subscriptions: PushSubscriptions::new(pool.clone()) })
     }

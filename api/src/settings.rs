@@ -79,6 +79,12 @@ pub struct Settings {
     #[arg(long, env = "VECHE_VAPID_PRIVATE_KEY", hide_env_values = true)]
     pub vapid_private_key: Option<String>,
 
+    /// Lets browsers subscribe push endpoints on private, loopback or link-local addresses,
+    /// and plain http: for a push service inside the network. Off, veche posts only to
+    /// https endpoints on public addresses and follows no redirect.
+    #[arg(long, env = "VECHE_PUSH_ALLOW_PRIVATE", default_value_t = false)]
+    pub push_allow_private: bool,
+
     /// The contact in VAPID tokens (`mailto:` or `https:`), which push services may use.
     #[arg(long, env = "VECHE_VAPID_SUBJECT", default_value = "mailto:veche@localhost")]
     pub vapid_subject: String,

@@ -38,6 +38,8 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.mail_language = "en".into();
     settings.vapid_private_key = None;
     settings.vapid_subject = "mailto:ops@example.org".into();
+    // The tests' push service listens on loopback.
+    settings.push_allow_private = true;
     settings
 }
 

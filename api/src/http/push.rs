@@ -72,7 +72,7 @@ pub async fn subscribe(
     user: AuthUser,
     Json(input): Json<PushSubscriptionInput>,
 ) -> Result<StatusCode> {
-    let target = parse_subscription(&input.endpoint, &input.keys.p256dh, &input.keys.auth)
+    let target = parse_subscription(&input.endpoint, &input.keys.p256dh, &input.keys.auth, state.settings.push_allow_private)
         .map_err(|e| ApiError::InvalidField { field: e.field.to_string(), detail: e.reason })?;
     let created =
         state.notifications.subscriptions.subscribe(&user.actor.user_id, user.actor.email.as_str(), &target).await.map_err(

@@ -19,6 +19,7 @@ pub mod invitations;
 pub mod ledger;
 pub mod mailer;
 pub mod push;
+pub mod push_address;
 pub mod reminders;
 
 use crate::links::GuestLinks;

@@ -71,17 +71,22 @@ pub struct WebPushSender {
     /// The VAPID `sub` claim: a contact for the push service's operators.
     subject: String,
     client: reqwest::Client,
+    /// Whether endpoints on private addresses are reached (the operator's switch).
+    allow_private: bool,
     /// Signed tokens by push service origin, with when they were signed.
     tokens: std::sync::Mutex<HashMap<String, (std::time::Instant, VapidSignature)>>,
 }
 
 impl WebPushSender {
-    pub fn new(keys: VapidKeys, subject: String) -> Self {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(15))
-            .build()
-            .expect("a reqwest client with default settings builds");
-        Self { keys, subject, client, tokens: Default::default() }
+    /// Posts to public addresses only, following no redirect, unless `allow_private` (see
+    /// [`super::push_address`]).
+    pub fn new(keys: VapidKeys, subject: String, allow_private: bool) -> Self {
+        let mut client = reqwest::Client::builder().timeout(Duration::from_secs(15)).redirect(reqwest::redirect::Policy::none());
+        if !allow_private {
+            client = client.dns_resolver(std::sync::Arc::new(super::push_address::PublicOnly));
+        }
+        let client = client.build().expect("a reqwest client with these settings builds");
+        Self { keys, subject, client, allow_private, tokens: Default::default() }
     }
 
     /// A VAPID token for the push service at `origin` (`aud`), signed anew at most hourly.
@@ -112,10 +117,12 @@ impl PushSender for WebPushSender {
     async fn push(&self, target: &PushTarget, payload: &[u8]) -> Result<(), DeliveryError> {
         let permanent = |e: web_push::WebPushError| DeliveryError::Permanent(Box::new(e));
         let info = SubscriptionInfo::new(target.endpoint.as_str(), target.p256dh.as_str(), target.auth.as_str());
-        let origin = reqwest::Url::parse(&target.endpoint)
-            .map_err(|e| DeliveryError::Permanent(Box::new(e)))?
-            .origin()
-            .ascii_serialization();
+        let url = reqwest::Url::parse(&target.endpoint).map_err(|e| DeliveryError::Permanent(Box::new(e)))?;
+        // Stored before the rule, or allowed then: checked again at every send.
+        if let Some(reason) = super::push_address::refusal(&url, self.allow_private) {
+            return Err(DeliveryError::Permanent(format!("the push endpoint {reason}").into()));
+        }
+        let origin = url.origin().ascii_serialization();
         let token = self.vapid_token(&origin, &info).map_err(permanent)?;
         let mut message = WebPushMessageBuilder::new(&info);
         message.set_payload(ContentEncoding::Aes128Gcm, payload);
@@ -157,21 +164,22 @@ pub struct InvalidSubscription {
 /// The longest endpoint accepted (push services' URLs are a few hundred characters).
 pub const MAX_ENDPOINT_LEN: usize = 2048;
 
-/// Checks a browser's `PushSubscription`: an https endpoint (http only on a loopback
-/// address, for a local push service), a P-256 public key (65 bytes, uncompressed) and a
-/// 16-byte auth secret, both base64url.
-pub fn parse_subscription(endpoint: &str, p256dh: &str, auth: &str) -> Result<PushTarget, InvalidSubscription> {
+/// Checks a browser's `PushSubscription`: an https endpoint on a public address (any http
+/// or https one when `allow_private`, see [`super::push_address`]), a P-256 public key (65
+/// bytes, uncompressed) and a 16-byte auth secret, both base64url.
+pub fn parse_subscription(
+    endpoint: &str,
+    p256dh: &str,
+    auth: &str,
+    allow_private: bool,
+) -> Result<PushTarget, InvalidSubscription> {
     let invalid = |field, reason: &str| InvalidSubscription { field, reason: reason.to_string() };
     if endpoint.len() > MAX_ENDPOINT_LEN {
         return Err(invalid("endpoint", "is longer than 2048 characters"));
     }
     let url = reqwest::Url::parse(endpoint).map_err(|_| invalid("endpoint", "is not a URL"))?;
-    let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
-    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    match url.scheme() {
-        "https" => {}
-        "http" if loopback => {}
-        _ => return Err(invalid("endpoint", "must be an https URL")),
+    if let Some(reason) = super::push_address::refusal(&url, allow_private) {
+        return Err(invalid("endpoint", reason));
     }
     let decode = |value: &str| URL_SAFE_NO_PAD.decode(value.trim_end_matches('='));
     match decode(p256dh) {
@@ -279,14 +287,15 @@ mod tests {
 
     #[test]
     fn a_browser_subscription_is_accepted() {
-        let target = parse_subscription("https://push.example.net/send/abc", P256DH, AUTH).unwrap();
+        let target = parse_subscription("https://push.example.net/send/abc", P256DH, AUTH, false).unwrap();
         assert_eq!(target.endpoint, "https://push.example.net/send/abc");
-        assert!(parse_subscription("http://127.0.0.1:9000/push/1", P256DH, AUTH).is_ok());
+        assert!(parse_subscription("http://127.0.0.1:9000/push/1", P256DH, AUTH, false).is_err());
+        assert!(parse_subscription("http://127.0.0.1:9000/push/1", P256DH, AUTH, true).is_ok());
     }
 
     #[test]
     fn malformed_subscriptions_name_the_field_at_fault() {
-        let field = |e: &str, k: &str, a: &str| parse_subscription(e, k, a).unwrap_err().field;
+        let field = |e: &str, k: &str, a: &str| parse_subscription(e, k, a, false).unwrap_err().field;
         assert_eq!(field("http://push.example.net/x", P256DH, AUTH), "endpoint");
         assert_eq!(field("not a url", P256DH, AUTH), "endpoint");
         assert_eq!(field(&format!("https://p.example/{}", "a".repeat(2048)), P256DH, AUTH), "endpoint");

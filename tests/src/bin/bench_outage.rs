@@ -105,7 +105,8 @@ async fn run(args: &Args, cluster: &EmbeddedPostgres, nats: &EmbeddedNats, dir: 
     for meeting in 0..args.meetings {
         let attendees: Vec<_> =
             (0..args.attendees).map(|a| json!({"email": format!("guest{meeting}-{a}@drill.example.org")})).collect();
-        let body = json!({"title": format!("Drill {meeting}"), "start": start, "end": end, "time_zone": "UTC", "attendees": attendees});
+        let body =
+            json!({"title": format!("Drill {meeting}"), "start": start, "end": end, "time_zone": "UTC", "attendees": attendees});
         let response = client.post(format!("{base}/api/meetings")).bearer_auth(bearer(meeting)).json(&body).send().await?;
         anyhow::ensure!(response.status() == 201, "scheduling answered {}", response.status());
     }

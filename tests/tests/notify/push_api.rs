@@ -81,3 +81,26 @@ async fn a_person_may_subscribe_a_bounded_number_of_browsers_and_remove_them() {
     assert_eq!(refused.status(), 404);
     app.stop().await;
 }
+
+/// A subscription is a URL veche will post to: on a public address only, unless the
+/// operator allows private ones (`VECHE_PUSH_ALLOW_PRIVATE`, which the tests' own push
+/// service on loopback needs).
+#[tokio::test]
+async fn a_push_endpoint_inside_the_network_is_refused_unless_the_operator_allows_it() {
+    let app = veche_tests::app::spawn_app_with(|settings| settings.push_allow_private = false).await;
+    let push = PushService::start().await;
+    let ann = user("ann");
+    let browser = push.subscribe();
+    let keys = json!({"p256dh": browser.p256dh, "auth": browser.auth});
+    for endpoint in [browser.endpoint.clone(), "https://169.254.169.254/latest/meta-data".into(), "https://10.0.0.7/push".into()]
+    {
+        let body = json!({"endpoint": endpoint, "keys": keys});
+        let (status, problem) =
+            TestApp::json(app.request(Method::POST, "/api/push/subscriptions", &ann).json(&body).send().await.unwrap()).await;
+        assert_eq!((status, problem["field"].as_str()), (422, Some("endpoint")), "{endpoint}: {problem}");
+    }
+    let public = json!({"endpoint": "https://push.example.net/send/1", "keys": keys});
+    let accepted = app.request(Method::POST, "/api/push/subscriptions", &ann).json(&public).send().await.unwrap();
+    assert_eq!(accepted.status(), 201);
+    app.stop().await;
+}
