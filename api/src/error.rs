@@ -57,6 +57,9 @@ pub enum ApiError {
     TooManySubscriptions(String),
     #[error("no such push subscription")]
     NoSuchSubscription,
+    /// A person sent too many commands, or caused too many emails, for now.
+    #[error("too many changes, or too many emails caused by them, for now; retry in {} s", .0.as_secs())]
+    TooManyRequests(std::time::Duration),
     /// A WebSocket route asked for without a valid WebSocket handshake.
     #[error("{0}")]
     NotWebSocket(String),
@@ -126,6 +129,7 @@ impl ApiError {
             Self::InvalidField { .. } => (S::UNPROCESSABLE_ENTITY, "validation", "A field is invalid"),
             Self::TooManySubscriptions(_) => (S::CONFLICT, "too-many-subscriptions", "Too many browsers are subscribed"),
             Self::NoSuchSubscription => (S::NOT_FOUND, "subscription-not-found", "No such push subscription"),
+            Self::TooManyRequests(_) => (S::TOO_MANY_REQUESTS, "rate-limited", "Too many requests"),
             Self::NotWebSocket(_) => (S::UPGRADE_REQUIRED, "websocket-required", "Open this route as a WebSocket"),
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
         }
@@ -170,6 +174,9 @@ impl IntoResponse for ApiError {
             }
             Self::NotCaughtUp(_) | Self::Contention | Self::Unavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            Self::TooManyRequests(wait) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
             }
             // RFC 9110 §15.5.22 and RFC 6455 §4.4: name the protocol and version to use.
             Self::NotWebSocket(_) => {

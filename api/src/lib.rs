@@ -17,6 +17,7 @@
 //!   whose rejections are problem+json too.
 //! - [`http`]: one module per feature, each with its handlers and DTOs, merged with the
 //!   OpenAPI document in [`http::router`].
+//! - [`rate_limit`]: per-person limits on commands and on the emails they cause.
 //! - [`notifications`]: the mailer, guest links, reactors and reminder scheduler of a node.
 //! - [`signaling`]: the WebSocket signaling hub (veche's protocol and PeerJS), room
 //!   access, ICE servers, presence and node leases.
@@ -32,6 +33,7 @@ pub mod extract;
 pub mod http;
 pub mod listener;
 pub mod notifications;
+pub mod rate_limit;
 pub mod server;
 pub mod settings;
 pub mod signaling;

@@ -291,6 +291,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         public_url: settings.public_url().into(),
         read_wait: Duration::from_millis(settings.read_wait_ms),
         tasks: health.clone(),
+        limits: Arc::new(crate::rate_limit::PersonLimits::new(settings.rate_commands_per_second, settings.rate_emails_per_hour)),
         metrics: crate::telemetry::metrics_handle(),
         settings: Arc::new(settings.clone()),
         nats: nats.clone(),

@@ -79,6 +79,15 @@ pub struct Settings {
     #[arg(long, env = "VECHE_VAPID_PRIVATE_KEY", hide_env_values = true)]
     pub vapid_private_key: Option<String>,
 
+    /// Commands one person may send per second on this node (bursts of ten times that); 0: no limit.
+    #[arg(long, env = "VECHE_RATE_COMMANDS_PER_SECOND", default_value_t = 10.0)]
+    pub rate_commands_per_second: f64,
+
+    /// Emails one person's commands may cause per hour on this node (invitations, updates,
+    /// cancellations; bursts of a quarter of that, at least 400); 0: no limit.
+    #[arg(long, env = "VECHE_RATE_EMAILS_PER_HOUR", default_value_t = 2000.0)]
+    pub rate_emails_per_hour: f64,
+
     /// Lets browsers subscribe push endpoints on private, loopback or link-local addresses,
     /// and plain http: for a push service inside the network. Off, veche posts only to
     /// https endpoints on public addresses and follows no redirect.

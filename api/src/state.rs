@@ -34,6 +34,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The NATS connection, unless NATS is disabled on this node.
     pub nats: Option<infrastructure::nats::Nats>,
+    /// Per-person limits on commands and the emails they cause.
+    pub limits: Arc<crate::rate_limit::PersonLimits>,
     /// Mailer, guest links, outbox.
     pub notifications: crate::notifications::Notifications,
 }

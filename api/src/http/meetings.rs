@@ -176,7 +176,29 @@ fn command_response(state: &AppState, user: &AuthUser, status: StatusCode, outco
         headers.insert(header::LOCATION, HeaderValue::from_str(&location).expect("a path is a valid header"));
     }
     metrics::counter!("veche_commands_total", "outcome" => "ok").increment(1);
+    state.limits.emails.charge(&user.actor.user_id, emails_caused(&outcome));
     Ok((status, headers, Json(CommandResult { meeting, version, position: outcome.position })).into_response())
+}
+
+/// At most how many emails a recorded command causes: the attendees it notifies.
+fn emails_caused(outcome: &CommandOutcome<Meeting>) -> f64 {
+    let attendees = outcome.aggregate.state().map_or(0, |state| state.attendees.len());
+    let per_event = |event_type: &String| match event_type.as_str() {
+        "MeetingScheduled" | "MeetingRescheduled" | "MeetingDetailsChanged" | "MeetingCancelled" | "AttendeesInvited" => {
+            attendees
+        }
+        "AttendeeRemoved" | "AttendeeResponded" => 1,
+        _ => 0,
+    };
+    outcome.event_types.iter().map(per_event).sum::<usize>() as f64
+}
+
+/// Lets a command of `user` start, or answers 429 (see [`crate::rate_limit`]).
+fn admit(state: &AppState, user: &AuthUser) -> Result<()> {
+    state.limits.admit(&user.actor.user_id).map_err(|wait| {
+        metrics::counter!("veche_rate_limited_total").increment(1);
+        ApiError::TooManyRequests(wait)
+    })
 }
 
 /// What every change to an existing meeting carries besides its body: who asks, which
@@ -224,6 +246,7 @@ impl MeetingChange {
     }
 
     async fn execute(self, command: impl FnOnce(Actor) -> MeetingCommand) -> Result<CommandOutcome<Meeting>> {
+        admit(&self.state, &self.user)?;
         let command = command(self.user.actor.clone());
         let name = command.name();
         Ok(self.state.meetings.execute(self.id, command, self.meta).await.inspect_err(|_| {
@@ -257,6 +280,7 @@ pub async fn schedule_meeting(
 ) -> Result<Response> {
     // serde_json's maps are sorted, so the re-serialised body is a canonical form: the
     // same request with its keys in another order has the same fingerprint.
+    admit(&state, &user)?;
     let fingerprint = hex::encode(Sha256::digest(body.to_string().as_bytes()));
     let request: ScheduleMeetingRequest =
         serde_json::from_value(body).map_err(|e| ApiError::Malformed(format!("the body is not a valid meeting: {e}")))?;

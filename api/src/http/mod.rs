@@ -63,6 +63,10 @@ fn document_unavailable(openapi: &mut utoipa::openapi::OpenApi) {
         .build();
     // These answer without the database.
     let without_database = ["/healthz", "/metrics", "/api/openapi.json", "/api/asyncapi.json", "/api/push/vapid-public-key"];
+    let rate_limited = ResponseBuilder::new()
+        .description("Too many changes by this person, or too many emails caused by them, for now: retry after `Retry-After`")
+        .content("application/problem+json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
+        .build();
     for (path, item) in openapi.paths.paths.iter_mut() {
         if without_database.contains(&path.as_str()) {
             continue;
@@ -70,6 +74,13 @@ fn document_unavailable(openapi: &mut utoipa::openapi::OpenApi) {
         let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
         for operation in operations.into_iter().flatten() {
             operation.responses.responses.entry("503".into()).or_insert_with(|| unavailable.clone().into());
+        }
+        // Every change to a meeting is a command, limited per person (`crate::rate_limit`).
+        if path.starts_with("/api/meetings") {
+            let commands = [&mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for operation in commands.into_iter().flatten() {
+                operation.responses.responses.entry("429".into()).or_insert_with(|| rate_limited.clone().into());
+            }
         }
     }
 }

@@ -158,3 +158,44 @@ async fn while_the_database_is_down_requests_are_told_to_retry_with_503_not_500(
         assert!(problem["detail"].as_str().unwrap().contains("database"), "{problem}");
     }
 }
+
+/// No mail bombing through veche: a person's commands, and the emails they cause, are
+/// limited; past a limit the answer is 429 with `Retry-After`, and nothing is recorded.
+#[tokio::test]
+async fn a_person_who_causes_too_many_emails_or_sends_too_many_commands_gets_429_with_retry_after() {
+    let app = spawn_app_with(|settings| {
+        settings.rate_commands_per_second = 1.0;
+        settings.rate_emails_per_hour = 400.0;
+    })
+    .await;
+    let (olga, bob) = (user("olga"), user("bob"));
+    // 200 invitations at once are accepted (the burst is 400)...
+    let guests: Vec<serde_json::Value> = (0..200).map(|i| json!({"email": format!("guest{i}@example.org")})).collect();
+    let first =
+        app.request(Method::POST, "/api/meetings", &olga).json(&meeting(json!({"attendees": guests}))).send().await.unwrap();
+    assert_eq!(first.status(), 201);
+    let guests: Vec<serde_json::Value> = (200..400).map(|i| json!({"email": format!("guest{i}@example.org")})).collect();
+    let second =
+        app.request(Method::POST, "/api/meetings", &olga).json(&meeting(json!({"attendees": guests}))).send().await.unwrap();
+    assert_eq!(second.status(), 201, "the bucket still had tokens; this one empties it");
+    // ...and then Olga waits, whatever she asks.
+    let third = app.request(Method::POST, "/api/meetings", &olga).json(&meeting(json!({}))).send().await.unwrap();
+    assert_eq!(third.status(), 429);
+    let wait: u64 = third.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((5..=10).contains(&wait), "the time one email takes to come back at 400 an hour (9 s): {wait}");
+    let (_, problem) = TestApp::json(third).await;
+    assert_eq!(problem["type"], "urn:veche:problem:rate-limited");
+    let scheduled: i64 = sqlx::query_scalar("select count(*) from events where event_type = 'MeetingScheduled'")
+        .fetch_one(&app.state().pool)
+        .await
+        .unwrap();
+    assert_eq!(scheduled, 2, "the refused command recorded nothing");
+    // Bob is not held back by Olga; his own commands are limited to their burst (10).
+    let statuses = futures::future::join_all(
+        (0..12).map(|_| app.request(Method::POST, "/api/meetings", &bob).json(&meeting(json!({}))).send()),
+    )
+    .await;
+    let limited = statuses.iter().filter(|r| r.as_ref().unwrap().status() == 429).count();
+    assert_eq!(limited, 2, "ten pass, two wait");
+    app.stop().await;
+}
