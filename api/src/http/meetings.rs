@@ -384,7 +384,15 @@ pub async fn invite_attendees(change: MeetingChange, Json(request): Json<InviteR
     security(("bearer" = [])))]
 pub async fn remove_attendee(change: MeetingChange, Path(AttendeePath { email }): Path<AttendeePath>) -> Result<Response> {
     let email = EmailAddress::parse(&email).map_err(|e| ApiError::invalid("email", e))?;
-    change.run(|actor| MeetingCommand::RemoveAttendee { actor, email }).await
+    let (state, user, removed) = (change.state.clone(), change.user.clone(), email.clone());
+    let outcome = change.execute(|actor| MeetingCommand::RemoveAttendee { actor, email }).await?;
+    // At once, on every node (the room-status reactor makes it certain after a crash).
+    if let Some(room_id) = outcome.aggregate.state().map(|meeting| meeting.room_id) {
+        if let Err(error) = crate::signaling::status::disconnect_removed(&state.rooms, &state.hub, room_id, &removed).await {
+            tracing::warn!(%error, %room_id, "could not disconnect a removed attendee from the room");
+        }
+    }
+    command_response(&state, &user, StatusCode::OK, outcome)
 }
 
 /// Answer the invitation (attendees only).

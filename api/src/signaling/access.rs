@@ -60,10 +60,9 @@ pub async fn authorize(state: &AppState, room_id: RoomId, token: &str) -> Result
     if guest && claims.meeting_id != Some(meeting_state.id.as_uuid()) {
         return Err(ApiError::RoomNotFound);
     }
-    // A pass was minted for someone who could enter; it stays good until it expires, even if
-    // they are uninvited meanwhile (it is short-lived for that reason). A guest must still be
-    // invited: a removed attendee's link stops opening the room.
-    if claims.room.is_none() && !meeting_state.is_visible_to(&actor) {
+    // Whoever enters must still be the organizer or invited, whatever the token: a removed
+    // attendee's pass and link stop opening the room at once.
+    if !meeting_state.is_visible_to(&actor) {
         return Err(ApiError::RoomNotFound);
     }
     Ok(RoomAccess {

@@ -46,6 +46,8 @@ pub enum Dialect {
 pub mod close_code {
     /// The meeting was cancelled; its room is closed.
     pub const ROOM_CLOSED: u16 = 4001;
+    /// The organizer took this person off the meeting; they may not come back.
+    pub const REMOVED: u16 = 4003;
     /// The queue of messages to this connection overflowed: it reads too slowly.
     pub const SLOW_CONSUMER: u16 = 4008;
     /// The room holds as many participants as a mesh allows.
@@ -439,6 +441,8 @@ pub trait RemoteRelay: Send + Sync + 'static {
     fn broadcast(&self, namespace: &Namespace, except: Option<&str>, text: &str);
     /// Room closed: disconnect its peers on every node.
     fn close_room(&self, namespace: &Namespace);
+    /// A participant was taken off the meeting: disconnect that peer wherever it is held.
+    fn remove_peer(&self, namespace: &Namespace, peer_id: &str);
 }
 
 /// What became of a message.
@@ -615,6 +619,23 @@ impl Hub {
         self.close_local_room(namespace);
         if let Some(remote) = self.remote.get() {
             remote.close_room(namespace);
+        }
+    }
+
+    /// Disconnects a peer taken off the meeting (4003), on every node.
+    pub fn remove_peer(&self, namespace: &Namespace, peer_id: &str) {
+        self.remove_local_peer(namespace, peer_id);
+        if let Some(remote) = self.remote.get() {
+            remote.remove_peer(namespace, peer_id);
+        }
+    }
+
+    /// Disconnects a peer taken off the meeting, if this node holds it (the remote relay
+    /// calls this).
+    pub fn remove_local_peer(&self, namespace: &Namespace, peer_id: &str) {
+        if let Some(peer) = self.room(namespace).and_then(|room| room.get(peer_id)) {
+            peer.push(Utf8Bytes::from_static(r#"{"type":"removed"}"#));
+            peer.disconnect(close_code::REMOVED);
         }
     }
 

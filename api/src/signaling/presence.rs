@@ -257,7 +257,7 @@ impl Presence {
         let Namespace::Room(room_id) = entered.room.namespace else { return };
         let namespace = entered.room.namespace.clone();
         match ending {
-            Ending::Left | Ending::Ended(close_code::ROOM_CLOSED) => {
+            Ending::Left | Ending::Ended(close_code::ROOM_CLOSED | close_code::REMOVED) => {
                 let left = self.rooms.leave(room_id, entered.peer_id.to_string(), &actor.unpack(), Utc::now()).await;
                 if left.is_ok_and(|outcome| outcome.events > 0) {
                     self.hub.broadcast(&namespace, None, presence_left(&entered.peer_id, "left"));

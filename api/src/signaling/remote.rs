@@ -3,7 +3,9 @@
 //!
 //! Envelopes are JSON: `{"op":"relay","kind","from","to","payload"}` for a signaling message
 //! to one peer, `{"op":"broadcast","except","text"}` for a presence notice to every
-//! veche-dialect peer, `{"op":"close"}` when the room closes.
+//! veche-dialect peer, `{"op":"close"}` when the room closes, `{"op":"remove","to"}` when a
+//! participant is taken off the meeting. What arrives is checked like a client's input: peer
+//! ids must be valid, notices must be JSON objects; anything else is dropped and counted.
 
 use super::hub::{Hub, Namespace, Relayed, RemoteRelay, SignalKind};
 use bytes::Bytes;
@@ -47,6 +49,8 @@ enum Op {
     Broadcast,
     /// The room closed.
     Close,
+    /// A participant was taken off the meeting.
+    Remove,
 }
 
 impl<'a> Envelope<'a> {
@@ -133,6 +137,11 @@ fn deliver(hub: &Hub, namespace: &Namespace, payload: &[u8]) {
         metrics::counter!("veche_signal_bus_dropped_total", "why" => "undecodable").increment(1);
         return;
     };
+    let valid = |peer: Option<&str>| peer.is_none_or(super::hub::valid_peer_id);
+    if !valid(envelope.from) || !valid(envelope.to) || !valid(envelope.except.as_deref()) {
+        metrics::counter!("veche_signal_bus_dropped_total", "why" => "invalid peer id").increment(1);
+        return;
+    }
     match envelope.op {
         Op::Relay => {
             let (Some(kind), Some(from), Some(to), Some(payload)) = (envelope.kind, envelope.from, envelope.to, envelope.payload)
@@ -144,11 +153,22 @@ fn deliver(hub: &Hub, namespace: &Namespace, payload: &[u8]) {
             }
         }
         Op::Broadcast => {
-            if let (Some(room), Some(text)) = (hub.room(namespace), envelope.text) {
+            // A notice carries names: it reaches clients only as the JSON object it must be.
+            let notice =
+                envelope.text.filter(|text| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).is_ok());
+            if notice.is_none() {
+                metrics::counter!("veche_signal_bus_dropped_total", "why" => "invalid notice").increment(1);
+            }
+            if let (Some(room), Some(text)) = (hub.room(namespace), notice) {
                 room.broadcast_local(super::hub::Dialect::Veche, envelope.except.as_deref(), &Utf8Bytes::from(text.into_owned()));
             }
         }
         Op::Close => hub.close_local_room(namespace),
+        Op::Remove => {
+            if let Some(peer_id) = envelope.to {
+                hub.remove_local_peer(namespace, peer_id);
+            }
+        }
     }
 }
 
@@ -183,6 +203,10 @@ impl RemoteRelay for NatsRelay {
 
     fn close_room(&self, namespace: &Namespace) {
         self.publish(namespace, &Envelope::new(Op::Close));
+    }
+
+    fn remove_peer(&self, namespace: &Namespace, peer_id: &str) {
+        self.publish(namespace, &Envelope { to: Some(peer_id), ..Envelope::new(Op::Remove) });
     }
 }
 
@@ -234,5 +258,26 @@ mod tests {
         assert_eq!(namespace_of(&token, &hashed), None, "not watched");
         hashed.write().unwrap().insert(token.clone(), peerjs.clone());
         assert_eq!(namespace_of(&token, &hashed), Some(peerjs));
+    }
+
+    #[test]
+    fn what_another_node_sends_is_checked_like_a_clients_input() {
+        let hub = Hub::new("node-a".into(), 16);
+        let room = Namespace::Room(domain::RoomId(uuid::Uuid::from_u128(0x0b6f)));
+        let (handle, inbox) = hub.open_connection(super::super::hub::Dialect::Veche, None);
+        hub.attach(&room, "bob-1".into(), handle);
+        for bad in [
+            r#"{"op":"relay","kind":"offer","from":"a b\n","to":"bob-1","payload":{}}"#,
+            r#"{"op":"broadcast","text":"not json at all"}"#,
+            r#"{"op":"broadcast","except":"<script>","text":"{}"}"#,
+            r#"{"op":"remove","to":"../../bob-1"}"#,
+        ] {
+            deliver(&hub, &room, bad.as_bytes());
+            assert_eq!(inbox.pop(), None, "{bad}");
+        }
+        deliver(&hub, &room, br#"{"op":"relay","kind":"offer","from":"ann-1","to":"bob-1","payload":{"sdp":"v=0"}}"#);
+        assert!(inbox.pop().is_some(), "a valid message still goes through");
+        deliver(&hub, &room, br#"{"op":"remove","to":"bob-1"}"#);
+        assert_eq!(inbox.pop().as_deref(), Some(r#"{"type":"removed"}"#));
     }
 }

@@ -459,6 +459,41 @@ async fn without_turn_or_stun_configured_no_ice_server_is_given() {
 }
 
 #[tokio::test]
+async fn an_attendee_taken_off_the_meeting_is_disconnected_at_once_and_neither_token_nor_pass_lets_them_back() {
+    let app = spawn_app().await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let (meeting_id, room) = meeting(&app, &ann, &[&bob]).await;
+    let pass = TestApp::json(app.request(Method::POST, &format!("/api/rooms/{room}/pass"), &bob).send().await.unwrap()).await.1
+        ["pass"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (mut ann_client, _) = enter(&app, &room, &ann).await;
+    let (mut bob_client, bob_welcome) = enter(&app, &room, &bob).await;
+    let bob_peer = bob_welcome["peer_id"].as_str().unwrap().to_string();
+    ann_client.next_of_type("joined").await;
+
+    let removed =
+        app.request(Method::DELETE, &format!("/api/meetings/{meeting_id}/attendees/bob@example.org"), &ann).send().await.unwrap();
+    let (status, removed) = TestApp::json(removed).await;
+    assert_eq!(status, 200);
+    let (code, before) = bob_client.closed().await;
+    assert_eq!(code, 4003, "removed");
+    assert!(before.iter().any(|m| m["type"] == "removed"), "{before:?}");
+    let left = ann_client.next_of_type("left").await;
+    assert_eq!(left["peer_id"], bob_peer.as_str());
+    await_room_events(&app, &room, &["RoomOpened", "ParticipantJoined", "ParticipantJoined", "ParticipantLeft"]).await;
+
+    let position = removed["position"].as_i64().unwrap();
+    app.request(Method::GET, &format!("/api/meetings/{meeting_id}?after_position={position}"), &ann).send().await.unwrap();
+    for token in [bob.token.as_str(), pass.as_str()] {
+        let refused = SignalClient::join(&app.base, &room, token, None).await.err().expect("refused");
+        assert_eq!(refused.status, 404, "a stranger again");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_room_pass_opens_its_room_and_nothing_else() {
     let app = spawn_app().await;
     let (ann, bob) = (user("ann"), user("bob"));

@@ -95,3 +95,26 @@ async fn cancelling_on_one_node_closes_the_room_on_the_other() {
     assert!(before.iter().any(|m| m["type"] == "room-closed"));
     drop((node_a, node_b));
 }
+
+#[tokio::test]
+async fn an_attendee_removed_on_one_node_is_disconnected_on_the_other() {
+    let (database, nats) = (TestDatabase::create().await, TestNats::start().await);
+    let (node_a, node_b) = two_nodes(&database, &nats).await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let meeting = schedule(&node_a, &ann, &[&bob]).await;
+    let (id, room) = (meeting["meeting"]["id"].as_str().unwrap(), meeting["meeting"]["room_id"].as_str().unwrap());
+    let mut bob_client = SignalClient::join(&node_b.base, room, &bob.token, None).await.unwrap();
+    bob_client.next_of_type("welcome").await;
+
+    let removed = reqwest::Client::new()
+        .delete(format!("{}/api/meetings/{id}/attendees/{}", node_a.base, bob.email))
+        .bearer_auth(&ann.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 200);
+    let (code, before) = bob_client.closed().await;
+    assert_eq!(code, 4003, "bob on node b is let out; he saw {before:?}");
+    assert!(before.iter().any(|m| m["type"] == "removed"));
+    drop((node_a, node_b));
+}
