@@ -246,7 +246,11 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     // participants is connected, so a cached room is often stale (a lost race, then a second
     // decision), and it would keep memory for every room with someone idle in it; a join
     // loads its room's few events.
-    let rooms = Rooms::new(Executor::with_cache(log.room_store(), log, 0), room_settings.room_capacity);
+    let rooms = Rooms::new(
+        Executor::with_cache(log.room_store(), log, 0),
+        room_settings.room_capacity,
+        room_settings.room_seats_per_person,
+    );
     let node_id = room_settings.node_id();
     let lease = NodeLease::new(pool.clone(), node_id.clone(), Duration::from_secs(room_settings.node_lease_secs.max(3)));
     // The lease exists before the first participant is held, or they would look orphaned.

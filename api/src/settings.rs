@@ -114,6 +114,10 @@ pub struct RoomSettings {
     #[arg(long, env = "VECHE_ROOM_CAPACITY", default_value_t = 8)]
     pub room_capacity: usize,
 
+    /// The most places one person may hold in a room at once (their devices); the next is refused (4011).
+    #[arg(long, env = "VECHE_ROOM_SEATS_PER_PERSON", default_value_t = 3)]
+    pub room_seats_per_person: usize,
+
     /// Largest signaling message (and frame), in bytes.
     #[arg(long, env = "VECHE_SIGNAL_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024)]
     pub signal_max_message_bytes: usize,

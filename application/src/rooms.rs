@@ -18,6 +18,8 @@ pub struct Rooms<ES, L> {
     executor: Executor<Room, ES, L>,
     /// The most peers a full mesh holds (`VECHE_ROOM_CAPACITY`).
     capacity: usize,
+    /// The most places one person holds at once (`VECHE_ROOM_SEATS_PER_PERSON`).
+    seats_per_person: usize,
 }
 
 impl<ES, L> Rooms<ES, L>
@@ -25,8 +27,8 @@ where
     ES: ResumableStore<Room>,
     L: EventLog,
 {
-    pub fn new(executor: Executor<Room, ES, L>, capacity: usize) -> Self {
-        Self { executor, capacity: capacity.max(1) }
+    pub fn new(executor: Executor<Room, ES, L>, capacity: usize, seats_per_person: usize) -> Self {
+        Self { executor, capacity: capacity.max(1), seats_per_person: seats_per_person.max(1) }
     }
 
     pub fn capacity(&self) -> usize {
@@ -42,7 +44,14 @@ where
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> RoomResult {
-        let command = RoomCommand::Join { room_id, meeting_id, participant, capacity: self.capacity, at };
+        let command = RoomCommand::Join {
+            room_id,
+            meeting_id,
+            participant,
+            capacity: self.capacity,
+            seats_per_person: self.seats_per_person,
+            at,
+        };
         self.run(room_id, command, actor, "Join").await
     }
 

@@ -52,6 +52,8 @@ pub mod close_code {
     pub const SLOW_CONSUMER: u16 = 4008;
     /// The room holds as many participants as a mesh allows.
     pub const ROOM_FULL: u16 = 4009;
+    /// This person already holds as many places in the room as one may.
+    pub const TOO_MANY_SEATS: u16 = 4011;
     /// The peer id is someone else's.
     pub const PEER_ID_TAKEN: u16 = 4010;
     /// The same participant connected again; this older connection gives way.

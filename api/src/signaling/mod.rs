@@ -23,7 +23,7 @@
 //! | `{"type":"removed"}` | the organizer took you off the meeting; the connection closes with 4003 and the room stays shut to you |
 //! | `{"type":"meeting","status":"started"\|"ended"\|"rescheduled","starts_at","ends_at"}` | the scheduled start or end came, or the meeting moved (the call goes on either way) |
 //! | `{"type":"pong"}` | answer to `ping` |
-//! | `{"type":"error","code","message"}` | the previous message was refused (codes: `malformed-message`, `unknown-type`, `no-such-peer`, `rate-limited`; on entering: `room-full`, `room-closed`, `peer-id-taken`, `internal`) |
+//! | `{"type":"error","code","message"}` | the previous message was refused (codes: `malformed-message`, `unknown-type`, `no-such-peer`, `rate-limited`; on entering: `room-full`, `too-many-seats`, `room-closed`, `peer-id-taken`, `internal`) |
 //!
 //! The client sends `{"type":"signal","to":"<peer_id>","kind":"offer"|"answer"|"candidate","data":{...}}`
 //! (relayed only to that participant of this room), `{"type":"leave"}`, `{"type":"ping"}`.
@@ -32,7 +32,7 @@
 //! resumes the place (`welcome.resumed = true`; the others get `joined` with `resumed`) and
 //! closes the older connection with 4012.
 //!
-//! Close codes: 4001 room closed, 4003 removed from the meeting, 4008 slow consumer (its queue overflowed), 4009 room full,
+//! Close codes: 4001 room closed, 4003 removed from the meeting, 4008 slow consumer (its queue overflowed), 4009 room full, 4011 too many places held by one person,
 //! 4010 peer id taken, 4012 replaced by a newer connection, 4013 no pong in time, 1001 node
 //! shutting down (reconnect to resume), 1009 message too big, 1011 server error.
 //!

@@ -171,6 +171,7 @@ async fn admit<D: RoomDialect>(presence: &Presence, entering: Option<Box<Enterin
 pub enum Refusal {
     Closed,
     Full { capacity: usize },
+    TooManySeats { max: usize },
     PeerIdTaken,
     Failed,
 }
@@ -180,6 +181,7 @@ impl Refusal {
         match self {
             Self::Closed => close_code::ROOM_CLOSED,
             Self::Full { .. } => close_code::ROOM_FULL,
+            Self::TooManySeats { .. } => close_code::TOO_MANY_SEATS,
             Self::PeerIdTaken => close_code::PEER_ID_TAKEN,
             Self::Failed => close_code::INTERNAL,
         }
@@ -191,6 +193,9 @@ impl Refusal {
             Self::Closed => ("room-closed", "the meeting was cancelled; its room is closed".into()),
             Self::Full { capacity } => {
                 ("room-full", format!("the room is full: a mesh call holds at most {capacity} participants"))
+            }
+            Self::TooManySeats { max } => {
+                ("too-many-seats", format!("you already hold {max} places in this room; leave one to join from here"))
             }
             Self::PeerIdTaken => ("peer-id-taken", "this peer id belongs to someone else in the room".into()),
             Self::Failed => ("internal", "the server could not record the join; try again".into()),
@@ -223,6 +228,7 @@ impl Presence {
             |error| match error {
                 CommandError::Rejected(RoomError::Closed) => Refusal::Closed,
                 CommandError::Rejected(RoomError::Full { capacity }) => Refusal::Full { capacity },
+                CommandError::Rejected(RoomError::TooManySeats { max, .. }) => Refusal::TooManySeats { max },
                 CommandError::Rejected(RoomError::PeerIdTaken(_)) => Refusal::PeerIdTaken,
                 other => {
                     tracing::error!(error = %other, room = %access.room_id, "join failed");

@@ -27,6 +27,9 @@ pub enum RoomCommand {
         participant: Participant,
         /// The most peers a full mesh holds in this room.
         capacity: usize,
+        /// The most places one person (email) may hold at once: a laptop, a phone, a
+        /// tablet, not the whole room.
+        seats_per_person: usize,
         at: DateTime<Utc>,
     },
     /// Leave the room of one's own accord.

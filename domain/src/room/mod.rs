@@ -2,6 +2,7 @@
 //!
 //! ## Rules
 //! - A full mesh holds at most `capacity` peers; the next one is refused, clearly.
+//! - One person holds at most `seats_per_person` places at once.
 //! - A participant who reconnects with the same peer id while still present (within the
 //!   lease) resumes their place instead of being refused as "ID taken" or duplicated.
 //! - A closed room (cancelled meeting) refuses joins.
@@ -65,7 +66,7 @@ impl Room {
 
     fn decide(&self, command: RoomCommand) -> Result<Vec<RoomEvent>, RoomError> {
         match command {
-            RoomCommand::Join { room_id, meeting_id, participant, capacity, at } => {
+            RoomCommand::Join { room_id, meeting_id, participant, capacity, seats_per_person, at } => {
                 if self.closed {
                     return Err(RoomError::Closed);
                 }
@@ -77,6 +78,9 @@ impl Room {
                 }
                 if self.participants.len() >= capacity {
                     return Err(RoomError::Full { capacity });
+                }
+                if self.participants.iter().filter(|p| p.email == participant.email).count() >= seats_per_person {
+                    return Err(RoomError::TooManySeats { email: participant.email, max: seats_per_person });
                 }
                 let mut events = Vec::new();
                 if !self.open {

@@ -27,7 +27,7 @@ fn ids() -> (RoomId, MeetingId) {
 
 fn join(name: &str, capacity: usize) -> RoomCommand {
     let (room_id, meeting_id) = ids();
-    RoomCommand::Join { room_id, meeting_id, participant: peer(name), capacity, at: at(1) }
+    RoomCommand::Join { room_id, meeting_id, participant: peer(name), capacity, seats_per_person: 3, at: at(1) }
 }
 
 fn opened() -> RoomEvent {
@@ -48,6 +48,19 @@ fn the_first_join_opens_the_room() {
 }
 
 #[test]
+fn one_person_cannot_hold_more_seats_than_allowed() {
+    let mut third = peer("ann");
+    third.peer_id = "peer-ann-3".into();
+    let (second, mut first) = (joined("ann"), peer("ann"));
+    first.peer_id = "peer-ann-2".into();
+    let (room_id, meeting_id) = ids();
+    RoomTest::with(())
+        .given(vec![opened(), second, RoomEvent::ParticipantJoined { participant: first, at: at(0) }, joined("bob")])
+        .when(RoomCommand::Join { room_id, meeting_id, participant: third, capacity: 8, seats_per_person: 2, at: at(5) })
+        .then_expect_error(RoomError::TooManySeats { email: peer("ann").email, max: 2 });
+}
+
+#[test]
 fn a_full_mesh_refuses_the_next_participant() {
     RoomTest::with(())
         .given(vec![opened(), joined("ann"), joined("bob")])
@@ -62,7 +75,7 @@ fn a_reconnect_within_the_lease_resumes_the_same_place() {
     let (room_id, meeting_id) = ids();
     RoomTest::with(())
         .given(vec![opened(), joined("ann"), joined("bob")])
-        .when(RoomCommand::Join { room_id, meeting_id, participant: moved, capacity: 2, at: at(5) })
+        .when(RoomCommand::Join { room_id, meeting_id, participant: moved, capacity: 2, seats_per_person: 3, at: at(5) })
         .then_expect_events(vec![RoomEvent::ParticipantResumed { peer_id: "peer-ann".into(), node: "node-b".into(), at: at(5) }]);
 }
 
@@ -73,7 +86,7 @@ fn someone_else_cannot_take_a_present_peer_id() {
     let (room_id, meeting_id) = ids();
     RoomTest::with(())
         .given(vec![opened(), joined("ann")])
-        .when(RoomCommand::Join { room_id, meeting_id, participant: impostor, capacity: 8, at: at(5) })
+        .when(RoomCommand::Join { room_id, meeting_id, participant: impostor, capacity: 8, seats_per_person: 3, at: at(5) })
         .then_expect_error(RoomError::PeerIdTaken("peer-ann".into()));
 }
 

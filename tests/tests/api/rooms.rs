@@ -174,6 +174,22 @@ async fn the_participant_after_the_capacity_is_refused_with_a_clear_message() {
 }
 
 #[tokio::test]
+async fn one_person_cannot_hold_more_places_in_a_room_than_allowed() {
+    let app = spawn_app_with(|s| s.rooms.room_seats_per_person = 2).await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let (_, room) = meeting(&app, &ann, &[&bob]).await;
+    let (_laptop, _) = enter(&app, &room, &bob).await;
+    let (_phone, _) = enter(&app, &room, &bob).await;
+
+    let mut tablet = SignalClient::join(&app.base, &room, &bob.token, None).await.unwrap();
+    let (code, before) = tablet.closed().await;
+    assert_eq!(code, 4011);
+    assert_eq!(before[0]["code"], "too-many-seats");
+    let (_ann_client, _) = enter(&app, &room, &ann).await;
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_participant_who_reconnects_with_the_same_peer_id_resumes_their_place() {
     let app = spawn_app().await;
     let (ann, bob) = (user("ann"), user("bob"));
