@@ -31,6 +31,8 @@ pub struct RoomAccess {
     pub cancelled: bool,
     pub starts_at: chrono::DateTime<chrono::Utc>,
     pub ends_at: chrono::DateTime<chrono::Utc>,
+    /// When the token or pass entered with expires (its `exp`): the connection ends then.
+    pub expires_at: i64,
 }
 
 /// Checks a token (user JWT or room pass) against the room's meeting.
@@ -72,6 +74,7 @@ pub async fn authorize(state: &AppState, room_id: RoomId, token: &str) -> Result
         cancelled: meeting_state.status == MeetingStatus::Cancelled,
         starts_at: meeting_state.schedule.starts_at,
         ends_at: meeting_state.schedule.ends_at,
+        expires_at: claims.exp,
     })
 }
 

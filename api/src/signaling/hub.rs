@@ -10,7 +10,7 @@ use futures::task::AtomicWaker;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::task::Poll;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
@@ -60,6 +60,9 @@ pub mod close_code {
     pub const REPLACED: u16 = 4012;
     /// No pong came back in time.
     pub const UNRESPONSIVE: u16 = 4013;
+    /// The token or pass the connection entered with has expired: enter again with a
+    /// fresh one (within the reconnect grace the place is resumed).
+    pub const TOKEN_EXPIRED: u16 = 4014;
     /// The node is shutting down; reconnect (to another node) to resume.
     pub const GOING_AWAY: u16 = 1001;
     /// The server failed; reconnect.
@@ -190,7 +193,7 @@ impl PeerHandle {
         if state.end.is_some() {
             return false;
         }
-        if state.queue.len() >= self.mailbox.capacity {
+        if state.queue.len() >= self.mailbox.capacity as usize {
             drop(state);
             metrics::counter!("veche_signal_slow_consumers_total").increment(1);
             self.disconnect(close_code::SLOW_CONSUMER);
@@ -210,6 +213,17 @@ impl PeerHandle {
         self.mailbox.waker.wake();
     }
 
+    /// Ends the connection once `at` (seconds since the Unix epoch) has passed: the expiry
+    /// of the token it entered with. The hub's ping rounds look ([`Hub::ping_slice`]).
+    pub fn expire_at(&self, at: u32) {
+        self.mailbox.expires_at.store(at, Ordering::Relaxed);
+    }
+
+    fn expired(&self, now: u32) -> bool {
+        let at = self.mailbox.expires_at.load(Ordering::Relaxed);
+        at != 0 && at <= now
+    }
+
     /// Ends the connection with `code` (the connection task sends the close frame); the
     /// first code given is the one sent.
     pub fn disconnect(&self, code: u16) {
@@ -225,7 +239,10 @@ impl PeerHandle {
 struct Mailbox {
     state: Mutex<MailboxState>,
     waker: AtomicWaker,
-    capacity: usize,
+    capacity: u32,
+    /// When the connection's token expires (seconds since the Unix epoch; 0: never). In the
+    /// mailbox, beside `capacity`, it costs a connection no memory of its own.
+    expires_at: AtomicU32,
     /// Kept here rather than in the handle and the connection's task: a room's record holds
     /// a handle per peer, and the mailbox has room to spare in its allocation.
     connection: u64,
@@ -508,7 +525,8 @@ impl Hub {
         let mailbox = Arc::new(Mailbox {
             state: Mutex::new(MailboxState::default()),
             waker: AtomicWaker::new(),
-            capacity: self.queue_capacity,
+            capacity: self.queue_capacity.min(u32::MAX as usize) as u32,
+            expires_at: AtomicU32::new(0),
             connection: self.next_connection.fetch_add(1, Ordering::Relaxed),
         });
         self.connections.fetch_add(1, Ordering::Relaxed);
@@ -652,12 +670,20 @@ impl Hub {
     /// Asks every connection whose id falls in `slice` (of `slices`) to ping its client.
     /// The pinger ([`super::run_pinger`]) goes round the slices, so that each connection is
     /// pinged once a period and the node's pings are spread over it.
+    /// A connection whose token has expired is closed instead (4014), so a pass or token
+    /// stops working within a ping period of its expiry.
     pub fn ping_slice(&self, slice: u64, slices: u64) {
+        let now = chrono::Utc::now().timestamp().clamp(0, u32::MAX as i64) as u32;
         let rooms: Vec<Arc<LocalRoom>> = read(&self.rooms).values().cloned().collect();
         for room in rooms {
             for peer in read(&room.peers).values() {
                 if peer.connection() % slices == slice {
-                    peer.ping();
+                    if peer.expired(now) {
+                        metrics::counter!("veche_signal_tokens_expired_total").increment(1);
+                        peer.disconnect(close_code::TOKEN_EXPIRED);
+                    } else {
+                        peer.ping();
+                    }
                 }
             }
         }

@@ -32,9 +32,11 @@
 //! resumes the place (`welcome.resumed = true`; the others get `joined` with `resumed`) and
 //! closes the older connection with 4012.
 //!
-//! Close codes: 4001 room closed, 4003 removed from the meeting, 4008 slow consumer (its queue overflowed), 4009 room full, 4011 too many places held by one person,
-//! 4010 peer id taken, 4012 replaced by a newer connection, 4013 no pong in time, 1001 node
-//! shutting down (reconnect to resume), 1009 message too big, 1011 server error.
+//! Close codes: 4001 room closed, 4003 removed from the meeting, 4008 slow consumer (its
+//! queue overflowed), 4009 room full, 4010 peer id taken, 4011 too many places held by one
+//! person, 4012 replaced by a newer connection, 4013 no pong in time, 4014 the token or pass
+//! entered with expired (enter again with a fresh one within the reconnect grace to resume),
+//! 1001 node shutting down (reconnect to resume), 1009 message too big, 1011 server error.
 //!
 //! Limits (`VECHE_SIGNAL_*`): message size, messages per second, outbound queue length,
 //! connections per node; a ping every `VECHE_SIGNAL_PING_SECS` (20 s), and a connection that has

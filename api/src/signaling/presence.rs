@@ -240,6 +240,7 @@ impl Presence {
         let others: Vec<PeerInfo> =
             outcome.aggregate.participants().iter().filter(|p| *p.peer_id != *peer_id).map(PeerInfo::from).collect();
         handle.push(greeting(&others, resumed));
+        handle.expire_at(access.expires_at.clamp(1, u32::MAX as i64) as u32);
         let namespace = room_namespace(access.room_id);
         let (room, replaced) = self.hub.attach(&namespace, peer_id.clone(), handle);
         if let Some(older) = replaced {

@@ -190,6 +190,27 @@ async fn one_person_cannot_hold_more_places_in_a_room_than_allowed() {
 }
 
 #[tokio::test]
+async fn a_connection_ends_when_the_token_it_entered_with_expires() {
+    let app = spawn_app_with(|s| s.rooms.signal_ping_secs = 1).await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let (_, room) = meeting(&app, &ann, &[&bob]).await;
+    let short = veche_tests::app::token(&api::auth::Claims {
+        exp: chrono::Utc::now().timestamp() + 2,
+        ..veche_tests::app::claims("bob")
+    });
+    let mut client = SignalClient::join(&app.base, &room, &short, None).await.unwrap();
+    client.next_of_type("welcome").await;
+    let started = std::time::Instant::now();
+    let (code, _) = client.closed().await;
+    assert_eq!(code, 4014, "token expired");
+    assert!(started.elapsed() < Duration::from_secs(6), "within a ping period of the expiry: {:?}", started.elapsed());
+    // The one who entered with a token of an hour stays.
+    let (mut ann_client, _) = enter(&app, &room, &ann).await;
+    assert!(ann_client.next_within(Duration::from_millis(1500)).await.is_none_or(|m| m["type"] != "error"));
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_participant_who_reconnects_with_the_same_peer_id_resumes_their_place() {
     let app = spawn_app().await;
     let (ann, bob) = (user("ann"), user("bob"));
