@@ -69,14 +69,64 @@ pub struct Database {
     pub embedded: Option<EmbeddedPostgres>,
 }
 
+/// The embedded servers, by the name of the file in the data directory naming the veche
+/// process that started each (`<name>.owner`). Another veche on the same directory shares a
+/// server while that process lives; once it is gone (killed), the server is adopted:
+/// restarted as this process's own and stopped with it, so that a clean stop never leaves
+/// a server running.
+const POSTGRES: &str = "postgres";
+const NATS: &str = "nats";
+
+fn owner_file(data_dir: &std::path::Path, server: &str) -> std::path::PathBuf {
+    data_dir.join(format!("{server}.owner"))
+}
+
+/// The PID of the live veche that started the data directory's embedded `server`, if any.
+fn embedded_owner(data_dir: &std::path::Path, server: &str) -> Option<u32> {
+    let pid: u32 = std::fs::read_to_string(owner_file(data_dir, server)).ok()?.trim().parse().ok()?;
+    if pid == std::process::id() {
+        return Some(pid);
+    }
+    // A PID the dead owner had may have gone to another program since.
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let program = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+    String::from_utf8_lossy(program).contains("veche").then_some(pid)
+}
+
+/// Records this process as the starter of the data directory's embedded `server`.
+fn claim_embedded(data_dir: &std::path::Path, server: &str) {
+    if let Err(error) = std::fs::write(owner_file(data_dir, server), std::process::id().to_string()) {
+        tracing::warn!(%error, "could not record this process as the embedded servers' owner");
+    }
+}
+
+/// Whether to share an embedded server found running on the data directory: only while the
+/// veche that started it lives; otherwise it is adopted (said in the log).
+fn share_running(data_dir: &std::path::Path, server: &str, what: &str) -> bool {
+    match embedded_owner(data_dir, server) {
+        Some(owner) => {
+            tracing::info!(owner, "using the {what} that another veche runs on this data directory");
+            true
+        }
+        None => {
+            tracing::warn!(
+                "adopting the {what} left running on this data directory by a veche that is gone: it is restarted as this \
+                 node's own and stopped with it"
+            );
+            false
+        }
+    }
+}
+
 /// Connects to `VECHE_DATABASE_URL`, or to the embedded cluster of the data directory
-/// (starting it if no veche process has), and applies the migrations.
+/// (starting it if no live veche process runs it), and applies the migrations.
 pub async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
     let (url, embedded) = match &settings.database_url {
         Some(url) => (url.clone(), None),
         None => {
             let data_dir = settings.data_dir();
-            match EmbeddedPostgres::running_url(&data_dir) {
+            let running = EmbeddedPostgres::running_url(&data_dir);
+            match running.filter(|_| share_running(&data_dir, POSTGRES, "embedded PostgreSQL")) {
                 Some(url) => (url, None),
                 None => {
                     let cluster = EmbeddedPostgres::start(EmbeddedPostgresOptions {
@@ -87,6 +137,7 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
                     .await
                     .with_context(|| format!("starting the embedded PostgreSQL under {}", data_dir.display()))?;
                     tracing::info!(port = cluster.port(), data_dir = %data_dir.display(), "embedded PostgreSQL started");
+                    claim_embedded(&data_dir, POSTGRES);
                     (cluster.database_url(), Some(cluster))
                 }
             }
@@ -115,9 +166,9 @@ pub async fn open_nats(settings: &Settings) -> anyhow::Result<Option<NatsConnect
         None => {
             let data_dir = settings.data_dir().join("nats");
             // Like the embedded PostgreSQL: a second veche on the same data directory
-            // shares the first one's server.
-            if let Some(url) = EmbeddedNats::running_url(&data_dir) {
-                tracing::info!(%url, data_dir = %data_dir.display(), "using the nats-server another veche runs on this data directory");
+            // shares the first one's server while that one lives.
+            let running = EmbeddedNats::running_url(&data_dir);
+            if let Some(url) = running.filter(|_| share_running(&settings.data_dir(), NATS, "embedded nats-server")) {
                 return Ok(Some(NatsConnection {
                     nats: Nats::connect(&url).await.context("connecting to NATS")?,
                     embedded: None,
@@ -127,6 +178,7 @@ pub async fn open_nats(settings: &Settings) -> anyhow::Result<Option<NatsConnect
                 .await
                 .with_context(|| format!("starting the embedded nats-server under {}", data_dir.display()))?;
             tracing::info!(port = server.port(), pid = server.pid(), data_dir = %data_dir.display(), "embedded nats-server started");
+            claim_embedded(&settings.data_dir(), NATS);
             (server.url(), Some(server))
         }
     };

@@ -8,6 +8,10 @@
 //! server writes that file once its listeners are up (JetStream is enabled before them).
 //! It runs in a process group of its own, so that a Ctrl-C in the terminal is veche's to
 //! handle, and is stopped by PID: SIGTERM, then SIGKILL if it does not exit in time.
+//! Clients must present a token generated for the data directory (`authorization { token }`
+//! in a configuration file of mode 0600, never on the command line, which other local users
+//! can read): another program on the machine cannot publish events or read them. The token
+//! stays across restarts, so that connected clients reconnect with what they have.
 
 use crate::embedded_postgres::log_tail;
 use anyhow::{bail, Context};
@@ -23,6 +27,9 @@ const STORE_DIR: &str = "jetstream";
 const LOG_FILE: &str = "nats-server.log";
 const PID_FILE: &str = "nats-server.pid";
 const PORTS_DIR: &str = "ports";
+/// The server's configuration (its token) and the token alone, for [`EmbeddedNats::running_url`].
+const CONFIG_FILE: &str = "auth.conf";
+const TOKEN_FILE: &str = "auth.token";
 /// How long the server may take to open its listeners.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the server may take to exit after SIGTERM before it is killed.
@@ -40,6 +47,7 @@ pub struct EmbeddedNatsOptions {
 pub struct EmbeddedNats {
     child: Child,
     port: u16,
+    token: String,
     data_dir: PathBuf,
     stopped: bool,
 }
@@ -74,8 +82,11 @@ impl EmbeddedNats {
         let log_file = data_dir.join(LOG_FILE);
         let log_offset = std::fs::metadata(&log_file).map(|m| m.len()).unwrap_or(0);
         let port_argument = options.port.map_or_else(|| "-1".to_string(), |port| port.to_string());
+        let token = write_token(&data_dir)?;
         let mut command = Command::new(NATS_SERVER);
         command
+            .arg("-c")
+            .arg(data_dir.join(CONFIG_FILE))
             .args(["-js", "-a", "127.0.0.1", "-p", &port_argument, "-n", "veche"])
             .arg("-sd")
             .arg(data_dir.join(STORE_DIR))
@@ -92,7 +103,7 @@ impl EmbeddedNats {
             .process_group(0);
         let child = command.spawn().with_context(|| format!("starting {NATS_SERVER}"))?;
         // From here on, dropping `server` (on an error below too) kills the process.
-        let mut server = Self { child, port: 0, data_dir, stopped: false };
+        let mut server = Self { child, port: 0, token, data_dir, stopped: false };
         let deadline = Instant::now() + START_TIMEOUT;
         server.port = loop {
             if let Some(status) = server.child.try_wait()? {
@@ -115,9 +126,14 @@ impl EmbeddedNats {
         Ok(server)
     }
 
-    /// `nats://127.0.0.1:<port>`.
+    /// `nats://<token>@127.0.0.1:<port>`.
     pub fn url(&self) -> String {
-        url(self.port)
+        url(&self.token, self.port)
+    }
+
+    /// The server's address without the token (which a client must then bring itself).
+    pub fn address(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
     }
 
     /// The URL of the server already running on `data_dir` (started by another veche
@@ -129,7 +145,8 @@ impl EmbeddedNats {
         let port = read_port(&data_dir.join(PORTS_DIR), pid)?;
         let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
         std::net::TcpStream::connect_timeout(&address, Duration::from_secs(1)).ok()?;
-        Some(url(port))
+        let token = std::fs::read_to_string(data_dir.join(TOKEN_FILE)).ok()?;
+        Some(url(token.trim(), port))
     }
 
     pub fn port(&self) -> u16 {
@@ -212,8 +229,34 @@ async fn stop_leftover(data_dir: &Path) {
     }
 }
 
-fn url(port: u16) -> String {
-    format!("nats://127.0.0.1:{port}")
+fn url(token: &str, port: u16) -> String {
+    format!("nats://{token}@127.0.0.1:{port}")
+}
+
+/// The data directory's token (made on first use), and the server's configuration with it,
+/// both written with mode 0600.
+fn write_token(data_dir: &Path) -> anyhow::Result<String> {
+    use rand::distributions::{Alphanumeric, DistString};
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let kept = std::fs::read_to_string(data_dir.join(TOKEN_FILE)).ok().map(|token| token.trim().to_string());
+    let token = kept
+        .filter(|token| token.len() >= 32 && token.chars().all(|c| c.is_ascii_alphanumeric()))
+        .unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::thread_rng(), 48));
+    let config =
+        format!("# Written by veche at each start of its embedded nats-server.\nauthorization {{ token: \"{token}\" }}\n");
+    for (file, content) in [(CONFIG_FILE, config.as_str()), (TOKEN_FILE, token.as_str())] {
+        let path = data_dir.join(file);
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        f.write_all(content.as_bytes())?;
+    }
+    Ok(token)
 }
 
 /// The client port from the ports file the server with `pid` wrote, once it exists.

@@ -58,13 +58,20 @@ pub struct Nats {
 }
 
 impl Nats {
-    /// Connects to `url` (e.g. `nats://127.0.0.1:4222`; credentials in the URL are used)
-    /// and keeps reconnecting forever when the connection drops. Fails when the first
-    /// connection cannot be made.
+    /// Connects to `url` (e.g. `nats://127.0.0.1:4222`; `nats://<token>@host:port` or
+    /// `nats://<user>:<password>@host:port`, percent-encoded, authenticate) and keeps
+    /// reconnecting forever when the connection drops. Fails when the first connection
+    /// cannot be made.
     pub async fn connect(url: &str) -> Result<Self, async_nats::ConnectError> {
         let connections = Arc::new(AtomicU64::new(0));
         let counter = connections.clone();
-        let client = async_nats::ConnectOptions::new()
+        let (address, credentials) = split_credentials(url);
+        let options = match credentials {
+            Some(Credentials::Token(token)) => async_nats::ConnectOptions::with_token(token),
+            Some(Credentials::UserPassword(user, password)) => async_nats::ConnectOptions::with_user_and_password(user, password),
+            None => async_nats::ConnectOptions::new(),
+        };
+        let client = options
             .name("veche")
             .max_reconnects(None)
             .request_timeout(Some(JETSTREAM_TIMEOUT))
@@ -84,7 +91,7 @@ impl Nats {
                     }
                 }
             })
-            .connect(url)
+            .connect(address.as_str())
             .await?;
         // The first connection happened before the callback could see it.
         connections.fetch_add(1, Ordering::SeqCst);
@@ -138,6 +145,29 @@ impl Nats {
     }
 }
 
+/// What a NATS URL carries to authenticate with (async-nats reads nothing from the URL).
+#[derive(Debug, PartialEq, Eq)]
+enum Credentials {
+    Token(String),
+    UserPassword(String, String),
+}
+
+/// The URL without its credentials, and the credentials.
+fn split_credentials(url: &str) -> (String, Option<Credentials>) {
+    let Ok(mut parsed) = reqwest::Url::parse(url) else { return (url.to_string(), None) };
+    let decode = |text: &str| percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned();
+    let credentials = match (parsed.username(), parsed.password()) {
+        ("", _) => None,
+        (token, None) => Some(Credentials::Token(decode(token))),
+        (user, Some(password)) => Some(Credentials::UserPassword(decode(user), decode(password))),
+    };
+    if credentials.is_some() {
+        let _ = parsed.set_username("");
+        let _ = parsed.set_password(None);
+    }
+    (parsed.to_string(), credentials)
+}
+
 /// A stream kept on disk, with no size or age limit, deduplicating within [`DUPLICATE_WINDOW`].
 fn file_stream(name: &str, subjects: &str, description: &str) -> stream::Config {
     stream::Config {
@@ -148,5 +178,23 @@ fn file_stream(name: &str, subjects: &str, description: &str) -> stream::Config 
         retention: stream::RetentionPolicy::Limits,
         duplicate_window: DUPLICATE_WINDOW,
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_come_out_of_the_url_decoded() {
+        assert_eq!(split_credentials("nats://127.0.0.1:4222"), ("nats://127.0.0.1:4222".into(), None));
+        assert_eq!(
+            split_credentials("nats://s3cr%40t@127.0.0.1:4222"),
+            ("nats://127.0.0.1:4222".into(), Some(Credentials::Token("s3cr@t".into())))
+        );
+        assert_eq!(
+            split_credentials("nats://ann:p%3Ass@nats.example.org:4222"),
+            ("nats://nats.example.org:4222".into(), Some(Credentials::UserPassword("ann".into(), "p:ss".into())))
+        );
     }
 }

@@ -11,6 +11,8 @@ pub struct TestNats {
     server: Option<EmbeddedNats>,
     dir: PathBuf,
     port: u16,
+    /// With the server's token, which stays across restarts.
+    url: String,
 }
 
 impl TestNats {
@@ -20,12 +22,17 @@ impl TestNats {
             .await
             .expect("the test nats-server starts (is the `nats-server` package installed?)");
         watch_for_exit(&dir);
-        let port = server.port();
-        Self { server: Some(server), dir, port }
+        let (port, url) = (server.port(), server.url());
+        Self { server: Some(server), dir, port, url }
     }
 
-    /// The URL stays the same across restarts.
+    /// The URL (with the token) stays the same across restarts.
     pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// The server's address without its token.
+    pub fn address(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
     }
 

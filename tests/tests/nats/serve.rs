@@ -68,3 +68,11 @@ async fn a_second_veche_on_the_same_data_directory_shares_the_first_ones_nats_se
         .unwrap();
     database.drop_database().await;
 }
+
+#[tokio::test]
+async fn the_embedded_nats_server_refuses_a_client_without_its_token() {
+    let nats = veche_tests::nats::TestNats::start().await;
+    let refused = async_nats::connect(nats.address()).await;
+    assert!(refused.is_err(), "connected without the token");
+    nats.connect().await; // with it
+}
