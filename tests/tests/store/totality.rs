@@ -230,10 +230,12 @@ async fn every_meeting_the_domain_accepts_projects_renders_as_icalendar_and_comp
     let handle = tokio::runtime::Handle::current();
     let mut runner = TestRunner::new(Config { cases: 64, failure_persistence: None, ..Config::default() });
     let outcome = tokio::task::block_in_place(|| {
-        runner.run(&case(), |case| {
-            handle.block_on(check(&pool, case));
-            Ok(())
-        })
+        runner
+            .run(&case(), |case| {
+                handle.block_on(check(&pool, case));
+                Ok(())
+            })
+            .map_err(|failure| failure.to_string())
     });
     if let Err(failure) = outcome {
         panic!("{failure}");
