@@ -1,6 +1,7 @@
 //! The HTTP API as a client sees it, against veche on a free port over a fresh database.
 
 mod auth;
+mod authorization;
 mod calendar;
 mod errors;
 mod history;
