@@ -199,3 +199,39 @@ async fn a_person_who_causes_too_many_emails_or_sends_too_many_commands_gets_429
     assert_eq!(limited, 2, "ten pass, two wait");
     app.stop().await;
 }
+
+/// A client sending far more than the limit reads the 413 (the server does not reset the
+/// connection under it while it is still sending).
+#[tokio::test]
+async fn a_body_far_over_the_limit_gets_its_413_read_not_a_reset() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let ann = user("ann");
+    let size = 32 * 1024 * 1024;
+    let address = app.base.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /api/meetings HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n",
+        ann.token
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    // Sends the whole body, as a client that does not look at early answers does.
+    let sending = tokio::spawn(async move {
+        let chunk = vec![b' '; 64 * 1024];
+        let mut sent = 0;
+        while sent < size {
+            if writer.write_all(&chunk).await.is_err() {
+                break;
+            }
+            sent += chunk.len();
+        }
+    });
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(30), reader.read_to_end(&mut answer)).await;
+    sending.abort();
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 413"), "read {:?} then {read:?}", &text[..text.len().min(200)]);
+    assert!(text.contains("payload-too-large"));
+    app.stop().await;
+}
