@@ -11,8 +11,9 @@
 //! - [`app`]: `spawn_app()`: veche on port 0 over a fresh database, with typed helpers
 //!   for tokens and requests.
 //! - [`coturn`]: a real TURN server (coturn, `use-auth-secret`) for the TURN tests.
-//! - [`node`]: a veche node as a real process, for the multi-node tests.
-//! - [`signal`]: a WebSocket client for the signaling hub (veche's protocol and PeerJS).
+//! - [`node`]: a veche node as a real process, for the multi-node and fault tests.
+//! - [`signal`]: a WebSocket client for the signaling hub (veche's protocol and PeerJS);
+//!   [`raw_ws`]: one that writes frames byte by byte, for what no client library sends.
 //! - [`browser`]: runs the Node.js scripts of `tests/web`, which drive headless Chromium.
 //! - [`smtp`]: a real SMTP server (aiosmtpd) that keeps what it receives.
 //! - [`push_service`]: a local Web Push service that verifies VAPID and decrypts.
@@ -23,9 +24,11 @@
 //! - `tests/notify`: invitations, answers through signed links, reminders, Web Push.
 //! - `tests/store`: the event store, the global log and the projector.
 //! - `tests/nats`: the publisher to JetStream, the reactor consumers, the AsyncAPI document.
+//! - `tests/faults`: veche killed mid-stream and PostgreSQL restarted under load.
 //! - `tests/browser`: two real browsers in a meeting's room (veche's page, and PeerJS).
 //! - `src/bin/bench.rs`: the calendar benchmark (`cargo run --release -p veche-tests --bin bench`);
-//!   `bench_publisher.rs`, `bench_notify.rs`: the NATS publisher's and the notifications'.
+//!   `bench_publisher.rs`, `bench_notify.rs`: the NATS publisher's and the notifications';
+//!   `bench_outage.rs`: the SMTP outage drill.
 #![forbid(unsafe_code)]
 
 pub mod app;
@@ -37,6 +40,7 @@ pub mod nats;
 pub mod node;
 pub mod process;
 pub mod push_service;
+pub mod raw_ws;
 pub mod signal;
 pub mod smtp;
 pub mod stats;

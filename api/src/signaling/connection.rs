@@ -15,7 +15,7 @@ use tokio::io::AsyncWrite;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 /// Limits of one connection (`VECHE_SIGNAL_*`).
 #[derive(Debug, Clone)]
@@ -306,8 +306,15 @@ impl Live {
             }
             // Raw frames are only ever written, never read.
             Some(Ok(Message::Frame(_))) => Step::Continue,
-            // A frame over the size limit, a protocol error, or the TCP connection gone.
-            Some(Err(_)) | None => Step::End(Ending::Dropped),
+            // A refused frame ends the connection with the close code the protocol names for
+            // it (delivered: see `say_goodbye`); a TCP connection that went is a drop.
+            Some(Err(error)) => Step::End(match error {
+                WsError::Capacity(_) => Ending::Ended(close_code::TOO_BIG),
+                WsError::Protocol(_) => Ending::Ended(close_code::PROTOCOL_ERROR),
+                WsError::Utf8(_) => Ending::Ended(close_code::INVALID_DATA),
+                _ => Ending::Dropped,
+            }),
+            None => Step::End(Ending::Dropped),
         }
     }
 }
@@ -347,14 +354,41 @@ fn poll_write_unwritten(cx: &mut Context<'_>, socket: &mut Socket, unwritten: &m
 
 /// The server ends the connection: whatever was queued before the end (e.g. "room-closed"),
 /// then the close frame with `code`. Nothing of ours is unwritten then: the loop only sees
-/// the end once its last write is out.
+/// the end once its last write is out. Then the client's answer is awaited (bounded by
+/// [`CLOSING_WITHIN`]), reading and dropping what it still sends: closing the socket with
+/// unread bytes in it makes the kernel reset the connection, and a client still sending (the
+/// rest of a message too big) would lose our close frame to the reset.
 async fn say_goodbye(socket: &mut Socket, inbox: &PeerInbox, code: u16) {
     while let Some(text) = inbox.pop() {
         if socket.feed(Message::Text(text)).await.is_err() {
             return;
         }
     }
-    let _ = socket.send(Message::Close(Some(close_frame(code)))).await;
+    if socket.send(Message::Close(Some(close_frame(code)))).await.is_err() {
+        return;
+    }
+    let _ = tokio::time::timeout(CLOSING_WITHIN, await_close(socket)).await;
+}
+
+/// How long a closing connection waits for the client's close frame.
+const CLOSING_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Reads until the client's close frame; once the stream cannot be read as frames (after a
+/// refused one), reads raw bytes until the client closes its side.
+async fn await_close(socket: &mut Socket) {
+    loop {
+        match socket.next().await {
+            Some(Ok(Message::Close(_))) | None => return,
+            Some(Ok(_)) => {}
+            Some(Err(_)) => break,
+        }
+    }
+    let mut scratch = [0u8; 1024];
+    while let Ok(read) = tokio::io::AsyncReadExt::read(socket.get_mut(), &mut scratch).await {
+        if read == 0 {
+            return;
+        }
+    }
 }
 
 /// The close frame for one of our codes, with its reason.
@@ -372,6 +406,12 @@ pub fn reason(code: u16) -> &'static str {
         close_code::REPLACED => "replaced by a newer connection of the same participant",
         close_code::UNRESPONSIVE => "no pong in time",
         close_code::GOING_AWAY => "server going away; reconnect to resume",
+        close_code::REMOVED => "removed from the meeting",
+        close_code::TOO_MANY_SEATS => "too many places held by one person",
+        close_code::TOKEN_EXPIRED => "the token expired; enter again with a fresh one",
+        close_code::PROTOCOL_ERROR => "protocol error",
+        close_code::INVALID_DATA => "a text message that is not UTF-8",
+        close_code::TOO_BIG => "message too big",
         _ => "server error",
     }
 }

@@ -65,6 +65,12 @@ pub mod close_code {
     pub const TOKEN_EXPIRED: u16 = 4014;
     /// The node is shutting down; reconnect (to another node) to resume.
     pub const GOING_AWAY: u16 = 1001;
+    /// A frame broke the WebSocket protocol (RFC 6455 §7.4.1).
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// A text message that is not UTF-8.
+    pub const INVALID_DATA: u16 = 1007;
+    /// A message or frame over `VECHE_SIGNAL_MAX_MESSAGE_BYTES`.
+    pub const TOO_BIG: u16 = 1009;
     /// The server failed; reconnect.
     pub const INTERNAL: u16 = 1011;
 }

@@ -9,3 +9,4 @@ mod meetings;
 mod operations;
 mod peerjs;
 mod rooms;
+mod signaling_fuzz;
