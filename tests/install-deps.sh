@@ -18,11 +18,16 @@
 #   python3-aiosmtpd the SMTP server the notification tests send to (/usr/bin/python3 -m aiosmtpd)
 #   openssl          makes the certificates of the SMTP tests over STARTTLS and SMTPS
 #   cargo-nextest    the test runner (`cargo install cargo-nextest --locked`)
+#   schemathesis     drives the HTTP API from its OpenAPI document (PyPI, with the pip of
+#                    the python3 first on PATH)
 set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
 
-ALL=(postgresql libssl-dev nats-server coturn chromium chromium-driver nodejs npm python3-aiosmtpd openssl cargo-nextest)
+ALL=(postgresql libssl-dev nats-server coturn chromium chromium-driver nodejs npm python3-aiosmtpd openssl cargo-nextest schemathesis)
+
+# The version the tests were written against (its CLI and checks change between releases).
+SCHEMATHESIS_VERSION=4.32.5
 
 # Succeeds when the named dependency is already installed.
 present() {
@@ -38,6 +43,7 @@ present() {
         python3-aiosmtpd) /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 ;;
         openssl) command -v openssl >/dev/null 2>&1 ;;
         cargo-nextest) cargo nextest --version >/dev/null 2>&1 ;;
+        schemathesis) python3 -c "import schemathesis, sys; sys.exit(schemathesis.__version__ != '$SCHEMATHESIS_VERSION')" >/dev/null 2>&1 ;;
         *)
             echo "install-deps.sh: unknown dependency '$1' (known: ${ALL[*]})" >&2
             exit 2
@@ -54,12 +60,17 @@ fi
 # Sort what is missing into Debian packages and the cargo-installed runner.
 missing_packages=()
 want_nextest=false
+want_schemathesis=false
 for dependency in "${wanted[@]}"; do
     if present "$dependency"; then
         continue
     fi
     if [ "$dependency" = cargo-nextest ]; then
         want_nextest=true
+    elif [ "$dependency" = schemathesis ]; then
+        want_schemathesis=true
+        # pip itself, where the python3 on PATH is Debian's without it.
+        python3 -m pip --version >/dev/null 2>&1 || missing_packages+=(python3-pip)
     else
         missing_packages+=("$dependency")
         # openssl-sys finds OpenSSL through pkg-config.
@@ -90,6 +101,13 @@ if [ "$want_nextest" = true ]; then
     cargo install cargo-nextest --locked
 fi
 
-if [ "${#missing_packages[@]}" -eq 0 ] && [ "$want_nextest" = false ]; then
+if [ "$want_schemathesis" = true ]; then
+    echo "install-deps.sh: installing schemathesis $SCHEMATHESIS_VERSION (pip)"
+    # Debian's own python3 refuses to install beside its packages unless told to (PEP 668).
+    python3 -m pip install --quiet --break-system-packages "schemathesis==$SCHEMATHESIS_VERSION" 2>/dev/null \
+        || python3 -m pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+if [ "${#missing_packages[@]}" -eq 0 ] && [ "$want_nextest" = false ] && [ "$want_schemathesis" = false ]; then
     echo "install-deps.sh: all present (${wanted[*]})"
 fi

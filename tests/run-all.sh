@@ -10,8 +10,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # What the tests start for real: PostgreSQL, an SMTP server (aiosmtpd), coturn (the TURN
 # test), nats-server (the NATS and multi-node tests), and for tests/tests/browser headless
 # Chromium driven by Node.js scripts (their npm packages are installed by the tests
-# themselves); libssl-dev is what the Web Push encryption builds against.
-bash tests/install-deps.sh postgresql libssl-dev python3-aiosmtpd openssl coturn nats-server chromium nodejs npm
+# themselves); libssl-dev is what the Web Push encryption builds against; schemathesis
+# (PyPI) drives the HTTP API from its OpenAPI document.
+bash tests/install-deps.sh postgresql libssl-dev python3-aiosmtpd openssl coturn nats-server chromium nodejs npm schemathesis
 
 # `cargo test`, not nextest: nextest runs each test in a process of its own, and every
 # test process would then start its own PostgreSQL cluster; one per test binary is enough.

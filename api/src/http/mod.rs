@@ -52,34 +52,71 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Every operation that reaches the database may answer 503 when it is out of reach
-/// (`ApiError::internal`), reads also while the read models catch up. Said once here rather
-/// than on each route.
-fn document_unavailable(openapi: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-    let unavailable = ResponseBuilder::new()
-        .description("Unavailable for a moment (the database out of reach, the read models behind): retry after `Retry-After`")
-        .content("application/problem+json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
-        .build();
+/// The problem answers every operation may give for reasons shared by many, said once here
+/// rather than on each route (a route's own list names its particular ones): 503 for any that
+/// reaches the database (out of reach, read models behind), 401 where a token is needed,
+/// 404 where the path names something, 400/413/415/422 where a body or parameters are read,
+/// 403/409/412 for the changes of a meeting, 429 for the commands limited per person.
+fn document_problems(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, HttpMethod, Ref, ResponseBuilder};
+    let problem = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content("application/problem+json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
+            .build()
+    };
     // These answer without the database.
     let without_database = ["/healthz", "/metrics", "/api/openapi.json", "/api/asyncapi.json", "/api/push/vapid-public-key"];
-    let rate_limited = ResponseBuilder::new()
-        .description("Too many changes by this person, or too many emails caused by them, for now: retry after `Retry-After`")
-        .content("application/problem+json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
-        .build();
     for (path, item) in openapi.paths.paths.iter_mut() {
-        if without_database.contains(&path.as_str()) {
-            continue;
-        }
-        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
-        for operation in operations.into_iter().flatten() {
-            operation.responses.responses.entry("503".into()).or_insert_with(|| unavailable.clone().into());
-        }
-        // Every change to a meeting is a command, limited per person (`crate::rate_limit`).
-        if path.starts_with("/api/meetings") {
-            let commands = [&mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
-            for operation in commands.into_iter().flatten() {
-                operation.responses.responses.entry("429".into()).or_insert_with(|| rate_limited.clone().into());
+        let reaches_database = !without_database.contains(&path.as_str());
+        let names_something = path.contains('{');
+        let meeting_change = path.starts_with("/api/meetings/{id}");
+        let operations = [
+            (HttpMethod::Get, &mut item.get),
+            (HttpMethod::Put, &mut item.put),
+            (HttpMethod::Post, &mut item.post),
+            (HttpMethod::Delete, &mut item.delete),
+            (HttpMethod::Patch, &mut item.patch),
+        ];
+        for (method, operation) in operations {
+            let Some(operation) = operation else { continue };
+            let changes = method != HttpMethod::Get;
+            let reads_input = operation.request_body.is_some() || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let needs_token = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+            let mut wanted: Vec<(&str, &str)> = Vec::new();
+            if reaches_database {
+                wanted.push((
+                    "503",
+                    "Unavailable for a moment (the database out of reach, the read models behind): retry after `Retry-After`",
+                ));
+            }
+            if needs_token {
+                wanted.push(("401", "No valid token"));
+            }
+            if names_something {
+                wanted.push(("404", "Nothing by that id that the caller may see"));
+            }
+            if reads_input {
+                wanted.push(("400", "The request cannot be read (malformed JSON, a parameter of the wrong type)"));
+                wanted.push(("422", "A field is invalid; `field` names it"));
+            }
+            if operation.request_body.is_some() {
+                wanted.push(("413", "The body is larger than the limit"));
+                wanted.push(("415", "The body is not application/json"));
+            }
+            if meeting_change && changes {
+                wanted.push(("403", "Not the caller's to do (organizer or attendees only)"));
+                wanted.push(("409", "The meeting's state forbids it (cancelled, already invited, concurrent changes)"));
+                wanted.push(("412", "`If-Match` names another version"));
+            }
+            if path.starts_with("/api/meetings") && changes {
+                wanted.push((
+                    "429",
+                    "Too many changes by this person, or too many emails caused by them, for now: retry after `Retry-After`",
+                ));
+            }
+            for (status, description) in wanted {
+                operation.responses.responses.entry(status.into()).or_insert_with(|| problem(description).into());
             }
         }
     }
@@ -125,7 +162,7 @@ pub fn router(state: AppState) -> Router {
         .merge(push::router())
         .split_for_parts();
     let mut openapi = openapi;
-    document_unavailable(&mut openapi);
+    document_problems(&mut openapi);
     let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serialises");
     let rooms = &settings.rooms;
     let mut api = api.route("/", axum::routing::get(web_client)).route("/rooms/{room_id}", axum::routing::get(room_page));

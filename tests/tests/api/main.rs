@@ -6,6 +6,7 @@ mod calendar;
 mod errors;
 mod history;
 mod meetings;
+mod openapi_fuzz;
 mod operations;
 mod peerjs;
 mod rooms;
