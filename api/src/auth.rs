@@ -37,6 +37,23 @@ pub struct Claims {
 
 pub const AUDITOR_ROLE: &str = "auditor";
 
+/// The `typ` header of a room pass (RFC 8725 §3.11: explicit typing). Bearer tokens are
+/// `JWT` (or an issuer's `at+jwt`, or none), guest link tokens
+/// [`infrastructure::links::GUEST_TOKEN_TYPE`]: a token is only ever taken for its purpose.
+pub const ROOM_PASS_TYPE: &str = "veche-room-pass+jwt";
+
+/// Whether a token's type and claims agree: a pass names its room, a guest token its scope,
+/// a bearer token neither (a guest link emailed before tokens were typed has no type and its
+/// scope, and is refused as a bearer token by [`AuthUser`]).
+fn purpose_matches(typ: Option<&str>, claims: &Claims) -> bool {
+    match typ {
+        Some(ROOM_PASS_TYPE) => claims.room.is_some() && claims.scope.is_none(),
+        Some(infrastructure::links::GUEST_TOKEN_TYPE) => claims.scope.is_some() && claims.room.is_none(),
+        None | Some("JWT") | Some("at+jwt") => claims.room.is_none(),
+        Some(_) => false,
+    }
+}
+
 /// The keys derived from the HS256 secret.
 #[derive(Clone)]
 pub struct JwtKeys {
@@ -49,15 +66,27 @@ impl JwtKeys {
         Self { encoding: EncodingKey::from_secret(secret.as_bytes()), decoding: DecodingKey::from_secret(secret.as_bytes()) }
     }
 
+    /// A bearer token.
     pub fn mint(&self, claims: &Claims) -> Result<String, jsonwebtoken::errors::Error> {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
     }
 
+    /// A room pass: `claims.room` names the room it opens.
+    pub fn mint_room_pass(&self, claims: &Claims) -> Result<String, jsonwebtoken::errors::Error> {
+        let header = Header { typ: Some(ROOM_PASS_TYPE.into()), ..Header::new(Algorithm::HS256) };
+        jsonwebtoken::encode(&header, claims, &self.encoding)
+    }
+
+    /// The claims of a token signed with this secret whose type agrees with its claims.
     pub fn verify(&self, token: &str) -> Result<Claims, jsonwebtoken::errors::Error> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "sub"]);
         validation.leeway = 30;
-        Ok(jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)?.claims)
+        let decoded = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)?;
+        if !purpose_matches(decoded.header.typ.as_deref(), &decoded.claims) {
+            return Err(jsonwebtoken::errors::ErrorKind::InvalidToken.into());
+        }
+        Ok(decoded.claims)
     }
 }
 
@@ -128,4 +157,49 @@ pub fn bearer_token(parts: &Parts) -> Option<String> {
             .map(|t| t.trim().to_string());
     }
     parts.uri.query().and_then(|query| query.split('&').find_map(|pair| pair.strip_prefix("access_token=").map(str::to_string)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims() -> Claims {
+        Claims {
+            sub: "u-1".into(),
+            email: "ann@example.org".into(),
+            name: "Ann".into(),
+            exp: chrono::Utc::now().timestamp() + 600,
+            iat: None,
+            roles: vec![],
+            room: None,
+            scope: None,
+            meeting_id: None,
+        }
+    }
+
+    #[test]
+    fn a_token_is_only_taken_for_the_purpose_its_type_names() {
+        let keys = JwtKeys::from_secret("a-secret-long-enough-for-tests");
+        let pass_claims = Claims { room: Some(uuid::Uuid::nil()), ..claims() };
+        assert!(keys.verify(&keys.mint_room_pass(&pass_claims).unwrap()).is_ok());
+        assert!(keys.verify(&keys.mint(&claims()).unwrap()).is_ok());
+        // A pass without its room, a bearer token naming a room, a type veche never signs.
+        assert!(keys.verify(&keys.mint_room_pass(&claims()).unwrap()).is_err());
+        assert!(keys.verify(&keys.mint(&pass_claims).unwrap()).is_err());
+        let odd = Header { typ: Some("veche-signin+jwt".into()), ..Header::new(Algorithm::HS256) };
+        assert!(keys.verify(&jsonwebtoken::encode(&odd, &claims(), &keys.encoding).unwrap()).is_err());
+        // A guest link's token verifies here only with its scope, and AuthUser refuses it.
+        let links = infrastructure::links::GuestLinks::new("a-secret-long-enough-for-tests", "https://m.example.org");
+        let guest = links.mint(
+            domain::MeetingId(uuid::Uuid::nil()),
+            &domain::values::EmailAddress::parse("ann@example.org").unwrap(),
+            "Ann",
+            infrastructure::links::GuestScope::Join,
+            chrono::Utc::now() + chrono::Duration::hours(1),
+        );
+        assert_eq!(keys.verify(&guest).unwrap().scope.as_deref(), Some("join"));
+        // And a pass is no guest link.
+        let pass = keys.mint_room_pass(&pass_claims).unwrap();
+        assert!(links.verify(&pass, infrastructure::links::GuestScope::Join).is_err());
+    }
 }

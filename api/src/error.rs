@@ -219,6 +219,13 @@ impl ApiError {
     /// An unexpected failure: a 500, unless the database could not be reached, which is the
     /// service being unavailable for a while (503 with `Retry-After`), not a bug to report.
     pub fn internal(error: anyhow::Error) -> Self {
+        if error.chain().any(data_exception) {
+            tracing::warn!(error = %error, "the database refused a value of the request");
+            return Self::InvalidField {
+                field: "body".into(),
+                detail: "holds a value the store cannot keep (such as a NUL character)".into(),
+            };
+        }
         let unreachable = error.chain().any(database_unreachable);
         Self::internal_unless(unreachable, error)
     }
@@ -238,6 +245,12 @@ impl ApiError {
         }
         Self::Internal(error)
     }
+}
+
+/// Whether PostgreSQL refused a value (SQLSTATE class 22: a NUL in text, a number or time
+/// out of range): the request's fault, answered 422, in case a value got past its checks.
+fn data_exception(error: &(dyn std::error::Error + 'static)) -> bool {
+    matches!(error.downcast_ref::<sqlx::Error>(), Some(sqlx::Error::Database(error)) if error.code().is_some_and(|code| code.starts_with("22")))
 }
 
 /// Whether an error is the database being out of reach rather than the request or the code

@@ -57,6 +57,9 @@ pub enum GuestTokenError {
 
 /// How long a link stays valid after the meeting ends.
 const VALID_AFTER_END: Duration = Duration::days(1);
+/// The `typ` header of a guest token (RFC 8725 §3.11: explicit typing), so that it is never
+/// taken for a token of another purpose.
+pub const GUEST_TOKEN_TYPE: &str = "veche-guest+jwt";
 /// The prefix of a guest's subject.
 pub const GUEST_SUBJECT_PREFIX: &str = "guest:";
 
@@ -98,8 +101,8 @@ impl GuestLinks {
             scope,
             exp: (ends_at + VALID_AFTER_END).timestamp(),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .expect("HS256 signing of a serialisable claim set cannot fail")
+        let header = Header { typ: Some(GUEST_TOKEN_TYPE.into()), ..Header::new(Algorithm::HS256) };
+        jsonwebtoken::encode(&header, &claims, &self.encoding).expect("HS256 signing of a serialisable claim set cannot fail")
     }
 
     /// Checks a token's signature, expiry and scope.
@@ -107,12 +110,15 @@ impl GuestLinks {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "sub"]);
         validation.leeway = 30;
-        let claims = jsonwebtoken::decode::<GuestClaims>(token, &self.decoding, &validation)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => GuestTokenError::Expired,
-                _ => GuestTokenError::Invalid,
-            })?
-            .claims;
+        let decoded = jsonwebtoken::decode::<GuestClaims>(token, &self.decoding, &validation).map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => GuestTokenError::Expired,
+            _ => GuestTokenError::Invalid,
+        })?;
+        // Links emailed before tokens were typed carry no `typ`; any other type is another purpose's.
+        if decoded.header.typ.as_deref().is_some_and(|typ| typ != GUEST_TOKEN_TYPE) {
+            return Err(GuestTokenError::WrongScope);
+        }
+        let claims = decoded.claims;
         if claims.scope != scope {
             return Err(GuestTokenError::WrongScope);
         }

@@ -9,7 +9,7 @@ use crate::extract::Json;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use infrastructure::notify::push::{parse_subscription, SubscribeError};
+use infrastructure::notify::push::{parse_subscription, SubscribeError, MAX_ENDPOINT_LEN};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -98,7 +98,14 @@ pub async fn unsubscribe(
     user: AuthUser,
     Json(input): Json<UnsubscribeRequest>,
 ) -> Result<StatusCode> {
-    if state.notifications.subscriptions.unsubscribe(&user.actor.user_id, &input.endpoint).await? {
+    // No subscription has an endpoint that is not a URL within the limit (and PostgreSQL
+    // refuses some text, such as a NUL, outright).
+    let endpoint = input.endpoint.as_str();
+    if endpoint.len() > MAX_ENDPOINT_LEN || endpoint.chars().any(char::is_control) || endpoint.parse::<axum::http::Uri>().is_err()
+    {
+        return Err(ApiError::InvalidField { field: "endpoint".into(), detail: "is not a push endpoint URL".into() });
+    }
+    if state.notifications.subscriptions.unsubscribe(&user.actor.user_id, endpoint).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NoSuchSubscription)

@@ -143,7 +143,7 @@ async fn mint_pass(
         scope: None,
         meeting_id: None,
     };
-    let pass = state.jwt.mint(&claims).map_err(|e| ApiError::Internal(e.into()))?;
+    let pass = state.jwt.mint_room_pass(&claims).map_err(|e| ApiError::Internal(e.into()))?;
     Ok(Json(RoomPass { pass, expires_at }))
 }
 

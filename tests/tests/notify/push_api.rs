@@ -104,3 +104,22 @@ async fn a_push_endpoint_inside_the_network_is_refused_unless_the_operator_allow
     assert_eq!(accepted.status(), 201);
     app.stop().await;
 }
+
+/// Found by schemathesis: a NUL in the endpoint of an unsubscription reached PostgreSQL,
+/// which refuses it, and was answered 500.
+#[tokio::test]
+async fn unsubscribing_an_endpoint_that_is_no_url_is_a_precise_422() {
+    let app = spawn_app().await;
+    let ann = user("ann");
+    for endpoint in ["\u{0}nP!", "not a url", &format!("https://p.example/{}", "a".repeat(3000))] {
+        let response = app
+            .request(Method::DELETE, "/api/push/subscriptions", &ann)
+            .json(&json!({"endpoint": endpoint}))
+            .send()
+            .await
+            .unwrap();
+        let (status, problem) = TestApp::json(response).await;
+        assert_eq!((status, problem["field"].as_str()), (422, Some("endpoint")), "{endpoint:?}: {problem}");
+    }
+    app.stop().await;
+}
