@@ -360,7 +360,12 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     if let Some(nats) = &nats {
         for reactor in reactors(&state) {
             // None of them depends on the order of events (see `nats_consumer`).
-            let runner = ReactorRunner::new(nats.clone(), reactor, ConsumerOptions::concurrent(REACTOR_LANES));
+            let options = ConsumerOptions {
+                retry_horizon: Duration::from_secs(settings.reactor_retry_horizon_hours.saturating_mul(3600)),
+                max_retry_delay: Duration::from_secs(settings.reactor_max_retry_delay_secs.max(1)),
+                ..ConsumerOptions::concurrent(REACTOR_LANES)
+            };
+            let runner = ReactorRunner::new(nats.clone(), reactor, options);
             let token = shutdown.clone();
             let name = format!("reactor {}", runner.name());
             tasks.push(supervise(name, health.clone(), shutdown.clone(), move || runner.clone().run(token.clone())));

@@ -79,6 +79,15 @@ pub struct Settings {
     #[arg(long, env = "VECHE_VAPID_PRIVATE_KEY", hide_env_values = true)]
     pub vapid_private_key: Option<String>,
 
+    /// How long after an event a reactor still retries it when sending fails for a passing
+    /// reason (SMTP down, a push service timing out); then it is parked for `veche dead-letters`.
+    #[arg(long, env = "VECHE_REACTOR_RETRY_HORIZON_HOURS", default_value_t = 24)]
+    pub reactor_retry_horizon_hours: u64,
+
+    /// The longest wait between two tries of a failing event (the waits double up to it).
+    #[arg(long, env = "VECHE_REACTOR_MAX_RETRY_DELAY_SECS", default_value_t = 60)]
+    pub reactor_max_retry_delay_secs: u64,
+
     /// Commands one person may send per second on this node (bursts of ten times that); 0: no limit.
     #[arg(long, env = "VECHE_RATE_COMMANDS_PER_SECOND", default_value_t = 10.0)]
     pub rate_commands_per_second: f64,

@@ -472,3 +472,30 @@ async fn invitations_go_through_starttls_and_smtps_with_auth_and_wait_while_the_
         app.stop().await;
     }
 }
+
+/// The node's own reactors, as `veche serve` runs them, with the SMTP server down for longer
+/// than their ten attempts take (a try a second here): the invitation is retried rather
+/// than parked, and goes out once, when the server is back.
+#[tokio::test]
+async fn an_smtp_server_down_longer_than_the_attempts_loses_no_invitation_and_sends_it_once() {
+    let nats = veche_tests::nats::TestNats::start().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let app = spawn_app_with(|settings| {
+        settings.nats_disabled = false;
+        settings.nats_url = Some(nats.url());
+        settings.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+        settings.reactor_max_retry_delay_secs = 1;
+    })
+    .await;
+    let (olga, ann) = (user("olga"), user("ann"));
+    app.schedule(&olga, &[&ann], json!({})).await;
+    // Ten tries a second apart: parked after ~10 s before, so 14 s is past that.
+    tokio::time::sleep(std::time::Duration::from_secs(14)).await;
+    let back = SmtpSink::start_on(port).await;
+    assert_eq!(back.wait_for(1).await.len(), 1, "the invitation went out once the server was back");
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(back.received().len(), 1, "and only once");
+    let parked = infrastructure::dead_letters::list(&nats.connect().await, None).await.unwrap();
+    assert!(parked.is_empty(), "nothing parked: {parked:?}");
+    app.stop().await;
+}
