@@ -17,7 +17,8 @@
 //! - [`browser`]: runs the Node.js scripts of `tests/web`, which drive headless Chromium.
 //! - [`smtp`]: a real SMTP server (aiosmtpd) that keeps what it receives.
 //! - [`push_service`]: a local Web Push service that verifies VAPID and decrypts.
-//! - [`stats`]: percentiles for the benchmarks; [`cpu`]: the CPU time each party of a
+//! - [`bench_servers`]: the PostgreSQL and nats-server the benchmark commands run over;
+//!   [`stats`]: percentiles for the benchmarks; [`cpu`]: the CPU time each party of a
 //!   benchmark spent.
 //! - [`process`]: the watchdog that stops the tests' child processes.
 //! - `tests/api`: the HTTP API, as a client sees it.
@@ -32,6 +33,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod bench_servers;
 pub mod browser;
 pub mod cluster;
 pub mod coturn;

@@ -33,8 +33,8 @@ use api::auth::Claims;
 use api::server::RunningServer;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use futures::StreamExt;
-use infrastructure::embedded_nats::{EmbeddedNats, EmbeddedNatsOptions};
-use infrastructure::embedded_postgres::{EmbeddedPostgres, EmbeddedPostgresOptions};
+use infrastructure::embedded_nats::EmbeddedNats;
+use infrastructure::embedded_postgres::EmbeddedPostgres;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -42,6 +42,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 use veche_tests::app::{test_settings, token, TEST_JWT_SECRET};
+use veche_tests::bench_servers::{until_interrupted, BenchServers};
 use veche_tests::push_service::{Delivered, PushService};
 use veche_tests::smtp::{Received, SmtpSink};
 use veche_tests::stats::Percentiles;
@@ -128,25 +129,10 @@ struct Rig {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
-    let dir = tempfile::Builder::new().prefix("veche-bench-notify-").tempdir()?;
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // PostgreSQL runs as `postgres` when we are root and must be able to enter it.
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
-    }
     eprintln!("» starting PostgreSQL, nats-server, the SMTP server and the push service");
-    let cluster =
-        EmbeddedPostgres::start(EmbeddedPostgresOptions { data_dir: dir.path().join("pg"), port: None, durable: true }).await?;
-    let nats = EmbeddedNats::start(EmbeddedNatsOptions { data_dir: dir.path().join("nats"), port: None }).await?;
-    let outcome = tokio::select! {
-        outcome = run(&args, &cluster, &nats, dir.path()) => outcome,
-        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
-    };
-    nats.stop().await?;
-    cluster.stop().await?;
-    let report = outcome?;
-    print!("{report}");
-    Ok(())
+    let servers = BenchServers::start("veche-bench-notify-").await?;
+    let outcome = until_interrupted(run(&args, &servers.cluster, &servers.nats, servers.dir.path())).await;
+    servers.stop_and_print(outcome).await
 }
 
 async fn run(args: &Args, cluster: &EmbeddedPostgres, nats: &EmbeddedNats, dir: &std::path::Path) -> anyhow::Result<String> {

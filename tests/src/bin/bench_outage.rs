@@ -16,12 +16,13 @@
 use anyhow::Context;
 use api::auth::Claims;
 use chrono::Utc;
-use infrastructure::embedded_nats::{EmbeddedNats, EmbeddedNatsOptions};
-use infrastructure::embedded_postgres::{EmbeddedPostgres, EmbeddedPostgresOptions};
+use infrastructure::embedded_nats::EmbeddedNats;
+use infrastructure::embedded_postgres::EmbeddedPostgres;
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use veche_tests::app::{test_settings, token, TEST_JWT_SECRET};
+use veche_tests::bench_servers::{until_interrupted, BenchServers};
 use veche_tests::smtp::SmtpSink;
 
 /// How long to keep counting after the last expected email, for duplicates.
@@ -68,24 +69,10 @@ fn bearer(i: usize) -> String {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
-    let dir = tempfile::Builder::new().prefix("veche-bench-outage-").tempdir()?;
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // PostgreSQL runs as `postgres` when we are root and must be able to enter it.
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
-    }
     eprintln!("» starting PostgreSQL and nats-server");
-    let cluster =
-        EmbeddedPostgres::start(EmbeddedPostgresOptions { data_dir: dir.path().join("pg"), port: None, durable: true }).await?;
-    let nats = EmbeddedNats::start(EmbeddedNatsOptions { data_dir: dir.path().join("nats"), port: None }).await?;
-    let outcome = tokio::select! {
-        outcome = run(&args, &cluster, &nats, dir.path()) => outcome,
-        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
-    };
-    nats.stop().await?;
-    cluster.stop().await?;
-    print!("{}", outcome?);
-    Ok(())
+    let servers = BenchServers::start("veche-bench-outage-").await?;
+    let outcome = until_interrupted(run(&args, &servers.cluster, &servers.nats, servers.dir.path())).await;
+    servers.stop_and_print(outcome).await
 }
 
 async fn run(args: &Args, cluster: &EmbeddedPostgres, nats: &EmbeddedNats, dir: &std::path::Path) -> anyhow::Result<String> {

@@ -1,6 +1,6 @@
 //! Two real veche processes sharing PostgreSQL and a real nats-server: participants on
 //! different nodes reach each other, a node that dies has its participants expired, and a
-//! cancellation on one node closes the room on the other.
+//! cancellation or a removal on one node lets the participants out on the other.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -73,8 +73,9 @@ async fn participants_on_two_nodes_signal_each_other_and_a_dead_nodes_participan
     drop(node_a);
 }
 
-#[tokio::test]
-async fn cancelling_on_one_node_closes_the_room_on_the_other() {
+/// Bob in a meeting's room on node b while Ann, on node a, sends `method path` (`{id}` is the
+/// meeting's id): the status she gets, and how Bob's connection ends (code, what came before).
+async fn bob_on_node_b_while_ann_on_node_a(method: Method, path: &str) -> (u16, u16, Vec<Value>) {
     let (database, nats) = (TestDatabase::create().await, TestNats::start().await);
     let (node_a, node_b) = two_nodes(&database, &nats).await;
     let (ann, bob) = (user("ann"), user("bob"));
@@ -82,39 +83,26 @@ async fn cancelling_on_one_node_closes_the_room_on_the_other() {
     let (id, room) = (meeting["meeting"]["id"].as_str().unwrap(), meeting["meeting"]["room_id"].as_str().unwrap());
     let mut bob_client = SignalClient::join(&node_b.base, room, &bob.token, None).await.unwrap();
     bob_client.next_of_type("welcome").await;
-
-    let cancelled = reqwest::Client::new()
-        .post(format!("{}/api/meetings/{id}/cancel", node_a.base))
-        .bearer_auth(&ann.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(cancelled.status(), 200);
+    let url = format!("{}{}", node_a.base, path.replace("{id}", id));
+    let status = reqwest::Client::new().request(method, url).bearer_auth(&ann.token).send().await.unwrap().status().as_u16();
     let (code, before) = bob_client.closed().await;
+    drop((node_a, node_b));
+    (status, code, before)
+}
+
+#[tokio::test]
+async fn cancelling_on_one_node_closes_the_room_on_the_other() {
+    let (status, code, before) = bob_on_node_b_while_ann_on_node_a(Method::POST, "/api/meetings/{id}/cancel").await;
+    assert_eq!(status, 200);
     assert_eq!(code, 4001, "bob on node b is let out; he saw {before:?}");
     assert!(before.iter().any(|m| m["type"] == "room-closed"));
-    drop((node_a, node_b));
 }
 
 #[tokio::test]
 async fn an_attendee_removed_on_one_node_is_disconnected_on_the_other() {
-    let (database, nats) = (TestDatabase::create().await, TestNats::start().await);
-    let (node_a, node_b) = two_nodes(&database, &nats).await;
-    let (ann, bob) = (user("ann"), user("bob"));
-    let meeting = schedule(&node_a, &ann, &[&bob]).await;
-    let (id, room) = (meeting["meeting"]["id"].as_str().unwrap(), meeting["meeting"]["room_id"].as_str().unwrap());
-    let mut bob_client = SignalClient::join(&node_b.base, room, &bob.token, None).await.unwrap();
-    bob_client.next_of_type("welcome").await;
-
-    let removed = reqwest::Client::new()
-        .delete(format!("{}/api/meetings/{id}/attendees/{}", node_a.base, bob.email))
-        .bearer_auth(&ann.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(removed.status(), 200);
-    let (code, before) = bob_client.closed().await;
+    let (status, code, before) =
+        bob_on_node_b_while_ann_on_node_a(Method::DELETE, "/api/meetings/{id}/attendees/bob@example.org").await;
+    assert_eq!(status, 200);
     assert_eq!(code, 4003, "bob on node b is let out; he saw {before:?}");
     assert!(before.iter().any(|m| m["type"] == "removed"));
-    drop((node_a, node_b));
 }

@@ -379,11 +379,11 @@ async fn a_forged_link_or_a_cancelled_meeting_gets_a_clear_page_and_changes_noth
     app.stop().await;
 }
 
-#[tokio::test]
-async fn without_an_smtp_server_the_invitation_lands_in_the_outbox_served_at_dev_outbox() {
+/// veche without SMTP on a developer's machine (its public URL the loopback address it
+/// listens on), after Olga invited Ann: the invitation is in the outbox.
+async fn an_invitation_in_the_outbox() -> (tempfile::TempDir, TestApp) {
     let data = tempfile::tempdir().unwrap();
     let dir = data.path().to_path_buf();
-    // On a developer's machine: its public URL is the loopback address it listens on.
     let app = spawn_app_with(|settings| {
         settings.data_dir = Some(dir);
         settings.public_url = None;
@@ -392,6 +392,12 @@ async fn without_an_smtp_server_the_invitation_lands_in_the_outbox_served_at_dev
     let (olga, ann) = (user("olga"), user("ann"));
     app.schedule(&olga, &[&ann], json!({})).await;
     deliver_all(&app.pool, &mailer(&app)).await.unwrap();
+    (data, app)
+}
+
+#[tokio::test]
+async fn without_an_smtp_server_the_invitation_lands_in_the_outbox_served_at_dev_outbox() {
+    let (_data, app) = an_invitation_in_the_outbox().await;
 
     let list = app.client.get(format!("{}/dev/outbox", app.base)).send().await.unwrap();
     assert_eq!(list.status(), 200);
@@ -414,17 +420,7 @@ async fn without_an_smtp_server_the_invitation_lands_in_the_outbox_served_at_dev
 #[tokio::test]
 async fn the_outbox_is_private_to_veche_s_user_and_never_served_through_a_proxy_or_a_public_address() {
     use std::os::unix::fs::PermissionsExt;
-    let data = tempfile::tempdir().unwrap();
-    let dir = data.path().to_path_buf();
-    // On a developer's machine: its public URL is the loopback address it listens on.
-    let app = spawn_app_with(|settings| {
-        settings.data_dir = Some(dir);
-        settings.public_url = None;
-    })
-    .await;
-    let (olga, ann) = (user("olga"), user("ann"));
-    app.schedule(&olga, &[&ann], json!({})).await;
-    deliver_all(&app.pool, &mailer(&app)).await.unwrap();
+    let (_data, app) = an_invitation_in_the_outbox().await;
     let outbox = app.state().notifications.outbox_dir.clone().unwrap();
     assert_eq!(std::fs::metadata(&outbox).unwrap().permissions().mode() & 0o777, 0o700);
     for file in std::fs::read_dir(&outbox).unwrap() {
