@@ -3,7 +3,8 @@
 //! A room is entered by the meeting's organizer or an attendee (their JWT), or by whoever
 //! holds a *room pass*: a short-lived JWT with a `room` claim, minted for someone who may
 //! enter (`POST /api/rooms/{id}/pass`), e.g. for a PeerJS client, whose only credential
-//! slot is its `key`. A pass opens its room and nothing else. Anyone else gets 404, so a
+//! slot is its `key`. A pass opens its room and nothing else, and only while its holder is
+//! still the organizer or invited. Anyone else gets 404, so a
 //! stranger cannot tell a room exists. A guest link's `join` token (emailed to an attendee
 //! without an account) enters its meeting's room as that attendee.
 
@@ -104,8 +105,8 @@ fn room_id_in_path(path: &str) -> Option<RoomId> {
     path.strip_prefix("/api/rooms/")?.split('/').next()?.parse().ok()
 }
 
-/// How long a room pass is good for: long enough to join, short enough that an uninvited
-/// person's pass soon stops opening the room.
+/// How long a room pass is good for: long enough to join; a connection entered with it ends
+/// when it expires (4014), and it stops opening the room at once for someone uninvited.
 const PASS_LIFETIME: Duration = Duration::hours(1);
 
 #[derive(Debug, Serialize, ToSchema)]
