@@ -5,14 +5,14 @@
 //! state (that is what lets auditors replay a meeting as it was at any instant).
 //!
 //! ## Layout
-//! - [`values`]: value types with `parse` constructors (email address, person, title,
-//!   description, time zone, schedule, reminder offsets). Once built they are valid, so
-//!   nothing downstream checks them again.
+//! - [`values`]: value types with `parse` constructors, one file per family (email address,
+//!   texts and their character rules, people and token claims, time zone and schedule,
+//!   reminders). Once built they are valid, so nothing downstream checks them again.
 //! - [`ids`]: typed identifiers of meetings and rooms.
 //! - [`actor`]: who issues a command (taken from the bearer token by the API).
 //! - [`meeting`]: the `Meeting` aggregate, its commands, events and errors.
-//! - [`room`]: the `Room` aggregate: presence in a meeting's video room (not yet wired to
-//!   a hub: see ARCHITECTURE.md).
+//! - [`room`]: the `Room` aggregate: presence in a meeting's video room (capacity, seats per
+//!   person, resumption, closure), driven by the signaling hub.
 //! - [`upcasting`]: how stored events of older `event_version`s are brought up to date.
 #![forbid(unsafe_code)]
 
