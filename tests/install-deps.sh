@@ -18,13 +18,14 @@
 #   python3-aiosmtpd the SMTP server the notification tests send to (/usr/bin/python3 -m aiosmtpd)
 #   openssl          makes the certificates of the SMTP tests over STARTTLS and SMTPS
 #   cargo-nextest    the test runner (`cargo install cargo-nextest --locked`)
+#   cargo-machete    finds unused dependencies (`cargo install cargo-machete --locked`)
 #   schemathesis     drives the HTTP API from its OpenAPI document (PyPI, with the pip of
 #                    the python3 first on PATH)
 set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
 
-ALL=(postgresql libssl-dev nats-server coturn chromium chromium-driver nodejs npm python3-aiosmtpd openssl cargo-nextest schemathesis)
+ALL=(postgresql libssl-dev nats-server coturn chromium chromium-driver nodejs npm python3-aiosmtpd openssl cargo-nextest cargo-machete schemathesis)
 
 # The version the tests were written against (its CLI and checks change between releases).
 SCHEMATHESIS_VERSION=4.32.5
@@ -43,6 +44,7 @@ present() {
         python3-aiosmtpd) /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 ;;
         openssl) command -v openssl >/dev/null 2>&1 ;;
         cargo-nextest) cargo nextest --version >/dev/null 2>&1 ;;
+        cargo-machete) command -v cargo-machete >/dev/null 2>&1 ;;
         schemathesis) python3 -c "import schemathesis, sys; sys.exit(schemathesis.__version__ != '$SCHEMATHESIS_VERSION')" >/dev/null 2>&1 ;;
         *)
             echo "install-deps.sh: unknown dependency '$1' (known: ${ALL[*]})" >&2
@@ -60,6 +62,7 @@ fi
 # Sort what is missing into Debian packages and the cargo-installed runner.
 missing_packages=()
 want_nextest=false
+want_machete=false
 want_schemathesis=false
 for dependency in "${wanted[@]}"; do
     if present "$dependency"; then
@@ -67,6 +70,8 @@ for dependency in "${wanted[@]}"; do
     fi
     if [ "$dependency" = cargo-nextest ]; then
         want_nextest=true
+    elif [ "$dependency" = cargo-machete ]; then
+        want_machete=true
     elif [ "$dependency" = schemathesis ]; then
         want_schemathesis=true
         # pip itself, where the python3 on PATH is Debian's without it.
@@ -101,6 +106,11 @@ if [ "$want_nextest" = true ]; then
     cargo install cargo-nextest --locked
 fi
 
+if [ "$want_machete" = true ]; then
+    echo "install-deps.sh: installing cargo-machete (cargo install cargo-machete --locked)"
+    cargo install cargo-machete --locked
+fi
+
 if [ "$want_schemathesis" = true ]; then
     echo "install-deps.sh: installing schemathesis $SCHEMATHESIS_VERSION (pip)"
     # Debian's own python3 refuses to install beside its packages unless told to (PEP 668).
@@ -108,6 +118,6 @@ if [ "$want_schemathesis" = true ]; then
         || python3 -m pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-if [ "${#missing_packages[@]}" -eq 0 ] && [ "$want_nextest" = false ] && [ "$want_schemathesis" = false ]; then
+if [ "${#missing_packages[@]}" -eq 0 ] && [ "$want_nextest" = false ] && [ "$want_machete" = false ] && [ "$want_schemathesis" = false ]; then
     echo "install-deps.sh: all present (${wanted[*]})"
 fi
