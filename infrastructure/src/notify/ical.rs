@@ -12,9 +12,9 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Offset, Tim
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
 use domain::meeting::{Attendee, MeetingState, Partstat};
 use domain::MeetingId;
+use hashlink::LruCache;
 use icalendar::{Calendar, CalendarDateTime, Component, EventLike, EventStatus, Property};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 /// The iTIP method of a message; it must match the MIME part's `method=` parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,11 +207,12 @@ pub fn transitions(zone: Tz, from: DateTime<Utc>, until: DateTime<Utc>) -> Vec<T
     found
 }
 
-/// Rendered VTIMEZONEs by (zone, first year, last year): finding the transitions probes
-/// every hour of the years, which dominated the cost of an invitation before this cache.
-static VTIMEZONES: Mutex<Option<VtimezoneCache>> = Mutex::new(None);
-type VtimezoneCache = HashMap<(Tz, i32, i32), Arc<str>>;
-/// More distinct (zone, years) than this and the cache starts afresh (bounded memory).
+/// Rendered VTIMEZONEs by (zone, first year, last year), the most recently used kept:
+/// finding the transitions probes every hour of the years, which dominated the cost of an
+/// invitation before this cache.
+static VTIMEZONES: LazyLock<Mutex<VtimezoneCache>> = LazyLock::new(|| Mutex::new(LruCache::new(VTIMEZONE_CACHE_LIMIT)));
+type VtimezoneCache = LruCache<(Tz, i32, i32), Arc<str>>;
+/// Distinct (zone, years) kept.
 const VTIMEZONE_CACHE_LIMIT: usize = 4096;
 
 /// A VTIMEZONE for `zone` valid for the years `first..=last`: the observance in force at
@@ -219,16 +220,13 @@ const VTIMEZONE_CACHE_LIMIT: usize = 4096;
 /// explicit onset (no RRULE, so nothing depends on the client's rules for the zone).
 pub fn vtimezone(zone: Tz, first: i32, last: i32) -> Arc<str> {
     let key = (zone, first, last);
-    if let Some(found) = VTIMEZONES.lock().expect("vtimezone cache").get_or_insert_with(Default::default).get(&key) {
+    // The lock guards a cache no code path leaves half-changed.
+    let cache = || VTIMEZONES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(found) = cache().get(&key) {
         return found.clone();
     }
     let rendered: Arc<str> = render_vtimezone(zone, first, last).into();
-    let mut cache = VTIMEZONES.lock().expect("vtimezone cache");
-    let cache = cache.get_or_insert_with(Default::default);
-    if cache.len() >= VTIMEZONE_CACHE_LIMIT {
-        cache.clear();
-    }
-    cache.insert(key, rendered.clone());
+    cache().insert(key, rendered.clone());
     rendered
 }
 

@@ -223,23 +223,7 @@ fn classify(error: lettre::transport::smtp::Error) -> DeliveryError {
 
 /// `%XX` escapes of a URL's user and password, as lettre decodes them.
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |at: usize| bytes.get(at).and_then(|b| (*b as char).to_digit(16));
-        match (bytes[i], hex(i + 1), hex(i + 2)) {
-            (b'%', Some(high), Some(low)) => {
-                decoded.push((high * 16 + low) as u8);
-                i += 3;
-            }
-            (byte, ..) => {
-                decoded.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
+    percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
 #[async_trait]
@@ -323,11 +307,13 @@ pub async fn list_outbox(dir: &Path, limit: usize) -> std::io::Result<Vec<Outbox
     let mut listed = Vec::with_capacity(names.len());
     for id in names {
         let bytes = tokio::fs::read(dir.join(format!("{id}.eml"))).await?;
-        let headers = header_block(&bytes);
+        // mailparse unfolds the headers and decodes RFC 2047 words (lettre's non-ASCII subjects).
+        let headers = mailparse::parse_headers(&bytes).map(|(headers, _)| headers).unwrap_or_default();
+        let header = |name: &str| headers.iter().find(|h| h.get_key_ref().eq_ignore_ascii_case(name)).map(|h| h.get_value());
         let millis = id.split('-').next().and_then(|m| m.parse::<i64>().ok()).unwrap_or(0);
         listed.push(OutboxEntry {
-            to: header(&headers, "To").unwrap_or_default(),
-            subject: header(&headers, "Subject").map(|s| decode_encoded_words(&s)).unwrap_or_default(),
+            to: header("To").unwrap_or_default(),
+            subject: header("Subject").unwrap_or_default(),
             sent_at: chrono::DateTime::from_timestamp_millis(millis).unwrap_or_default(),
             id,
         });
@@ -362,52 +348,6 @@ fn is_outbox_id(id: &str) -> bool {
     }
 }
 
-fn header_block(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let end = text.find("\r\n\r\n").unwrap_or(text.len());
-    // Unfold continuation lines.
-    text[..end].replace("\r\n ", " ").replace("\r\n\t", " ")
-}
-
-fn header(headers: &str, name: &str) -> Option<String> {
-    headers.split("\r\n").find_map(|line| {
-        let (key, value) = line.split_once(':')?;
-        key.eq_ignore_ascii_case(name).then(|| value.trim().to_string())
-    })
-}
-
-/// Decodes RFC 2047 `=?utf-8?b?...?=` words (what lettre writes for non-ASCII subjects).
-fn decode_encoded_words(value: &str) -> String {
-    use base64::Engine as _;
-    value
-        .split_whitespace()
-        .map(|word| {
-            let inner = word.strip_prefix("=?").and_then(|w| w.strip_suffix("?="));
-            let decoded = inner.and_then(|w| {
-                let mut parts = w.splitn(3, '?');
-                let (_charset, encoding, text) = (parts.next()?, parts.next()?, parts.next()?);
-                match encoding {
-                    "b" | "B" => base64::engine::general_purpose::STANDARD.decode(text).ok(),
-                    _ => None,
-                }
-            });
-            match decoded.and_then(|bytes| String::from_utf8(bytes).ok()) {
-                Some(text) => (text, true),
-                None => (word.to_string(), false),
-            }
-        })
-        .fold((String::new(), false), |(mut out, previous_encoded), (word, encoded)| {
-            // Whitespace between two encoded words is not part of the text (RFC 2047 §6.2).
-            let joined_words = previous_encoded && encoded;
-            if !out.is_empty() && !joined_words {
-                out.push(' ');
-            }
-            out.push_str(&word);
-            (out, encoded)
-        })
-        .0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,11 +360,14 @@ mod tests {
         }
     }
 
-    #[test]
-    fn encoded_subjects_are_decoded() {
-        assert_eq!(decode_encoded_words("=?utf-8?b?0J/RgNC40LPQu9Cw0YjQtdC90LjQtQ==?= x"), "Приглашение x");
-        assert_eq!(decode_encoded_words("=?utf-8?b?0J/RgA==?= =?utf-8?b?0LjQsw==?="), "Приг");
-        assert_eq!(decode_encoded_words("Plain subject"), "Plain subject");
+    #[tokio::test]
+    async fn the_outbox_lists_folded_and_encoded_headers_as_a_mail_program_shows_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let eml = "To: Ann <ann@example.org>\r\nSubject: =?utf-8?b?0J/RgNC40LPQu9Cw0YjQtdC90LjQtQ==?=\r\n =?utf-8?b?0LU=?= x\r\n\r\nbody";
+        std::fs::write(dir.path().join(format!("1765000000000-{}.eml", "a".repeat(32))), eml).unwrap();
+        let listed = list_outbox(dir.path(), 10).await.unwrap();
+        assert_eq!(listed[0].subject, "Приглашениее x");
+        assert_eq!(listed[0].to, "Ann <ann@example.org>");
     }
 
     fn from() -> lettre::Address {
