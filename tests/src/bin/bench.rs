@@ -64,47 +64,19 @@ const TARGET_WEEK_P99_MS: f64 = 10.0;
 // ---------------------------------------------------------------------------------------
 // Arguments
 
-#[derive(Debug, Clone)]
+/// The calendar benchmark: figures, no assertions.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "bench")]
 struct Args {
+    /// Events in the store for the week query.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     events: usize,
+    /// Seconds of each load level.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     seconds: u64,
+    /// People in the store (an organizer and three attendees at least).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(4..))]
     users: u32,
-}
-
-const USAGE: &str = "usage: bench [--events N (1000000)] [--seconds S (10)] [--users U (10000)]";
-
-fn parse_args() -> anyhow::Result<Args> {
-    let mut args = Args { events: 1_000_000, seconds: 10, users: 10_000 };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        if arg == "-h" || arg == "--help" {
-            println!("{USAGE}");
-            std::process::exit(0);
-        }
-        let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) => (name.to_string(), Some(value.to_string())),
-            None => (arg.clone(), None),
-        };
-        let mut value = || -> anyhow::Result<String> {
-            match &inline {
-                Some(v) => Ok(v.clone()),
-                None => it.next().ok_or_else(|| anyhow!("{name} needs a value\n{USAGE}")),
-            }
-        };
-        match name.as_str() {
-            "--events" => args.events = value()?.parse().context("--events")?,
-            "--seconds" => args.seconds = value()?.parse().context("--seconds")?,
-            "--users" => args.users = value()?.parse().context("--users")?,
-            _ => bail!("unknown argument `{arg}`\n{USAGE}"),
-        }
-    }
-    if args.events == 0 || args.seconds == 0 {
-        bail!("--events and --seconds must be positive");
-    }
-    if args.users < 4 {
-        bail!("--users must be at least 4 (an organizer and three attendees)");
-    }
-    Ok(args)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -187,13 +159,7 @@ struct Report {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(args) => args,
-        Err(error) => {
-            eprintln!("{error:#}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = <Args as clap::Parser>::parse();
     match bench(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -28,7 +28,7 @@
 //! The publisher's own throughput has its own command, `bench_publisher`.
 //! Progress goes to stderr, the Markdown report to stdout.
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use api::auth::Claims;
 use api::server::RunningServer;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
@@ -57,37 +57,28 @@ const TARGET_P99_MS: f64 = 1_000.0;
 /// database's plans are warm (the first seconds of a fresh node stalled some runs).
 const WARMUP_SECONDS: u64 = 5;
 
+/// The notifications benchmark: figures, no assertions.
+#[derive(clap::Parser)]
+#[command(name = "bench_notify")]
 struct Args {
+    /// Meetings scheduled per second for the invitations.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=5_000))]
     rate: u64,
+    /// Seconds of invitations measured.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3_600))]
     seconds: u64,
+    /// Attendees of each meeting.
+    #[arg(long, default_value_t = 3, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..USERS as u64))]
     attendees: usize,
+    /// Reminders to send.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(REMINDER_PEOPLE as u64..=1_000_000))]
     reminders: usize,
+    /// Seconds the reminders' due times are spread over (0: all at once).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(..=3_600))]
     spread: u64,
+    /// Seconds from scheduling the reminders' meetings to the first due time.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(10..=3_600))]
     lead: u64,
-}
-
-fn parse_args() -> anyhow::Result<Args> {
-    let mut args = Args { rate: 100, seconds: 20, attendees: 3, reminders: 10_000, spread: 60, lead: 120 };
-    let mut words = std::env::args().skip(1);
-    while let Some(word) = words.next() {
-        let text = words.next().with_context(|| format!("{word} needs a value"))?;
-        let value: u64 = text.parse().with_context(|| format!("{word} {text}: not a number"))?;
-        match word.as_str() {
-            "--rate" if (1..=5_000).contains(&value) => args.rate = value,
-            "--seconds" if (1..=3_600).contains(&value) => args.seconds = value,
-            "--attendees" if (1..USERS as u64).contains(&value) => args.attendees = value as usize,
-            "--reminders" if (REMINDER_PEOPLE as u64..=1_000_000).contains(&value) => args.reminders = value as usize,
-            "--spread" if value <= 3_600 => args.spread = value,
-            "--lead" if (10..=3_600).contains(&value) => args.lead = value,
-            "--rate" | "--seconds" | "--attendees" | "--reminders" | "--spread" | "--lead" => {
-                bail!("{word} {value} is out of range")
-            }
-            other => bail!(
-                "unknown argument {other}; usage: bench_notify [--rate N] [--seconds S] [--attendees A] [--reminders R] [--spread S] [--lead S]"
-            ),
-        }
-    }
-    Ok(args)
 }
 
 /// One person of the benchmark, with a bearer token.
@@ -128,7 +119,7 @@ struct Rig {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = parse_args()?;
+    let args = <Args as clap::Parser>::parse();
     eprintln!("» starting PostgreSQL, nats-server, the SMTP server and the push service");
     let servers = BenchServers::start("veche-bench-notify-").await?;
     let outcome = until_interrupted(run(&args, &servers.cluster, &servers.nats, servers.dir.path())).await;

@@ -13,7 +13,6 @@
 //! invitation once: counted by Message-ID), and how many events were dead-lettered.
 //! Progress goes to stderr, the Markdown report to stdout.
 
-use anyhow::Context;
 use api::auth::Claims;
 use chrono::Utc;
 use infrastructure::embedded_nats::EmbeddedNats;
@@ -30,26 +29,19 @@ const LINGER: Duration = Duration::from_secs(30);
 /// The longest the drain may take before the report says it did not finish.
 const DRAIN_LIMIT: Duration = Duration::from_secs(900);
 
+/// The SMTP outage drill: figures, no assertions.
+#[derive(clap::Parser)]
+#[command(name = "bench_outage")]
 struct Args {
+    /// How long the SMTP server stays down.
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     outage_secs: u64,
+    /// Meetings scheduled during the outage.
+    #[arg(long, default_value_t = 100, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     meetings: usize,
+    /// Attendees of each meeting.
+    #[arg(long, default_value_t = 3, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=50))]
     attendees: usize,
-}
-
-fn parse_args() -> anyhow::Result<Args> {
-    let mut args = Args { outage_secs: 3600, meetings: 100, attendees: 3 };
-    let mut words = std::env::args().skip(1);
-    while let Some(word) = words.next() {
-        let text = words.next().with_context(|| format!("{word} needs a value"))?;
-        let value: u64 = text.parse().with_context(|| format!("{word} {text}: not a number"))?;
-        match word.as_str() {
-            "--outage-secs" if (1..=86_400).contains(&value) => args.outage_secs = value,
-            "--meetings" if (1..=10_000).contains(&value) => args.meetings = value as usize,
-            "--attendees" if (1..=50).contains(&value) => args.attendees = value as usize,
-            _ => anyhow::bail!("unknown or out-of-range argument: {word} {text}"),
-        }
-    }
-    Ok(args)
 }
 
 fn bearer(i: usize) -> String {
@@ -68,7 +60,7 @@ fn bearer(i: usize) -> String {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = parse_args()?;
+    let args = <Args as clap::Parser>::parse();
     eprintln!("» starting PostgreSQL and nats-server");
     let servers = BenchServers::start("veche-bench-outage-").await?;
     let outcome = until_interrupted(run(&args, &servers.cluster, &servers.nats, servers.dir.path())).await;

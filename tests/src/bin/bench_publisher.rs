@@ -9,7 +9,7 @@
 //! reached the head. Then it appends live through the use cases while the publisher runs
 //! and reports how far behind it stays.
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use application::executor::Executor;
 use application::meetings::{CommandMeta, Meetings};
 use domain::meeting::MeetingCommand;
@@ -25,35 +25,21 @@ use sqlx::PgPool;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
+/// The NATS publisher's benchmark: figures, no assertions.
+#[derive(clap::Parser)]
+#[command(name = "bench_publisher")]
 struct Args {
+    /// Events in the log to publish.
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(i64).range(1..=10_000_000))]
     events: i64,
+    /// Events published per batch.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..=10_000_000))]
     batch: i64,
-}
-
-fn parse_args() -> anyhow::Result<Args> {
-    let mut args = Args { events: 200_000, batch: 1000 };
-    let mut words = std::env::args().skip(1);
-    while let Some(word) = words.next() {
-        let mut value = || -> anyhow::Result<i64> {
-            let text = words.next().with_context(|| format!("{word} needs a value"))?;
-            let value: i64 = text.parse().with_context(|| format!("{word} {text}: not a number"))?;
-            if !(1..=10_000_000).contains(&value) {
-                bail!("{word} must be between 1 and 10000000");
-            }
-            Ok(value)
-        };
-        match word.as_str() {
-            "--events" => args.events = value()?,
-            "--batch" => args.batch = value()?,
-            other => bail!("unknown argument {other}; usage: bench_publisher [--events N] [--batch B]"),
-        }
-    }
-    Ok(args)
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = parse_args()?;
+    let args = <Args as clap::Parser>::parse();
     let dir = tempfile::Builder::new().prefix("veche-bench-publisher-").tempdir()?;
     let cluster =
         EmbeddedPostgres::start(EmbeddedPostgresOptions { data_dir: dir.path().join("pg"), port: None, durable: true }).await?;
