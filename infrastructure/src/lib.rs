@@ -5,8 +5,8 @@
 //! ## Layout
 //! - [`database`]: the connection pool and the migrations (the `migrations/` folder,
 //!   embedded at compile time), applied at start-up and by `veche migrate`.
-//! - [`event_store`]: the postgres-es event store of `Meeting`, and the [`EventLog`]
-//!   port over the same table (global positions, first metadata).
+//! - [`event_store`]: the postgres-es event stores of `Meeting` and `Room`, and the
+//!   [`EventLog`] port over the same table (global positions, first metadata).
 //! - [`embedded_postgres`]: the PostgreSQL cluster `veche serve` starts for itself when
 //!   no database URL is configured, and the test harness uses too.
 //! - [`nats`]: the NATS connection (core client and JetStream context, reconnecting
@@ -23,6 +23,9 @@
 //! - [`notify`]: the notification reactors and the reminder scheduler, their effect
 //!   ledger, iCalendar, email and Web Push.
 //! - [`links`]: signed per-attendee links (guest tokens) to answer and to join.
+//! - [`presence`]: node leases, and the participants of nodes whose lease ran out.
+//! - [`signal_bus`]: signaling between nodes over NATS core subjects.
+//! - [`turn`]: time-limited TURN credentials in coturn's `use-auth-secret` scheme.
 //!
 //! [`EventLog`]: application::ports::EventLog
 #![forbid(unsafe_code)]
