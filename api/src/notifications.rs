@@ -16,6 +16,7 @@ use infrastructure::notify::reminders::ReminderScheduler;
 use infrastructure::notify::MailSettings;
 use infrastructure::reactor::Reactor;
 use lettre::message::Mailbox;
+use secrecy::ExposeSecret as _;
 use sqlx::PgPool;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -42,7 +43,8 @@ impl Notifications {
         let links = GuestLinks::new(jwt_secret, &settings.public_url());
         let (mailer, outbox_dir): (Arc<dyn Mailer>, _) = match &settings.smtp_url {
             Some(url) => {
-                let smtp = SmtpMailer::new(url, from.email.clone()).context("VECHE_SMTP_URL is not a valid SMTP URL")?;
+                let smtp =
+                    SmtpMailer::new(url.expose_secret(), from.email.clone()).context("VECHE_SMTP_URL is not a valid SMTP URL")?;
                 (Arc::new(smtp), None)
             }
             None => {
@@ -51,7 +53,7 @@ impl Notifications {
             }
         };
         let vapid = match &settings.vapid_private_key {
-            Some(key) => VapidKeys::parse(key).context("VECHE_VAPID_PRIVATE_KEY")?,
+            Some(key) => VapidKeys::parse(key.expose_secret()).context("VECHE_VAPID_PRIVATE_KEY")?,
             None => {
                 let stored = persistent_file(&settings.data_dir(), "vapid-private-key", || {
                     VapidKeys::generate().private_key().to_string()

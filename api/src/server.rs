@@ -23,6 +23,7 @@ use infrastructure::reactor::Reactor;
 use projections::progress::ProjectionProgress;
 use projections::wake::LogWake;
 use projections::Projector;
+use secrecy::ExposeSecret as _;
 use sqlx::PgPool;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -122,7 +123,7 @@ fn share_running(data_dir: &std::path::Path, server: &str, what: &str) -> bool {
 /// (starting it if no live veche process runs it), and applies the migrations.
 pub async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
     let (url, embedded) = match &settings.database_url {
-        Some(url) => (url.clone(), None),
+        Some(url) => (url.expose_secret().to_string(), None),
         None => {
             let data_dir = settings.data_dir();
             let running = EmbeddedPostgres::running_url(&data_dir);
@@ -162,7 +163,7 @@ pub async fn open_nats(settings: &Settings) -> anyhow::Result<Option<NatsConnect
         return Ok(None);
     }
     let (url, embedded) = match &settings.nats_url {
-        Some(url) => (url.clone(), None),
+        Some(url) => (url.expose_secret().to_string(), None),
         None => {
             let data_dir = settings.data_dir().join("nats");
             // Like the embedded PostgreSQL: a second veche on the same data directory
@@ -201,8 +202,8 @@ fn reactors(state: &AppState) -> Vec<Arc<dyn Reactor>> {
 }
 
 fn jwt_secret(settings: &Settings) -> anyhow::Result<String> {
-    match &settings.jwt_secret {
-        Some(secret) if secret.len() >= 16 => Ok(secret.clone()),
+    match settings.jwt_secret.as_ref().map(|secret| secret.expose_secret()) {
+        Some(secret) if secret.len() >= 16 => Ok(secret.to_string()),
         Some(_) => anyhow::bail!("VECHE_JWT_SECRET must be at least 16 characters"),
         None => persistent_secret(&settings.data_dir(), "jwt-secret").context("reading the JWT secret"),
     }

@@ -2,6 +2,7 @@
 //! works on a developer's machine.
 
 use clap::Args;
+use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -18,13 +19,13 @@ pub struct Settings {
     pub data_dir: Option<PathBuf>,
 
     /// PostgreSQL URL. Unset: veche starts its own cluster under the data directory.
-    #[arg(long, env = "VECHE_DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
+    #[arg(long, env = "VECHE_DATABASE_URL", hide_env_values = true, value_parser = secret)]
+    pub database_url: Option<SecretString>,
 
     /// HS256 secret that signs and verifies bearer tokens. Unset: a random secret is
     /// generated once and kept in the data directory (`jwt-secret`).
-    #[arg(long, env = "VECHE_JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: Option<String>,
+    #[arg(long, env = "VECHE_JWT_SECRET", hide_env_values = true, value_parser = secret)]
+    pub jwt_secret: Option<SecretString>,
 
     /// Public base URL of this veche, used in meeting links. Defaults to http://<listen>.
     #[arg(long, env = "VECHE_PUBLIC_URL")]
@@ -33,8 +34,8 @@ pub struct Settings {
     /// NATS URL (e.g. nats://127.0.0.1:4222), with JetStream enabled. Unset: veche starts
     /// its own nats-server (/usr/sbin/nats-server) with its store under
     /// `<data dir>/nats`, and stops it on exit.
-    #[arg(long, env = "VECHE_NATS_URL", hide_env_values = true)]
-    pub nats_url: Option<String>,
+    #[arg(long, env = "VECHE_NATS_URL", hide_env_values = true, value_parser = secret)]
+    pub nats_url: Option<SecretString>,
 
     /// Runs this node without NATS: no event publishing, no reactors (a node that only
     /// serves HTTP, while others publish).
@@ -62,8 +63,8 @@ pub struct Settings {
     /// `smtp://user:password@host:587?tls=required` (STARTTLS), `smtps://user:password@host`
     /// (TLS); `&ca=/path/ca.pem` (or `?ca=`) trusts a private certificate authority too.
     /// Unset: emails go to a local outbox (`<data dir>/outbox`, served at /dev/outbox).
-    #[arg(long, env = "VECHE_SMTP_URL", hide_env_values = true)]
-    pub smtp_url: Option<String>,
+    #[arg(long, env = "VECHE_SMTP_URL", hide_env_values = true, value_parser = secret)]
+    pub smtp_url: Option<SecretString>,
 
     /// The sender of notification emails (`Name <address>` or `address`).
     #[arg(long, env = "VECHE_MAIL_FROM", default_value = "veche <veche@localhost>")]
@@ -76,8 +77,8 @@ pub struct Settings {
     /// VAPID private key for Web Push: the P-256 private scalar, base64url (as the usual
     /// `generate-vapid-keys` tools print it). Unset: generated once and kept in the data
     /// directory (`vapid-private-key`).
-    #[arg(long, env = "VECHE_VAPID_PRIVATE_KEY", hide_env_values = true)]
-    pub vapid_private_key: Option<String>,
+    #[arg(long, env = "VECHE_VAPID_PRIVATE_KEY", hide_env_values = true, value_parser = secret)]
+    pub vapid_private_key: Option<SecretString>,
 
     /// How long after an event a reactor still retries it when sending fails for a passing
     /// reason (SMTP down, a push service timing out); then it is parked for `veche dead-letters`.
@@ -189,8 +190,8 @@ pub struct RoomSettings {
     pub turn_urls: Vec<String>,
 
     /// coturn's `static-auth-secret` (its `use-auth-secret` scheme).
-    #[arg(long, env = "VECHE_TURN_SECRET", hide_env_values = true)]
-    pub turn_secret: Option<String>,
+    #[arg(long, env = "VECHE_TURN_SECRET", hide_env_values = true, value_parser = secret)]
+    pub turn_secret: Option<SecretString>,
 
     /// Seconds TURN credentials stay valid; clients refresh them halfway.
     #[arg(long, env = "VECHE_TURN_TTL_SECS", default_value_t = 6 * 3600)]
@@ -275,6 +276,12 @@ fn is_root() -> bool {
 }
 
 /// Reads a secret kept in the data directory, creating it (mode 0600) on first use.
+/// A setting that holds a secret (a password in a URL, a key): kept in a type that never
+/// shows it in `Debug` output or logs, and read only where it is used (`expose_secret`).
+fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(value.into())
+}
+
 pub fn persistent_secret(data_dir: &std::path::Path, file: &str) -> std::io::Result<String> {
     let secret = persistent_file(data_dir, file, || {
         use rand::distributions::{Alphanumeric, DistString};
@@ -336,6 +343,23 @@ pub fn persistent_file(data_dir: &std::path::Path, file: &str, generate: impl Fn
 mod tests {
     use super::*;
     use clap::Parser;
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let settings = parse(&[
+            "--jwt-secret",
+            "a-jwt-secret-of-some-length",
+            "--smtp-url",
+            "smtp://user:hunter2@mail.example.org:587",
+            "--database-url",
+            "postgres://veche:pg-password@db/veche",
+        ])
+        .unwrap();
+        let shown = format!("{settings:?}");
+        for secret in ["a-jwt-secret-of-some-length", "hunter2", "pg-password"] {
+            assert!(!shown.contains(secret), "{secret} shows in {shown}");
+        }
+    }
 
     #[test]
     fn a_generated_secret_is_kept_whole_private_and_checked_for_length_when_read() {

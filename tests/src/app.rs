@@ -23,7 +23,7 @@ pub fn test_settings(database_url: &str) -> Settings {
     let mut settings = Settings::from_env().expect("the VECHE_* variables of the test environment are valid");
     settings.listen = "127.0.0.1:0".parse().unwrap();
     settings.data_dir = Some(std::env::temp_dir().join("veche-test-data"));
-    settings.database_url = Some(database_url.to_string());
+    settings.database_url = Some(database_url.to_string().into());
     // Tests that need NATS start their own server and set its URL.
     settings.nats_url = None;
     settings.nats_disabled = true;

@@ -17,6 +17,7 @@ use axum::Json;
 use chrono::{DateTime, Duration, Utc};
 use domain::meeting::{Meeting, MeetingStatus};
 use domain::{Actor, MeetingId, RoomId};
+use secrecy::ExposeSecret as _;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -189,7 +190,7 @@ async fn ice_servers(State(state): State<AppState>, RoomCaller(access): RoomCall
         servers.push(IceServer { urls: settings.stun_urls.clone(), username: None, credential: None });
     }
     let (mut expires_at, mut refresh_at) = (None, None);
-    if let (false, Some(secret)) = (settings.turn_urls.is_empty(), settings.turn_secret.as_deref()) {
+    if let (false, Some(secret)) = (settings.turn_urls.is_empty(), settings.turn_secret.as_ref().map(|s| s.expose_secret())) {
         let ttl = Duration::seconds(settings.turn_ttl_secs.max(60) as i64);
         let now = Utc::now();
         let credential = infrastructure::turn::turn_credential(secret, access.actor.email.as_str(), now + ttl);

@@ -132,8 +132,8 @@ async fn run(args: &Args, cluster: &EmbeddedPostgres, nats: &EmbeddedNats, dir: 
     let mut settings = test_settings(&cluster.database_url());
     settings.data_dir = Some(dir.join("veche"));
     settings.nats_disabled = false;
-    settings.nats_url = Some(nats.url());
-    settings.smtp_url = Some(smtp.url());
+    settings.nats_url = Some(nats.url().into());
+    settings.smtp_url = Some(smtp.url().into());
     settings.jwt_secret = Some(TEST_JWT_SECRET.into());
     settings.db_max_connections = 32;
     settings.max_concurrent_requests = 1024;

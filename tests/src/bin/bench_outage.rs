@@ -72,8 +72,8 @@ async fn run(args: &Args, cluster: &EmbeddedPostgres, nats: &EmbeddedNats, dir: 
     let mut settings = test_settings(&cluster.database_url());
     settings.data_dir = Some(dir.join("veche"));
     settings.nats_disabled = false;
-    settings.nats_url = Some(nats.url());
-    settings.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+    settings.nats_url = Some(nats.url().into());
+    settings.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
     settings.jwt_secret = Some(TEST_JWT_SECRET.into());
     let server = api::server::start(settings).await?;
     let base = format!("http://{}", server.addr);

@@ -140,7 +140,7 @@ async fn while_the_database_is_down_requests_are_told_to_retry_with_503_not_500(
     let options = EmbeddedPostgresOptions { data_dir: dir.path().into(), port: None, durable: false };
     let cluster = EmbeddedPostgres::start(options).await.expect("a cluster of this test's own starts");
     let url = cluster.database_url();
-    let app = spawn_app_with(|settings| settings.database_url = Some(url)).await;
+    let app = spawn_app_with(|settings| settings.database_url = Some(url.into())).await;
     let (status, scheduled) = schedule_problem(&app, meeting(json!({}))).await;
     assert_eq!(status, 201, "scheduling works while the database is up");
     let id = scheduled["meeting"]["id"].as_str().unwrap();

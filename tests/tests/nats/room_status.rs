@@ -15,7 +15,7 @@ async fn app_with_nats(nats: &TestNats) -> TestApp {
     let url = nats.url();
     spawn_app_with(move |s| {
         s.nats_disabled = false;
-        s.nats_url = Some(url);
+        s.nats_url = Some(url.into());
     })
     .await
 }

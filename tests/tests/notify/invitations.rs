@@ -14,7 +14,7 @@ use veche_tests::smtp::{Received, SmtpSink};
 
 async fn app_with_smtp(smtp: &SmtpSink) -> TestApp {
     let url = smtp.url();
-    spawn_app_with(|settings| settings.smtp_url = Some(url)).await
+    spawn_app_with(|settings| settings.smtp_url = Some(url.into())).await
 }
 
 fn mailer(app: &TestApp) -> Arc<dyn Reactor> {
@@ -263,7 +263,7 @@ async fn with_the_smtp_server_down_nothing_is_lost_and_it_goes_out_once_it_is_ba
     let smtp = SmtpSink::start().await;
     let port = smtp.port;
     drop(smtp);
-    let app = spawn_app_with(|settings| settings.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
+    let app = spawn_app_with(|settings| settings.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into())).await;
     let (olga, ann) = (user("olga"), user("ann"));
     app.schedule(&olga, &[&ann], json!({})).await;
     let reactor = mailer(&app);
@@ -451,7 +451,7 @@ async fn invitations_go_through_starttls_and_smtps_with_auth_and_wait_while_the_
         let trusted = smtp.url();
         let untrusted = trusted[..trusted.find("ca=").unwrap() - 1].to_string();
         for url in [smtp.url_with_password("guess"), untrusted] {
-            let misconfigured = spawn_app_with(|settings| settings.smtp_url = Some(url.clone())).await;
+            let misconfigured = spawn_app_with(|settings| settings.smtp_url = Some(url.clone().into())).await;
             misconfigured.schedule(&olga, &[&ann], json!({})).await;
             let refused = deliver_all(&misconfigured.pool, &mailer(&misconfigured)).await;
             assert!(matches!(refused, Err(ReactorError::Retry(_))), "{url}: {refused:?}");
@@ -478,8 +478,8 @@ async fn an_smtp_server_down_longer_than_the_attempts_loses_no_invitation_and_se
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let app = spawn_app_with(|settings| {
         settings.nats_disabled = false;
-        settings.nats_url = Some(nats.url());
-        settings.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+        settings.nats_url = Some(nats.url().into());
+        settings.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
         settings.reactor_max_retry_delay_secs = 1;
     })
     .await;

@@ -39,7 +39,7 @@ fn last_sunday(year: i32, month: u32) -> NaiveDate {
 
 async fn app_with_smtp(smtp: &SmtpSink) -> TestApp {
     let url = smtp.url();
-    spawn_app_with(|settings| settings.smtp_url = Some(url)).await
+    spawn_app_with(|settings| settings.smtp_url = Some(url.into())).await
 }
 
 fn scheduler(app: &TestApp) -> ReminderScheduler {
