@@ -11,7 +11,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use infrastructure::notify::mailer::{list_outbox, read_outbox};
+use infrastructure::notify::outbox::{list_outbox, read_outbox};
 
 /// The most messages the list shows.
 const LISTED: usize = 200;

@@ -9,8 +9,9 @@
 //! - [`delivery`]: claiming, performing and recording a batch of effects (email, push).
 //! - [`compose`]: an email from a notice: texts in English and Russian, HTML, iMIP parts.
 //! - [`ical`]: the iCalendar objects (VEVENT, VTIMEZONE from chrono-tz).
-//! - [`mailer`]: SMTP via lettre, or the local outbox of `.eml` files.
-//! - [`push`]: Web Push (RFC 8030/8291/8292) and the subscriptions' store.
+//! - [`mailer`]: SMTP via lettre; [`outbox`]: the local outbox of `.eml` files without it.
+//! - [`push`]: Web Push (RFC 8030/8291/8292) and the subscriptions' store;
+//!   [`push_address`]: which push endpoints veche may reach.
 
 pub mod compose;
 pub mod delivery;
@@ -18,6 +19,7 @@ pub mod ical;
 pub mod invitations;
 pub mod ledger;
 pub mod mailer;
+pub mod outbox;
 pub mod push;
 pub mod push_address;
 pub mod reminders;
