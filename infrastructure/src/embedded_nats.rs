@@ -13,7 +13,7 @@
 //! can read): another program on the machine cannot publish events or read them. The token
 //! stays across restarts, so that connected clients reconnect with what they have.
 
-use crate::embedded_postgres::log_tail;
+use crate::process::{log_tail, terminate};
 use anyhow::{bail, Context};
 use serde::Deserialize;
 use std::os::unix::process::CommandExt;
@@ -188,19 +188,6 @@ impl Drop for EmbeddedNats {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
-    }
-}
-
-/// Sends SIGTERM with the system's `kill` (veche has no unsafe code to call libc with).
-fn terminate(pid: u32) {
-    let sent = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    if let Err(error) = sent {
-        tracing::warn!(%error, pid, "could not send SIGTERM to nats-server");
     }
 }
 

@@ -11,6 +11,7 @@
 //!   no database URL is configured, and the test harness uses too.
 //! - [`nats`]: the NATS connection (core client and JetStream context, reconnecting
 //!   forever) and the streams veche owns, `VECHE_EVENTS`, `VECHE_DEAD_LETTERS` and `VECHE_REPLAYS`.
+//! - `process`: whether a process runs, stopping one, the tail of its log (for the two above).
 //! - [`embedded_nats`]: the nats-server `veche serve` starts for itself when no NATS URL
 //!   is configured, and the tests start too.
 //! - [`cloudevents`]: domain events as CloudEvents 1.0 JSON, and back.
@@ -41,6 +42,7 @@ pub mod nats;
 pub mod nats_consumer;
 pub mod notify;
 pub mod presence;
+mod process;
 pub mod publisher;
 pub mod reactor;
 pub mod signal_bus;
