@@ -151,10 +151,9 @@ pub struct RoomSettings {
 
     /// Microseconds a worker thread that has just relayed signaling messages waits before it
     /// sleeps, so that what arrives meanwhile goes out in one pass (`signaling::coalesce`);
-    /// 0 sleeps at once. A message that arrives during the wait waits up to this long more
-    /// (one message in flight: one-way 0.35 ms at 500, 0.63 at 1,000); at 1,000 a relayed
-    /// message costs ~12 % less CPU than at 500 under load. At most 10 ms: the thread does
-    /// nothing else meanwhile.
+    /// 0 sleeps at once. A message that arrives during the wait waits up to this long more:
+    /// a longer wait trades a lone message's latency for less CPU per message under load
+    /// (README, Signaling). At most 10 ms: the thread does nothing else meanwhile.
     #[arg(long, env = "VECHE_SIGNAL_COALESCE_MICROS", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(0..=10_000))]
     pub signal_coalesce_micros: u64,
