@@ -3,7 +3,6 @@
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 /// The last lines a server wrote to its log since `offset` (nats-server's log too).
 pub(crate) fn log_tail(log_file: &Path, offset: u64) -> String {
@@ -38,15 +37,10 @@ pub(crate) fn process_alive(pid: u32) -> bool {
     }
 }
 
-/// Sends SIGTERM with the system's `kill` (veche has no unsafe code to call libc with).
+/// Sends SIGTERM to `pid`.
 pub(crate) fn terminate(pid: u32) {
-    let sent = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    if let Err(error) = sent {
+    let Ok(raw) = i32::try_from(pid) else { return };
+    if let Err(error) = nix::sys::signal::kill(nix::unistd::Pid::from_raw(raw), nix::sys::signal::Signal::SIGTERM) {
         tracing::warn!(%error, pid, "could not send SIGTERM");
     }
 }

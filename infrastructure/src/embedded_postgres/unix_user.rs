@@ -11,7 +11,7 @@ pub(super) struct User {
 }
 
 pub(super) fn current_uid() -> anyhow::Result<u32> {
-    Ok(std::fs::metadata("/proc/self").context("reading /proc/self to learn the current user")?.uid())
+    Ok(nix::unistd::Uid::current().as_raw())
 }
 
 /// As root, the tools run as the owner of an existing cluster, or else as `postgres`.
@@ -31,16 +31,8 @@ pub(super) fn user_for_root(cluster_dir: &Path, cluster_exists: bool) -> anyhow:
 
 /// The uid and gid of a user in /etc/passwd.
 pub(super) fn system_user(name: &str) -> anyhow::Result<Option<User>> {
-    let passwd = std::fs::read_to_string("/etc/passwd").context("reading /etc/passwd")?;
-    for line in passwd.lines() {
-        let fields: Vec<&str> = line.split(':').collect();
-        if fields.len() >= 4 && fields[0] == name {
-            let uid = fields[2].parse().with_context(|| format!("the uid of {name} in /etc/passwd"))?;
-            let gid = fields[3].parse().with_context(|| format!("the gid of {name} in /etc/passwd"))?;
-            return Ok(Some(User { uid, gid }));
-        }
-    }
-    Ok(None)
+    let found = nix::unistd::User::from_name(name).with_context(|| format!("looking up the system user {name}"))?;
+    Ok(found.map(|user| User { uid: user.uid.as_raw(), gid: user.gid.as_raw() }))
 }
 
 /// Whether `user` may enter a directory with this metadata (mode bits only; supplementary
