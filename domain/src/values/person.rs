@@ -1,6 +1,6 @@
 //! People: a display name, someone invited, and what a token says of its holder.
 
-use super::text::{is_direction_control, reject_unsafe_characters, Rules};
+use super::text::{is_direction_control, reject_unsafe_characters, stored_as_text, Rules};
 use super::{EmailAddress, InvalidValue};
 use serde::{Deserialize, Serialize};
 
@@ -71,18 +71,7 @@ impl DisplayName {
     }
 }
 
-impl TryFrom<String> for DisplayName {
-    type Error = InvalidValue;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::checked(&value, Rules::Stored)
-    }
-}
-
-impl From<DisplayName> for String {
-    fn from(value: DisplayName) -> Self {
-        value.0
-    }
-}
+stored_as_text!(DisplayName);
 
 /// Someone invited by email, with the name to show if the organizer gave one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,6 +3,26 @@
 use super::InvalidValue;
 use serde::{Deserialize, Serialize};
 
+/// A text value is stored as its string and read back under the rules of the day it was
+/// stored ([`Rules::Stored`]): an event in the log must always be readable.
+macro_rules! stored_as_text {
+    ($type:ty) => {
+        impl TryFrom<String> for $type {
+            type Error = InvalidValue;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::checked(&value, Rules::Stored)
+            }
+        }
+
+        impl From<$type> for String {
+            fn from(value: $type) -> Self {
+                value.0
+            }
+        }
+    };
+}
+pub(super) use stored_as_text;
+
 /// Longest title, in characters (Google Calendar cuts at about the same length).
 pub const MAX_TITLE_CHARS: usize = 200;
 /// Longest description, in characters: enough for an agenda, small enough for an email.
@@ -74,18 +94,7 @@ impl Title {
     }
 }
 
-impl TryFrom<String> for Title {
-    type Error = InvalidValue;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::checked(&value, Rules::Stored)
-    }
-}
-
-impl From<Title> for String {
-    fn from(value: Title) -> Self {
-        value.0
-    }
-}
+stored_as_text!(Title);
 
 /// A meeting's description: free text, possibly empty, several lines.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -109,18 +118,7 @@ impl Description {
     }
 }
 
-impl TryFrom<String> for Description {
-    type Error = InvalidValue;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::checked(&value, Rules::Stored)
-    }
-}
-
-impl From<Description> for String {
-    fn from(value: Description) -> Self {
-        value.0
-    }
-}
+stored_as_text!(Description);
 
 #[cfg(test)]
 mod tests {
