@@ -17,6 +17,7 @@ use axum::{Form, Router};
 use domain::meeting::{MeetingCommand, MeetingError, Response as Answer};
 use domain::Actor;
 use infrastructure::links::{GuestClaims, GuestScope, GuestTokenError};
+use maud::{html, Markup, DOCTYPE};
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
@@ -84,19 +85,18 @@ async fn confirm_page(State(state): State<AppState>, Query(link): Query<AnswerLi
         Ok(checked) => checked,
         Err(refusal) => return *refusal,
     };
-    let form = format!(
-        "<form method=\"post\" action=\"/links/respond\">\
-         <input type=\"hidden\" name=\"token\" value=\"{}\">\
-         <input type=\"hidden\" name=\"answer\" value=\"{slug}\">\
-         <button type=\"submit\">{}</button></form>",
-        escape(&link.token),
-        escape(label(answer)),
-    );
+    let form = html! {
+        form method="post" action="/links/respond" {
+            input type="hidden" name="token" value=(link.token);
+            input type="hidden" name="answer" value=(slug);
+            button type="submit" { (label(answer)) }
+        }
+    };
     page(
         StatusCode::OK,
         "Confirm your answer / Подтвердите ответ",
         &format!("Answer for {} — {}", claims.email, label(answer)),
-        Some(&form),
+        Some(form),
     )
 }
 
@@ -141,19 +141,17 @@ async fn record_answer(State(state): State<AppState>, Form(link): Form<AnswerLin
 }
 
 /// A small self-contained HTML page.
-pub(crate) fn page(status: StatusCode, title: &str, message: &str, extra_html: Option<&str>) -> Response {
-    let body = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title>\
-         <meta name=\"viewport\" content=\"width=device-width\"></head>\
-         <body style=\"font-family:sans-serif;max-width:40em;margin:3em auto\">\
-         <h1>{title}</h1><p>{message}</p>{extra}</body></html>",
-        title = escape(title),
-        message = escape(message),
-        extra = extra_html.unwrap_or(""),
-    );
-    (status, Html(body)).into_response()
-}
-
-pub(crate) fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+pub(crate) fn page(status: StatusCode, title: &str, message: &str, extra: Option<Markup>) -> Response {
+    let body = html! {
+        (DOCTYPE)
+        html {
+            head { meta charset="utf-8"; title { (title) } meta name="viewport" content="width=device-width"; }
+            body style="font-family:sans-serif;max-width:40em;margin:3em auto" {
+                h1 { (title) }
+                p { (message) }
+                @if let Some(extra) = extra { (extra) }
+            }
+        }
+    };
+    (status, Html(body.into_string())).into_response()
 }

@@ -4,7 +4,7 @@
 //! join and sign-in links, so the outbox is 404 unless veche listens on a loopback address,
 //! its public URL is a loopback one, and the request came through no proxy.
 
-use super::links::{escape, page};
+use super::links::page;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use infrastructure::notify::outbox::{list_outbox, read_outbox};
+use maud::html;
 
 /// The most messages the list shows.
 const LISTED: usize = 200;
@@ -46,20 +47,19 @@ async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
             return page(StatusCode::INTERNAL_SERVER_ERROR, "Outbox unreadable", "See the server's log.", None);
         }
     };
-    let rows: String = entries
-        .iter()
-        .map(|e| {
-            format!(
-                "<tr><td>{}</td><td>{}</td><td><a href=\"/dev/outbox/{}.eml\">{}</a></td></tr>",
-                e.sent_at.format("%Y-%m-%d %H:%M:%S"),
-                escape(&e.to),
-                e.id,
-                escape(&e.subject)
-            )
-        })
-        .collect();
-    let table = format!("<table cellpadding=\"4\"><tr><th>sent (UTC)</th><th>to</th><th>subject</th></tr>{rows}</table>");
-    page(StatusCode::OK, "Outbox", &format!("{} messages, newest first ({}).", entries.len(), dir.display()), Some(&table))
+    let table = html! {
+        table cellpadding="4" {
+            tr { th { "sent (UTC)" } th { "to" } th { "subject" } }
+            @for entry in &entries {
+                tr {
+                    td { (entry.sent_at.format("%Y-%m-%d %H:%M:%S")) }
+                    td { (entry.to) }
+                    td { a href={ "/dev/outbox/" (entry.id) ".eml" } { (entry.subject) } }
+                }
+            }
+        }
+    };
+    page(StatusCode::OK, "Outbox", &format!("{} messages, newest first ({}).", entries.len(), dir.display()), Some(table))
 }
 
 async fn download(State(state): State<AppState>, headers: HeaderMap, Path(file): Path<String>) -> Response {

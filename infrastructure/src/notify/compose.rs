@@ -17,6 +17,7 @@ use domain::values::{clean_name, EmailAddress};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::Message;
+use maud::{html, PreEscaped, DOCTYPE};
 use uuid::Uuid;
 
 /// The languages emails are written in.
@@ -312,23 +313,20 @@ impl Body {
     fn line(&mut self, line: String) {
         self.text.push_str(&line);
         self.text.push('\n');
-        self.html.push_str(&format!("<p>{}</p>\n", escape_html(&line)));
+        self.html.push_str(&html! { p { (line) } "\n" }.into_string());
     }
 
     fn paragraph(&mut self, text: &str) {
         self.text.push('\n');
         self.text.push_str(text);
         self.text.push_str("\n\n");
-        self.html.push_str(&format!("<p style=\"white-space:pre-wrap\">{}</p>\n", escape_html(text)));
+        self.html.push_str(&html! { p style="white-space:pre-wrap" { (text) } "\n" }.into_string());
     }
 
     fn link(&mut self, label: &str, url: &str) {
         self.text.push_str(&format!("  {label}: {url}\n"));
-        self.html.push_str(&format!(
-            "<p><a href=\"{}\" style=\"display:inline-block;padding:6px 14px;border:1px solid #3b6;border-radius:4px;text-decoration:none\">{}</a></p>\n",
-            escape_html(url),
-            escape_html(label)
-        ));
+        const BUTTON: &str = "display:inline-block;padding:6px 14px;border:1px solid #3b6;border-radius:4px;text-decoration:none";
+        self.html.push_str(&html! { p { a href=(url) style=(BUTTON) { (label) } } "\n" }.into_string());
     }
 
     fn details(&mut self, texts: &Texts, when: &str, meeting: &MeetingState, link: &str) {
@@ -338,21 +336,6 @@ impl Body {
         }
         self.link(texts.join, link);
     }
-}
-
-fn escape_html(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            _ => escaped.push(c),
-        }
-    }
-    escaped
 }
 
 fn build(
@@ -374,10 +357,11 @@ fn build(
     // envelope stays veche's (a server must not forge the organizer's domain).
     let from = Mailbox::new(Some(format!("{organizer_name} (veche)")), context.from.email.clone());
     let reply_to = Mailbox::new(Some(organizer_name), address(&organizer.email)?);
-    let html = format!(
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"></head><body style=\"font-family:sans-serif\">\n{}</body></html>\n",
-        body.html
-    );
+    let html = html! {
+        (DOCTYPE) "\n"
+        html { head { meta charset="utf-8"; } body style="font-family:sans-serif" { "\n" (PreEscaped(&body.html)) } } "\n"
+    }
+    .into_string();
     let mut parts = MultiPart::alternative().singlepart(SinglePart::plain(body.text)).singlepart(SinglePart::html(html));
     if let Some((method, ics)) = calendar {
         let content_type = ContentType::parse(&format!("text/calendar; method={}; charset=UTF-8", method.as_str()))
