@@ -146,7 +146,7 @@ pub(crate) fn page(status: StatusCode, title: &str, message: &str, extra: Option
         (DOCTYPE)
         html {
             head { meta charset="utf-8"; title { (title) } meta name="viewport" content="width=device-width"; }
-            body style="font-family:sans-serif;max-width:40em;margin:3em auto" {
+            body style="font-family:sans-serif;max-width:40em;margin:3em auto;padding:0 1em" {
                 h1 { (title) }
                 p { (message) }
                 @if let Some(extra) = extra { (extra) }
