@@ -131,11 +131,6 @@ impl EmbeddedNats {
         url(&self.token, self.port)
     }
 
-    /// The server's address without the token (which a client must then bring itself).
-    pub fn address(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
-    }
-
     /// The URL of the server already running on `data_dir` (started by another veche
     /// process on the same data directory), if one is running and accepts connections.
     /// Such a server is shared, not taken over: it belongs to the process that started it.

@@ -32,6 +32,15 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// `work`'s outcome, with a panic in it made a [`ProjectionError::Panicked`] (a poison
+/// error: the event that caused it is set aside rather than retried for ever).
+async fn panic_caught<T>(work: impl std::future::Future<Output = Result<T, ProjectionError>>) -> Result<T, ProjectionError> {
+    AssertUnwindSafe(work)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| Err(ProjectionError::Panicked(crate::panic_message(panic))))
+}
+
 /// The read models veche maintains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Projection {
@@ -274,10 +283,7 @@ impl Projector {
             .iter()
             .filter(|e| held.is_empty() || !held.contains(&quarantine::key(&e.aggregate_type, &e.aggregate_id)))
             .collect();
-        let applied = AssertUnwindSafe(self.apply_and_advance(&mut tx, &applicable, &checkpoints, last_cursor))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|panic| Err(ProjectionError::Panicked(crate::panic_message(panic))));
+        let applied = panic_caught(self.apply_and_advance(&mut tx, &applicable, &checkpoints, last_cursor)).await;
         let all_moved = match applied {
             Ok(all_moved) => all_moved,
             Err(error) if error.is_poison() && applicable.len() == 1 => {
@@ -361,7 +367,7 @@ impl Projector {
         quarantine::delete_rows(&mut tx, &key.0, &key.1).await?;
         let (mut memo, mut writes) = (BatchMemo::default(), BatchWrites::default());
         let conn: &mut PgConnection = &mut tx;
-        AssertUnwindSafe(async {
+        panic_caught(async {
             for (name, transaction, position, ..) in checkpoints {
                 let checkpoint = LogCursor::new(*transaction, *position);
                 let seen = events.iter().filter(|event| event.cursor() <= checkpoint);
@@ -370,9 +376,7 @@ impl Projector {
             }
             writes.execute::<i32>(conn, "select 1").await
         })
-        .catch_unwind()
-        .await
-        .unwrap_or_else(|panic| Err(ProjectionError::Panicked(crate::panic_message(panic))))?;
+        .await?;
         quarantine::release(&mut tx, key).await?;
         tx.commit().await?;
         Ok(())

@@ -96,14 +96,14 @@ pub(crate) async fn set_aside(pool: &PgPool, event: &RecordedEvent, error: &Proj
 }
 
 /// Records that the replay of a quarantined aggregate failed again.
-pub(crate) async fn retry_failed(pool: &PgPool, key: &AggregateKey, error: &ProjectionError) -> Result<(), sqlx::Error> {
+pub(crate) async fn retry_failed(pool: &PgPool, aggregate: &AggregateKey, error: &ProjectionError) -> Result<(), sqlx::Error> {
     let reason: String = chain_of(error).chars().take(MAX_ERROR_CHARS).collect();
-    tracing::error!(aggregate = %crate::quarantine::key(&key.0, &key.1), error = %reason, "the replay of a quarantined aggregate failed");
+    tracing::error!(aggregate = %key(&aggregate.0, &aggregate.1), error = %reason, "the replay of a quarantined aggregate failed");
     sqlx::query(
         "update projection_quarantine set retry_requested = false, error = $3 where aggregate_type = $1 and aggregate_id = $2",
     )
-    .bind(&key.0)
-    .bind(&key.1)
+    .bind(&aggregate.0)
+    .bind(&aggregate.1)
     .bind(&reason)
     .execute(pool)
     .await?;
@@ -145,13 +145,13 @@ pub(crate) async fn delete_rows(conn: &mut PgConnection, aggregate_type: &str, a
 }
 
 /// Ends the quarantine of a replayed aggregate (within the replay's transaction).
-pub(crate) async fn release(conn: &mut PgConnection, key: &AggregateKey) -> Result<(), sqlx::Error> {
+pub(crate) async fn release(conn: &mut PgConnection, aggregate: &AggregateKey) -> Result<(), sqlx::Error> {
     sqlx::query("delete from projection_quarantine where aggregate_type = $1 and aggregate_id = $2")
-        .bind(&key.0)
-        .bind(&key.1)
+        .bind(&aggregate.0)
+        .bind(&aggregate.1)
         .execute(&mut *conn)
         .await?;
-    tracing::info!(aggregate = %crate::quarantine::key(&key.0, &key.1), "a quarantined aggregate was replayed and is back in the read models");
+    tracing::info!(aggregate = %key(&aggregate.0, &aggregate.1), "a quarantined aggregate was replayed and is back in the read models");
     Ok(())
 }
 
