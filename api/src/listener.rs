@@ -4,7 +4,7 @@
 //! An idle signaling connection should cost little memory, and a large part of what it kept
 //! was its WebSocket read buffer: tungstenite reads at most its buffer's size per call and
 //! keeps that buffer for the connection's life. With [`LeanReads`] under it, tungstenite's buffer
-//! can be small (see `signaling::room::admit`) and still take a whole message per system
+//! can be small (see `signaling::presence::admit`) and still take a whole message per system
 //! call: a read smaller than [`DIRECT_READ`] reads what the socket has into the thread's
 //! scratch buffer, hands over what fits, and keeps the rest, only until it is asked for.
 //! Large reads (hyper's HTTP buffer) go straight to the socket.

@@ -232,7 +232,7 @@ impl RunningServer {
     pub async fn stop(self) -> anyhow::Result<()> {
         // Participants reconnect to another node and resume there; giving the lease up lets
         // the others expire whoever does not come back without waiting for it to run out.
-        self.state.hub.disconnect_all(crate::signaling::hub::close_code::GOING_AWAY);
+        self.state.hub.disconnect_all(crate::signaling::protocol::close_code::GOING_AWAY);
         self.shutdown.cancel();
         for task in self.tasks {
             let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
@@ -322,7 +322,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         peerjs_key: room_settings.peerjs_key.clone(),
     };
     if let Some(nats) = &nats {
-        crate::signaling::remote::NatsRelay::attach(&hub, nats.client().clone(), shutdown.clone());
+        crate::signaling::relay::NatsRelay::attach(&hub, nats.client().clone(), shutdown.clone());
     }
     {
         // Every node runs a reminder scheduler; SKIP LOCKED takes keep them apart. New and

@@ -438,5 +438,5 @@ async fn close_room(state: &AppState, room_id: RoomId, actor: &Actor) {
     if let Err(error) = state.rooms.close(room_id, actor, chrono::Utc::now()).await {
         tracing::warn!(%error, %room_id, "could not record the closing of a cancelled meeting's room");
     }
-    state.hub.close_room(&crate::signaling::hub::room_namespace(room_id));
+    state.hub.close_room(&crate::signaling::protocol::room_namespace(room_id));
 }

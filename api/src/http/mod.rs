@@ -157,7 +157,7 @@ pub fn router(state: AppState) -> Router {
         .merge(history::router())
         .merge(ops::router())
         .merge(crate::signaling::access::router())
-        .merge(crate::signaling::room::router())
+        .merge(crate::signaling::dialect::veche::router())
         .merge(asyncapi::router())
         .merge(push::router())
         .split_for_parts();
@@ -168,9 +168,9 @@ pub fn router(state: AppState) -> Router {
     let mut api = api.route("/", axum::routing::get(web_client)).route("/rooms/{room_id}", axum::routing::get(room_page));
     if rooms.peerjs != crate::settings::PeerJsMode::Off {
         let path = rooms.peerjs_path();
-        api = api.merge(crate::signaling::peerjs::router(&path));
+        api = api.merge(crate::signaling::dialect::peerjs::router(&path));
         if path != "/" {
-            api = api.merge(crate::signaling::peerjs::info_route(&path));
+            api = api.merge(crate::signaling::dialect::peerjs::info_route(&path));
         }
     }
     let routes = api

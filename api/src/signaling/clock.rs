@@ -8,7 +8,8 @@
 //! announces what fell between the previous tick and this one, so nothing is announced
 //! twice by one node and nothing is skipped while it runs.
 
-use super::hub::{Dialect, Hub};
+use super::dialect::Dialect;
+use super::hub::Hub;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -77,7 +78,7 @@ async fn announce(pool: &PgPool, hub: &Hub, since: DateTime<Utc>, now: DateTime<
     .fetch_all(pool)
     .await?;
     for (room_id, starts_at, ends_at) in schedules {
-        let Some(room) = hub.room(&super::hub::room_namespace(domain::RoomId(room_id))) else { continue };
+        let Some(room) = hub.room(&super::protocol::room_namespace(domain::RoomId(room_id))) else { continue };
         for status in due_announcements(starts_at, ends_at, since, now) {
             room.broadcast_local(Dialect::Veche, None, &meeting_notice(status, starts_at, ends_at));
         }

@@ -2,7 +2,8 @@
 //! bounded queue, ping/pong liveness. What the messages mean is the dialect's business
 //! (the [`Session`] trait); this loop is the same for veche's protocol and PeerJS.
 
-use super::hub::{close_code, PeerInbox};
+use super::mailbox::PeerInbox;
+use super::protocol::{close_code, close_frame};
 use super::upgrade::Socket;
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
@@ -14,7 +15,6 @@ use std::time::Instant;
 use tokio::io::AsyncWrite;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 /// Limits of one connection (`VECHE_SIGNAL_*`).
@@ -388,30 +388,5 @@ async fn await_close(socket: &mut Socket) {
         if read == 0 {
             return;
         }
-    }
-}
-
-/// The close frame for one of our codes, with its reason.
-pub fn close_frame(code: u16) -> CloseFrame {
-    CloseFrame { code: code.into(), reason: Utf8Bytes::from_static(reason(code)) }
-}
-
-/// The close frame's reason for each of our codes.
-pub fn reason(code: u16) -> &'static str {
-    match code {
-        close_code::ROOM_CLOSED => "room closed: the meeting was cancelled",
-        close_code::SLOW_CONSUMER => "slow consumer: too many messages queued",
-        close_code::ROOM_FULL => "room full",
-        close_code::PEER_ID_TAKEN => "peer id taken",
-        close_code::REPLACED => "replaced by a newer connection of the same participant",
-        close_code::UNRESPONSIVE => "no pong in time",
-        close_code::GOING_AWAY => "server going away; reconnect to resume",
-        close_code::REMOVED => "removed from the meeting",
-        close_code::TOO_MANY_SEATS => "too many places held by one person",
-        close_code::TOKEN_EXPIRED => "the token expired; enter again with a fresh one",
-        close_code::PROTOCOL_ERROR => "protocol error",
-        close_code::INVALID_DATA => "a text message that is not UTF-8",
-        close_code::TOO_BIG => "message too big",
-        _ => "server error",
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! Signaling messages are ephemeral and never stored; presence is (joins, leaves and
 //! expiries are commands on the `Room` aggregate). Every node serves every room: peers on
-//! different nodes reach each other through NATS core subjects (the remote relay).
+//! different nodes reach each other through NATS core subjects (the cross-node relay, `relay.rs`).
 //!
 //! # veche's protocol: `GET /api/rooms/{room_id}/signal?access_token=<jwt>[&peer_id=<id>]`
 //!
@@ -44,17 +44,20 @@
 //! (the server's writes to it wait a whole ping period without it taking a byte) is dropped
 //! without a close frame, since none can reach it; that counts as a drop (reconnect grace).
 //!
-//! # PeerJS: see [`peerjs`].
+//! # PeerJS: see [`dialect::peerjs`].
 
 pub mod access;
 pub mod clock;
 pub mod coalesce;
 pub mod connection;
+pub mod dialect;
 pub mod hub;
-pub mod peerjs;
+pub mod local_room;
+pub mod locks;
+pub mod mailbox;
 pub mod presence;
-pub mod remote;
-pub mod room;
+pub mod protocol;
+pub mod relay;
 pub mod status;
 pub mod upgrade;
 

@@ -4,7 +4,11 @@
 
 use super::access::RoomAccess;
 use super::connection::{Ending, Session};
-use super::hub::{close_code, room_namespace, Dialect, Hub, LocalRoom, Namespace, PeerHandle, PeerInbox};
+use super::dialect::Dialect;
+use super::hub::Hub;
+use super::local_room::LocalRoom;
+use super::mailbox::{PeerHandle, PeerInbox};
+use super::protocol::{close_code, room_namespace, Namespace};
 use super::upgrade::Socket;
 use super::SignalSettings;
 use crate::state::AppState;
@@ -160,7 +164,7 @@ async fn admit<D: RoomDialect>(presence: &Presence, entering: Option<Box<Enterin
         Err(refusal) => {
             let close_code = refusal.close_code();
             let _ = socket.send(Message::Text(D::refusal(&refusal))).await;
-            let _ = socket.send(Message::Close(Some(super::connection::close_frame(close_code)))).await;
+            let _ = socket.send(Message::Close(Some(super::protocol::close_frame(close_code)))).await;
             None
         }
     }

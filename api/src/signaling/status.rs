@@ -12,8 +12,9 @@
 //! every node's behalf. Both are idempotent (`Close` of a closed room records nothing).
 
 use super::clock::meeting_notice;
-use super::hub::{room_namespace, Hub};
+use super::hub::Hub;
 use super::presence::system_actor_of;
+use super::protocol::room_namespace;
 use application::rooms::Rooms;
 use application::CommandError;
 use async_trait::async_trait;

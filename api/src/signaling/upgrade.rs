@@ -192,8 +192,8 @@ mod tests {
     #[test]
     fn each_dialects_connection_task_stays_within_its_budget() {
         let sizes = [
-            ("veche's protocol", task_future_size::<crate::signaling::room::VecheConnection>()),
-            ("PeerJS", task_future_size::<crate::signaling::peerjs::PeerJsConnection>()),
+            ("veche's protocol", task_future_size::<crate::signaling::dialect::veche::VecheConnection>()),
+            ("PeerJS", task_future_size::<crate::signaling::dialect::peerjs::PeerJsConnection>()),
         ];
         for (dialect, size) in sizes {
             assert!(size <= TASK_FUTURE_BUDGET, "{dialect}: the task's future is {size} bytes, over {TASK_FUTURE_BUDGET}");

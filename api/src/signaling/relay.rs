@@ -7,7 +7,8 @@
 //! participant is taken off the meeting. What arrives is checked like a client's input: peer
 //! ids must be valid, notices must be JSON objects; anything else is dropped and counted.
 
-use super::hub::{Hub, Namespace, Relayed, RemoteRelay, SignalKind};
+use super::hub::{Hub, RemoteRelay};
+use super::protocol::{Namespace, Relayed, SignalKind};
 use bytes::Bytes;
 use infrastructure::signal_bus::SignalBus;
 use serde::{Deserialize, Serialize};
@@ -103,7 +104,7 @@ pub struct NatsRelay {
 fn namespace_of(token: &str, hashed: &RwLock<HashMap<String, Namespace>>) -> Option<Namespace> {
     match token.strip_prefix("room-") {
         Some(room) => room.parse().ok().map(Namespace::Room),
-        None => super::hub::read(hashed).get(token).cloned(),
+        None => super::locks::read(hashed).get(token).cloned(),
     }
 }
 
@@ -137,7 +138,7 @@ fn deliver(hub: &Hub, namespace: &Namespace, payload: &[u8]) {
         metrics::counter!("veche_signal_bus_dropped_total", "why" => "undecodable").increment(1);
         return;
     };
-    let valid = |peer: Option<&str>| peer.is_none_or(super::hub::valid_peer_id);
+    let valid = |peer: Option<&str>| peer.is_none_or(super::protocol::valid_peer_id);
     if !valid(envelope.from) || !valid(envelope.to) || !valid(envelope.except.as_deref()) {
         metrics::counter!("veche_signal_bus_dropped_total", "why" => "invalid peer id").increment(1);
         return;
@@ -160,7 +161,11 @@ fn deliver(hub: &Hub, namespace: &Namespace, payload: &[u8]) {
                 metrics::counter!("veche_signal_bus_dropped_total", "why" => "invalid notice").increment(1);
             }
             if let (Some(room), Some(text)) = (hub.room(namespace), notice) {
-                room.broadcast_local(super::hub::Dialect::Veche, envelope.except.as_deref(), &Utf8Bytes::from(text.into_owned()));
+                room.broadcast_local(
+                    super::dialect::Dialect::Veche,
+                    envelope.except.as_deref(),
+                    &Utf8Bytes::from(text.into_owned()),
+                );
             }
         }
         Op::Close => hub.close_local_room(namespace),
@@ -175,13 +180,13 @@ fn deliver(hub: &Hub, namespace: &Namespace, payload: &[u8]) {
 impl RemoteRelay for NatsRelay {
     fn watch(&self, namespace: &Namespace) {
         if let Namespace::PeerJs(_) = namespace {
-            super::hub::write(&self.hashed).insert(subject_token(namespace), namespace.clone());
+            super::locks::write(&self.hashed).insert(subject_token(namespace), namespace.clone());
         }
     }
 
     fn unwatch(&self, namespace: &Namespace) {
         if let Namespace::PeerJs(_) = namespace {
-            super::hub::write(&self.hashed).remove(&subject_token(namespace));
+            super::locks::write(&self.hashed).remove(&subject_token(namespace));
         }
     }
 
@@ -213,7 +218,7 @@ impl RemoteRelay for NatsRelay {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signaling::hub::peerjs_namespace;
+    use crate::signaling::protocol::peerjs_namespace;
 
     #[test]
     fn a_presence_notice_survives_the_trip_through_an_envelope() {
@@ -264,7 +269,7 @@ mod tests {
     fn what_another_node_sends_is_checked_like_a_clients_input() {
         let hub = Hub::new("node-a".into(), 16);
         let room = Namespace::Room(domain::RoomId(uuid::Uuid::from_u128(0x0b6f)));
-        let (handle, inbox) = hub.open_connection(super::super::hub::Dialect::Veche, None);
+        let (handle, inbox) = hub.open_connection(super::super::dialect::Dialect::Veche, None);
         hub.attach(&room, "bob-1".into(), handle);
         for bad in [
             r#"{"op":"relay","kind":"offer","from":"a b\n","to":"bob-1","payload":{}}"#,

@@ -17,13 +17,16 @@
 //!   as the stock server does: no account, one namespace per key, nothing recorded. For
 //!   drop-in use behind a trusted network, and for the benchmark against the stock server.
 
-use super::access;
-use super::connection::{self, Flow, Session};
-use super::hub::{close_code, peerjs_namespace, valid_peer_id, Delivery, Dialect, Hub, PeerInbox, Relayed, SignalKind};
-use super::presence::{self, Entered, PeerInfo, Refusal, RoomConnection, RoomDialect};
-use super::upgrade::{Connection, Socket, WebSocketRequest};
-use super::SignalSettings;
 use crate::settings::PeerJsMode;
+use crate::signaling::access;
+use crate::signaling::connection::{self, Flow, Session};
+use crate::signaling::dialect::Dialect;
+use crate::signaling::hub::{Delivery, Hub};
+use crate::signaling::mailbox::PeerInbox;
+use crate::signaling::presence::{self, Entered, PeerInfo, Refusal, RoomConnection, RoomDialect};
+use crate::signaling::protocol::{close_code, peerjs_namespace, valid_peer_id, Relayed, SignalKind};
+use crate::signaling::upgrade::{Connection, Socket, WebSocketRequest};
+use crate::signaling::SignalSettings;
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
@@ -91,7 +94,7 @@ enum Entry {
 }
 
 async fn connect(State(state): State<AppState>, Query(query): Query<ConnectQuery>, request: WebSocketRequest) -> Response {
-    if let Err(error) = super::room::check_capacity(&state) {
+    if let Err(error) = crate::signaling::dialect::veche::check_capacity(&state) {
         return error.into_response();
     }
     let signal = state.signal.clone();
@@ -101,14 +104,14 @@ async fn connect(State(state): State<AppState>, Query(query): Query<ConnectQuery
 }
 
 /// A PeerJS client's connection, before and after its parameters are checked.
-pub(super) struct PeerJsConnection {
+pub(crate) struct PeerJsConnection {
     arguments: Option<Box<(AppState, ConnectQuery)>>,
     signal: Arc<SignalSettings>,
 }
 
 impl Connection for PeerJsConnection {
     fn config(&self) -> WebSocketConfig {
-        super::room::socket_config(&self.signal)
+        crate::signaling::dialect::veche::socket_config(&self.signal)
     }
 
     /// Not an `async fn`, which would keep a second copy of its arguments.
@@ -193,7 +196,7 @@ struct OpenPeer {
 impl OpenPeer {
     /// Puts the peer into its namespace (taking the id over from an older connection of the
     /// same client) with `OPEN` queued.
-    fn enter(hub: &Arc<Hub>, namespace: &super::hub::Namespace, id: Arc<str>, token: Arc<str>) -> Self {
+    fn enter(hub: &Arc<Hub>, namespace: &crate::signaling::protocol::Namespace, id: Arc<str>, token: Arc<str>) -> Self {
         let (handle, inbox) = hub.open_connection(Dialect::PeerJs, Some(token));
         handle.push(Utf8Bytes::from_static(OPEN));
         let (room, replaced) = hub.attach(namespace, id.clone(), handle);

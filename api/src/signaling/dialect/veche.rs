@@ -1,13 +1,15 @@
 //! veche's own signaling protocol: `GET /api/rooms/{room_id}/signal` (WebSocket).
 //! The messages are documented in `mod.rs`.
 
-use super::access::{RoomAccess, RoomCaller};
-use super::connection::{Flow, Session};
-use super::hub::{valid_peer_id, Delivery, Dialect, Hub, Relayed, SignalKind};
-use super::presence::{self, Entered, PeerInfo, Refusal, RoomConnection, RoomDialect};
-use super::upgrade::{Connection, Socket, WebSocketRequest};
-use super::SignalSettings;
 use crate::error::ApiError;
+use crate::signaling::access::{RoomAccess, RoomCaller};
+use crate::signaling::connection::{Flow, Session};
+use crate::signaling::dialect::Dialect;
+use crate::signaling::hub::{Delivery, Hub};
+use crate::signaling::presence::{self, Entered, PeerInfo, Refusal, RoomConnection, RoomDialect};
+use crate::signaling::protocol::{valid_peer_id, Relayed, SignalKind};
+use crate::signaling::upgrade::{Connection, Socket, WebSocketRequest};
+use crate::signaling::SignalSettings;
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -65,7 +67,7 @@ async fn signal(
 }
 
 /// A participant's connection in veche's protocol.
-pub(super) struct VecheConnection(RoomConnection);
+pub(crate) struct VecheConnection(RoomConnection);
 
 impl Connection for VecheConnection {
     fn config(&self) -> WebSocketConfig {

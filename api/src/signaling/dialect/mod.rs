@@ -1,0 +1,14 @@
+//! The protocols a client may speak to the hub. Each is a [`crate::signaling::connection::Session`]
+//! (what its messages mean) over the same connection loop, room map and presence.
+
+pub mod peerjs;
+pub mod veche;
+
+/// The protocol a connection speaks, which decides how messages to it are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// veche's own protocol (`/api/rooms/{id}/signal`).
+    Veche,
+    /// The PeerJS server protocol (the `peer` npm package's).
+    PeerJs,
+}
