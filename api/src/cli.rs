@@ -1,14 +1,12 @@
 //! The `veche` command line.
 
 use crate::auth::Claims;
-use crate::http::history::{call_history, replay, HistoryEntry};
+use crate::http::dto::HistoryEntry;
 use crate::server::{self, open_database};
 use crate::settings::Settings;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
-use cqrs_es::Aggregate;
-use domain::meeting::Meeting;
 use projections::projector::Projection;
 use projections::Projector;
 use std::process::ExitCode;
@@ -341,14 +339,14 @@ fn print_entries(entries: &[HistoryEntry]) {
 
 async fn history(meeting_id: uuid::Uuid, as_of: Option<DateTime<Utc>>, json: bool, settings: Settings) -> anyhow::Result<()> {
     let database = open_database(&settings).await?;
-    let events = projections::global_log::stream_of(&database.pool, Meeting::TYPE, &meeting_id.to_string(), as_of).await?;
-    if events.is_empty() {
+    let found = projections::history::meeting_history(&database.pool, domain::MeetingId(meeting_id), as_of).await;
+    let Some(history) = found.context("replaying the meeting")? else {
         close(database).await?;
         anyhow::bail!("no events for meeting {meeting_id}");
-    }
-    let meeting = replay(&events).context("replaying the meeting")?;
-    let entries: Vec<HistoryEntry> = events.iter().map(HistoryEntry::from_recorded).collect();
-    let call = call_history(&database.pool, &meeting, as_of).await?;
+    };
+    let meeting = history.then;
+    let entries: Vec<HistoryEntry> = history.events.iter().map(HistoryEntry::from_recorded).collect();
+    let call: Vec<HistoryEntry> = history.call.iter().map(HistoryEntry::from_recorded).collect();
     if json {
         let state = meeting.state();
         println!(

@@ -193,10 +193,11 @@ const REACTOR_LANES: usize = 16;
 /// The reactors every node runs, each as a durable JetStream consumer shared by the nodes.
 fn reactors(state: &AppState) -> Vec<Arc<dyn Reactor>> {
     let mut reactors = state.notifications.reactors(&state.pool);
-    reactors.push(Arc::new(crate::signaling::status::RoomStatusReactor {
+    reactors.push(Arc::new(infrastructure::room_status::RoomStatusReactor {
         pool: state.pool.clone(),
         rooms: state.rooms.clone(),
-        hub: state.hub.clone(),
+        doors: state.hub.clone(),
+        actor: crate::signaling::presence::system_actor(state),
     }));
     reactors
 }

@@ -18,6 +18,7 @@ pub mod executor;
 pub mod meetings;
 pub mod notifications;
 pub mod ports;
+pub mod room_access;
 pub mod rooms;
 
 pub use executor::{CommandError, CommandOutcome, Executor, Versioned};

@@ -10,7 +10,19 @@ use crate::meetings::{actor_metadata, CommandMeta};
 use crate::ports::EventLog;
 use chrono::{DateTime, Utc};
 use domain::room::{Participant, Room, RoomCommand, RoomError};
+use domain::values::EmailAddress;
 use domain::{Actor, MeetingId, RoomId};
+
+/// The rooms' doors on every node: how the use cases let people out of a room now, as well
+/// as in the log. The signaling hub opens and shuts them.
+pub trait RoomDoors: Send + Sync {
+    /// Tells everyone connected to the room that it closed, and lets them out.
+    fn close(&self, room_id: RoomId);
+    /// Ends one participant's connection and tells them they were taken off the meeting.
+    fn turn_away(&self, room_id: RoomId, peer_id: &str);
+    /// Tells the participants their meeting moved.
+    fn announce_schedule(&self, room_id: RoomId, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>);
+}
 
 pub type RoomResult = Result<CommandOutcome<Room>, CommandError<RoomError>>;
 
@@ -75,6 +87,29 @@ where
     /// Closes the room of a cancelled meeting: everyone is let out, joins are refused.
     pub async fn close(&self, room_id: RoomId, actor: &Actor, at: DateTime<Utc>) -> RoomResult {
         self.run(room_id, RoomCommand::Close { at }, actor, "Close").await
+    }
+
+    /// Closes a cancelled meeting's room: recorded (joins are refused from now on) and shut
+    /// on every node. The doors shut even if the record fails, since access also checks the
+    /// meeting's status; the error says the record should be tried again.
+    pub async fn close_cancelled(&self, room_id: RoomId, actor: &Actor, at: DateTime<Utc>, doors: &dyn RoomDoors) -> RoomResult {
+        let recorded = self.close(room_id, actor, at).await;
+        doors.close(room_id);
+        recorded
+    }
+
+    /// Lets out, on every node, whatever places someone taken off the meeting holds.
+    pub async fn turn_away(
+        &self,
+        room_id: RoomId,
+        email: &EmailAddress,
+        doors: &dyn RoomDoors,
+    ) -> Result<(), CommandError<RoomError>> {
+        let room = self.load(room_id).await?;
+        for participant in room.participants().iter().filter(|p| &p.email == email) {
+            doors.turn_away(room_id, &participant.peer_id);
+        }
+        Ok(())
     }
 
     /// The room as its events say it is now.

@@ -92,7 +92,15 @@ const APPEND: &str = "insert into events \
      from unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) with ordinality \
           as e(sequence, event_type, event_version, payload, metadata, n) \
      order by e.n \
-     returning sequence, global_position, transaction_id::text::bigint";
+     returning sequence, global_position as position, transaction_id::text::bigint as transaction_id";
+
+/// Where an appended event went.
+#[derive(sqlx::FromRow)]
+struct Appended {
+    sequence: i64,
+    #[sqlx(flatten)]
+    cursor: LogCursor,
+}
 
 impl PersistedEventRepository for EventRepository {
     async fn get_events<A: Aggregate>(&self, aggregate_id: &str) -> Result<Vec<SerializedEvent>, PersistenceError> {
@@ -121,7 +129,7 @@ impl PersistedEventRepository for EventRepository {
             // Snapshots are not used by veche's stores; postgres-es handles them if one is.
             return self.postgres_es.persist::<A>(events, snapshot_update).await;
         }
-        let appended: Vec<(i64, i64, i64)> = sqlx::query_as(APPEND)
+        let appended: Vec<Appended> = sqlx::query_as(APPEND)
             .bind(A::TYPE)
             .bind(first.aggregate_id.as_str())
             .bind(events.iter().map(|e| e.sequence as i64).collect::<Vec<_>>())
@@ -138,12 +146,12 @@ impl PersistedEventRepository for EventRepository {
                 }
                 _ => PersistenceError::UnknownError(error.into()),
             })?;
-        if let Some(&(sequence, position, transaction)) = appended.iter().max() {
+        if let Some(last) = appended.iter().max_by_key(|event| event.sequence) {
             if let Some(positions) = &self.appended {
-                positions.remember(A::TYPE, &first.aggregate_id, sequence as u64, position);
+                positions.remember(A::TYPE, &first.aggregate_id, last.sequence as u64, last.cursor.position);
             }
             if let Some(wake) = &self.wake {
-                wake.landed(LogCursor::new(transaction, position));
+                wake.landed(last.cursor);
             }
         }
         Ok(())

@@ -24,6 +24,9 @@
 //! - [`notify`]: the notification reactors and the reminder scheduler, their effect
 //!   ledger, iCalendar, email and Web Push.
 //! - [`links`]: signed per-attendee links (guest tokens) to answer and to join.
+//! - [`meetings_by_room`]: the room access rule's port over the meeting read model.
+//! - [`room_status`]: the reactor that closes a cancelled meeting's room and lets out people
+//!   taken off a meeting, on every node.
 //! - [`presence`]: node leases, and the participants of nodes whose lease ran out.
 //! - [`signal_bus`]: signaling between nodes over NATS core subjects.
 //! - [`turn`]: time-limited TURN credentials in coturn's `use-auth-secret` scheme.
@@ -38,6 +41,7 @@ pub mod embedded_nats;
 pub mod embedded_postgres;
 pub mod event_store;
 pub mod links;
+pub mod meetings_by_room;
 pub mod nats;
 pub mod nats_consumer;
 pub mod notify;
@@ -45,5 +49,6 @@ pub mod presence;
 mod process;
 pub mod publisher;
 pub mod reactor;
+pub mod room_status;
 pub mod signal_bus;
 pub mod turn;

@@ -64,8 +64,14 @@ pub struct Orphan {
 
 /// Participants held by nodes without a live lease (never leased, released, or run out).
 pub async fn orphaned_participants(pool: &PgPool, limit: i64) -> Result<Vec<Orphan>, sqlx::Error> {
-    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
-        "select r.room_id, p ->> 'peer_id', p ->> 'node' \
+    #[derive(sqlx::FromRow)]
+    struct OrphanRow {
+        room_id: Uuid,
+        peer_id: String,
+        node: String,
+    }
+    let rows: Vec<OrphanRow> = sqlx::query_as(
+        "select r.room_id, p ->> 'peer_id' as peer_id, p ->> 'node' as node \
          from room_view r cross join lateral jsonb_array_elements(r.participants) p \
          where r.open and not exists ( \
              select 1 from node_lease l where l.node_id = p ->> 'node' and l.expires_at > now()) \
@@ -74,7 +80,7 @@ pub async fn orphaned_participants(pool: &PgPool, limit: i64) -> Result<Vec<Orph
     .bind(limit)
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(|(room, peer_id, node)| Orphan { room_id: RoomId(room), peer_id, node }).collect())
+    Ok(rows.into_iter().map(|row| Orphan { room_id: RoomId(row.room_id), peer_id: row.peer_id, node: row.node }).collect())
 }
 
 /// When a node's lease runs out, if it has one.

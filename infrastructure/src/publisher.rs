@@ -119,12 +119,12 @@ impl Publisher {
 
     /// The place in the log up to which every event is known to be in the stream.
     pub async fn checkpoint(&self) -> Result<LogCursor, sqlx::Error> {
-        let checkpoint: Option<(i64, i64)> =
+        let checkpoint: Option<LogCursor> =
             sqlx::query_as("select transaction_id, position from publisher_checkpoint where stream = $1")
                 .bind(EVENTS_STREAM)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(checkpoint.map(|(transaction, position)| LogCursor::new(transaction, position)).unwrap_or_default())
+        Ok(checkpoint.unwrap_or_default())
     }
 
     /// Runs as leader or stand-by until `shutdown` is cancelled.

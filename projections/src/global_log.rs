@@ -24,8 +24,9 @@ use sqlx::{PgExecutor, Row};
 
 /// A place in the global log: the writing transaction's id (`xid8`, as a number) and the
 /// event's position. The log's order is this pair's order.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, sqlx::FromRow)]
 pub struct LogCursor {
+    #[sqlx(rename = "transaction_id")]
     pub transaction: i64,
     pub position: i64,
 }
@@ -158,14 +159,13 @@ pub async fn read_after<'e>(
 /// store). Once a reader has reached it, it has read everything committed before the call;
 /// while [`read_after`] returns less, a transaction older than that event is in flight.
 pub async fn head<'e>(executor: impl PgExecutor<'e>) -> Result<LogCursor, sqlx::Error> {
-    let (transaction, position): (i64, i64) = sqlx::query_as(
-        "select transaction_id::text::bigint, global_position from events \
+    let head: Option<LogCursor> = sqlx::query_as(
+        "select transaction_id::text::bigint as transaction_id, global_position as position from events \
          order by transaction_id desc, global_position desc limit 1",
     )
     .fetch_optional(executor)
-    .await?
-    .unwrap_or((0, 0));
-    Ok(LogCursor { transaction, position })
+    .await?;
+    Ok(head.unwrap_or(LogCursor::START))
 }
 
 /// How many committed events come after `cursor` (counted up to a million): how far a

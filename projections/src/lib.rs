@@ -27,6 +27,7 @@ mod batch;
 pub mod calendar;
 pub mod follow;
 pub mod global_log;
+pub mod history;
 pub mod meeting_details;
 pub mod progress;
 pub mod projector;

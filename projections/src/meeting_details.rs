@@ -64,12 +64,21 @@ pub(crate) async fn apply_batch(
 /// The meetings `ids` as `meeting_view` stores them, with the position each was brought to
 /// (meetings with no row are left out).
 pub(crate) async fn stored(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<(Uuid, Meeting, i64)>, ProjectionError> {
-    let rows: Vec<(Uuid, serde_json::Value, i64)> =
+    let rows: Vec<StoredMeeting> =
         sqlx::query_as("select meeting_id, state, position from meeting_view where meeting_id = any($1)")
             .bind(ids)
             .fetch_all(&mut *conn)
             .await?;
-    rows.into_iter().map(|(id, state, position)| Ok((id, decode_state(state, position)?, position))).collect()
+    rows.into_iter().map(|row| Ok((row.meeting_id, decode_state(row.state, row.position)?, row.position))).collect()
+}
+
+/// A `meeting_view` row as stored.
+#[derive(sqlx::FromRow)]
+struct StoredMeeting {
+    meeting_id: Uuid,
+    /// Kept as JSON until decoded, so that a row that does not decode is named by position.
+    state: serde_json::Value,
+    position: i64,
 }
 
 /// A meeting as `meeting_view.state` stores it.

@@ -153,7 +153,7 @@ impl Step {
 /// quarantined aggregates (`type/id`), all of them and those to replay (usually none: the
 /// table is empty, and asking costs no round trip of its own).
 const CHECKPOINTS_AND_HEAD: &str = "select c.name, c.transaction_id, c.position, \
-       coalesce(h.transaction, 0), coalesce(h.position, 0), q.held, q.replay from projection_checkpoint c \
+       coalesce(h.transaction, 0) as head_transaction, coalesce(h.position, 0) as head_position, q.held, q.replay from projection_checkpoint c \
      left join lateral (select transaction_id::text::bigint as transaction, global_position as position \
        from events order by transaction_id desc, global_position desc limit 1) h on true \
      cross join (select coalesce(array_agg(aggregate_type || '/' || aggregate_id), '{}') as held, \
@@ -163,19 +163,30 @@ const CHECKPOINTS_AND_HEAD: &str = "select c.name, c.transaction_id, c.position,
 
 /// The lowest checkpoint of the projections `names`: where all of them have got to.
 pub(crate) async fn lowest_checkpoint(pool: &PgPool, names: &[&str]) -> Result<LogCursor, sqlx::Error> {
-    let lowest: Option<(i64, i64)> = sqlx::query_as(
+    let lowest: Option<LogCursor> = sqlx::query_as(
         "select transaction_id, position from projection_checkpoint where name = any($1) \
          order by transaction_id, position limit 1",
     )
     .bind(names)
     .fetch_optional(pool)
     .await?;
-    Ok(lowest.map(|(transaction, position)| LogCursor::new(transaction, position)).unwrap_or_default())
+    Ok(lowest.unwrap_or_default())
 }
 
-/// A checkpoint row as a batch reads it: (name, transaction, position, head transaction,
-/// head position, quarantined aggregates, aggregates to replay).
-type CheckpointRow = (String, i64, i64, i64, i64, Vec<String>, Vec<String>);
+/// A checkpoint as a batch reads it, with the log's head and the quarantined aggregates
+/// (the same on every row).
+#[derive(Debug, sqlx::FromRow)]
+struct CheckpointRow {
+    name: String,
+    #[sqlx(flatten)]
+    checkpoint: LogCursor,
+    head_transaction: i64,
+    head_position: i64,
+    /// Quarantined aggregates (`type/id`).
+    held: Vec<String>,
+    /// Those of them an operator asked to replay.
+    replay: Vec<String>,
+}
 
 /// Advances every checkpoint that moved only from where this batch found it: the last part
 /// of a batch's writes (see [`BatchWrites`]).
@@ -258,16 +269,16 @@ impl Projector {
         let mut checkpoints: Vec<CheckpointRow> = sqlx::query_as(CHECKPOINTS_AND_HEAD).bind(&names).fetch_all(&mut *tx).await?;
         // Apply in the order of `ALL` (rows come back in no particular order): `calendar`
         // and `reminders` take what `meeting_details` computes in the same batch.
-        checkpoints.sort_by_key(|(name, ..)| names.iter().position(|n| n == name));
-        let (held, replay) = checkpoints.first().map(|c| (c.5.clone(), c.6.clone())).unwrap_or_default();
+        checkpoints.sort_by_key(|row| names.iter().position(|n| *n == row.name));
+        let (held, replay) = checkpoints.first().map(|c| (c.held.clone(), c.replay.clone())).unwrap_or_default();
         metrics::gauge!("veche_projection_quarantined_aggregates").set(held.len() as f64);
         if !replay.is_empty() {
             tx.rollback().await?;
             self.replay(&replay, &checkpoints).await?;
             return Ok(Step::Replayed);
         }
-        let head = checkpoints.first().map(|c| LogCursor::new(c.3, c.4)).unwrap_or_default();
-        let Some(lowest) = checkpoints.iter().map(|c| LogCursor::new(c.1, c.2)).min() else {
+        let head = checkpoints.first().map(|c| LogCursor::new(c.head_transaction, c.head_position)).unwrap_or_default();
+        let Some(lowest) = checkpoints.iter().map(|c| c.checkpoint).min() else {
             tx.rollback().await?;
             return Ok(Step::Idle { hidden: false });
         };
@@ -320,16 +331,15 @@ impl Projector {
         let decoded = DecodedBatch::decode(events.iter().copied(), &self.upcasters)?;
         let mut advanced: (Vec<&str>, Vec<i64>, Vec<i64>) = (vec![], vec![], vec![]);
         let (mut memo, mut writes) = (BatchMemo::default(), BatchWrites::default());
-        for (name, transaction, position, ..) in checkpoints {
-            let checkpoint = LogCursor::new(*transaction, *position);
-            if checkpoint >= last {
+        for CheckpointRow { name, checkpoint, .. } in checkpoints {
+            if *checkpoint >= last {
                 continue;
             }
             let projection = Projection::by_name(name)?;
-            projection.apply(conn, &decoded, checkpoint, &mut memo, &mut writes).await?;
+            projection.apply(conn, &decoded, *checkpoint, &mut memo, &mut writes).await?;
             advanced.0.push(name);
-            advanced.1.push(*transaction);
-            advanced.2.push(*position);
+            advanced.1.push(checkpoint.transaction);
+            advanced.2.push(checkpoint.position);
         }
         // Every checkpoint moves only from where this batch found it: a rebuild that reset
         // one meanwhile makes the count fall short, and the batch is rolled back.
@@ -368,8 +378,8 @@ impl Projector {
         let (mut memo, mut writes) = (BatchMemo::default(), BatchWrites::default());
         let conn: &mut PgConnection = &mut tx;
         panic_caught(async {
-            for (name, transaction, position, ..) in checkpoints {
-                let checkpoint = LogCursor::new(*transaction, *position);
+            for CheckpointRow { name, checkpoint, .. } in checkpoints {
+                let checkpoint = *checkpoint;
                 let seen = events.iter().filter(|event| event.cursor() <= checkpoint);
                 let decoded = DecodedBatch::decode(seen, &self.upcasters)?;
                 Projection::by_name(name)?.apply(conn, &decoded, LogCursor::START, &mut memo, &mut writes).await?;

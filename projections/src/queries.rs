@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 use domain::meeting::Meeting;
 use domain::values::{EmailAddress, MAX_DURATION_HOURS};
-use domain::MeetingId;
+use domain::{MeetingId, RoomId};
 use sqlx::PgPool;
 
 /// A meeting as the read model has it.
@@ -17,7 +17,7 @@ pub struct MeetingRecord {
 }
 
 /// The meeting's call, from the `rooms` read model.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct CallRecord {
     /// Someone is in the room.
     pub in_progress: bool,
@@ -27,15 +27,21 @@ pub struct CallRecord {
 }
 
 /// The columns of a meeting with its call; the query joins `room_view r` to `meeting_view v`.
-const MEETING_COLUMNS: &str = "v.state, v.position, coalesce(r.open, false), r.opened_at, r.ended_at, \
-     coalesce(jsonb_array_length(r.participants), 0)";
+const MEETING_COLUMNS: &str = "v.state, v.position, coalesce(r.open, false) as in_progress, \
+     r.opened_at as started_at, r.ended_at, coalesce(jsonb_array_length(r.participants), 0) as participants";
 
-/// The state decodes from the jsonb bytes straight into a `Meeting` (no `Value` tree in
-/// between: the week query decodes a few of them per request).
-type MeetingRow = (sqlx::types::Json<Meeting>, i64, bool, Option<DateTime<Utc>>, Option<DateTime<Utc>>, i32);
+#[derive(sqlx::FromRow)]
+struct MeetingRow {
+    /// Decoded from the jsonb bytes straight into a `Meeting` (no `Value` tree in between:
+    /// the week query decodes a few of them per request).
+    state: sqlx::types::Json<Meeting>,
+    position: i64,
+    #[sqlx(flatten)]
+    call: CallRecord,
+}
 
-fn decode((state, position, in_progress, started_at, ended_at, participants): MeetingRow) -> MeetingRecord {
-    MeetingRecord { meeting: state.0, position, call: CallRecord { in_progress, started_at, ended_at, participants } }
+fn decode(row: MeetingRow) -> MeetingRecord {
+    MeetingRecord { meeting: row.state.0, position: row.position, call: row.call }
 }
 
 pub async fn meeting(pool: &PgPool, id: MeetingId) -> Result<Option<MeetingRecord>, sqlx::Error> {
@@ -75,4 +81,40 @@ pub async fn calendar(
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(decode).collect())
+}
+
+/// The meeting whose room this is.
+pub async fn meeting_of_room(pool: &PgPool, room_id: RoomId) -> Result<Option<Meeting>, sqlx::Error> {
+    let state: Option<sqlx::types::Json<Meeting>> = sqlx::query_scalar("select state from meeting_view where room_id = $1")
+        .bind(room_id.as_uuid())
+        .fetch_optional(pool)
+        .await?;
+    Ok(state.map(|state| state.0))
+}
+
+/// A scheduled meeting's room and times.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RoomSchedule {
+    pub room_id: uuid::Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+/// The scheduled meetings of these rooms that start or end in `(since, until]`.
+pub async fn schedules_due(
+    pool: &PgPool,
+    rooms: &[uuid::Uuid],
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<RoomSchedule>, sqlx::Error> {
+    sqlx::query_as(
+        "select room_id, starts_at, ends_at from meeting_view \
+         where room_id = any($1) and status = 'scheduled' \
+           and ((starts_at > $2 and starts_at <= $3) or (ends_at > $2 and ends_at <= $3))",
+    )
+    .bind(rooms)
+    .bind(since)
+    .bind(until)
+    .fetch_all(pool)
+    .await
 }

@@ -19,7 +19,15 @@ pub const NAME: &str = "rooms";
 pub const TABLES: &[&str] = &["room_view"];
 
 /// A `room_view` row as stored: id, state, opened, ended, position.
-type StoredRow = (Uuid, serde_json::Value, Option<DateTime<Utc>>, Option<DateTime<Utc>>, i64);
+/// A `room_view` row as stored.
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    room_id: Uuid,
+    state: serde_json::Value,
+    opened_at: Option<DateTime<Utc>>,
+    ended_at: Option<DateTime<Utc>>,
+    position: i64,
+}
 
 struct Row {
     room: Room,
@@ -44,7 +52,7 @@ pub(crate) async fn apply_batch(
             .fetch_all(&mut *conn)
             .await?;
     let mut rows: HashMap<Uuid, Row> = HashMap::with_capacity(ids.len());
-    for (id, state, opened_at, ended_at, position) in stored {
+    for StoredRow { room_id: id, state, opened_at, ended_at, position } in stored {
         let room = serde_json::from_value::<Room>(state).map_err(|source| ProjectionError::Decode {
             position,
             event_type: "room_view.state".into(),

@@ -1,8 +1,10 @@
 //! The JSON shapes of meetings, shared by the meeting, calendar and history endpoints.
 
+use application::meetings::metadata;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::meeting::{Meeting, MeetingState, MeetingStatus, Partstat};
 use domain::Actor;
+use projections::RecordedEvent;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -183,6 +185,62 @@ impl MeetingView {
             my_role,
             my_response: state.attendee(&viewer.email).map(|a| a.response.into()),
             call: None,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ActorView {
+    pub user_id: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HistoryEntry {
+    /// The event's number within the meeting (1, 2, ...): the version it produced.
+    pub sequence: i64,
+    /// The event's position in the global log.
+    pub position: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub recorded_at: DateTime<Utc>,
+    /// Who did it.
+    pub actor: ActorView,
+    /// What changed: the event's fields.
+    #[schema(value_type = Object)]
+    pub changes: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HistoryView {
+    pub meeting_id: Uuid,
+    pub as_of: Option<DateTime<Utc>>,
+    pub events: Vec<HistoryEntry>,
+    /// The meeting after the last listed event (`null` if it did not exist yet).
+    pub state: Option<MeetingView>,
+    /// The events of the meeting's room: who was in the call and when (joined, resumed,
+    /// left, expired; room opened, ended, closed). `sequence` counts within the room.
+    pub call: Vec<HistoryEntry>,
+}
+
+impl HistoryEntry {
+    pub fn from_recorded(event: &RecordedEvent) -> Self {
+        let actor_field = |key| event.metadata_str(key).map(str::to_string);
+        // Payloads are stored as {"EventType": {fields}}; the fields are what changed.
+        let changes = event.payload.get(&event.event_type).cloned().unwrap_or_else(|| event.payload.clone());
+        Self {
+            sequence: event.sequence,
+            position: event.position,
+            event_type: event.event_type.clone(),
+            event_version: event.event_version.clone(),
+            recorded_at: event.recorded_at,
+            actor: ActorView {
+                user_id: actor_field(metadata::ACTOR_ID),
+                email: actor_field(metadata::ACTOR_EMAIL),
+                name: actor_field(metadata::ACTOR_NAME),
+            },
+            changes,
         }
     }
 }

@@ -388,7 +388,7 @@ pub async fn remove_attendee(change: MeetingChange, Path(AttendeePath { email })
     let outcome = change.execute(|actor| MeetingCommand::RemoveAttendee { actor, email }).await?;
     // At once, on every node (the room-status reactor makes it certain after a crash).
     if let Some(room_id) = outcome.aggregate.state().map(|meeting| meeting.room_id) {
-        if let Err(error) = crate::signaling::status::disconnect_removed(&state.rooms, &state.hub, room_id, &removed).await {
+        if let Err(error) = state.rooms.turn_away(room_id, &removed, state.hub.as_ref()).await {
             tracing::warn!(%error, %room_id, "could not disconnect a removed attendee from the room");
         }
     }
@@ -426,17 +426,11 @@ pub async fn cancel_meeting(change: MeetingChange, body: axum::body::Bytes) -> R
     let (state, user) = (change.state.clone(), change.user.clone());
     let outcome = change.execute(|actor| MeetingCommand::Cancel { actor, reason }).await?;
     if let Some(meeting) = outcome.aggregate.state() {
-        close_room(&state, meeting.room_id, &user.actor).await;
+        // At once, on every node (the room-status reactor makes it certain after a crash).
+        let room_id = meeting.room_id;
+        if let Err(error) = state.rooms.close_cancelled(room_id, &user.actor, chrono::Utc::now(), state.hub.as_ref()).await {
+            tracing::warn!(%error, %room_id, "could not record the closing of a cancelled meeting's room");
+        }
     }
     command_response(&state, &user, StatusCode::OK, outcome)
-}
-
-/// Closes a cancelled meeting's room: the Room aggregate refuses joins from now on and
-/// everyone connected, on every node, is told and disconnected. Joins are refused for a
-/// cancelled meeting even if this fails, since access checks the meeting's status.
-async fn close_room(state: &AppState, room_id: RoomId, actor: &Actor) {
-    if let Err(error) = state.rooms.close(room_id, actor, chrono::Utc::now()).await {
-        tracing::warn!(%error, %room_id, "could not record the closing of a cancelled meeting's room");
-    }
-    state.hub.close_room(&crate::signaling::protocol::room_namespace(room_id));
 }

@@ -1,4 +1,5 @@
-//! Who may enter a room, and the HTTP routes around entering: room passes and ICE servers.
+//! Entering a room over HTTP: the token checked against the room access rule
+//! (`application::room_access`), and the routes around entering, room passes and ICE servers.
 //!
 //! A room is entered by the meeting's organizer or an attendee (their JWT), or by whoever
 //! holds a *room pass*: a short-lived JWT with a `room` claim, minted for someone who may
@@ -11,81 +12,34 @@
 use crate::auth::{bearer_token, AuthUser, Claims};
 use crate::error::ApiError;
 use crate::state::AppState;
+use application::room_access::{self, AccessError, RoomAccess, Ticket};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
-use domain::meeting::{Meeting, MeetingStatus};
-use domain::{Actor, MeetingId, RoomId};
+use domain::{MeetingId, RoomId};
+use infrastructure::meetings_by_room::PgMeetingsByRoom;
 use secrecy::ExposeSecret as _;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// Someone allowed into a room.
-#[derive(Debug, Clone)]
-pub struct RoomAccess {
-    pub actor: Actor,
-    pub room_id: RoomId,
-    pub meeting_id: MeetingId,
-    /// The meeting is cancelled: the room refuses joins.
-    pub cancelled: bool,
-    pub starts_at: chrono::DateTime<chrono::Utc>,
-    pub ends_at: chrono::DateTime<chrono::Utc>,
-    /// When the token or pass entered with expires (its `exp`): the connection ends then.
-    pub expires_at: i64,
-}
-
 /// Checks a token (user JWT or room pass) against the room's meeting.
 pub async fn authorize(state: &AppState, room_id: RoomId, token: &str) -> Result<RoomAccess, ApiError> {
     let claims = state.jwt.verify_caller(token)?;
-    let actor = claims.actor()?;
-    if claims.room.is_some_and(|room| room != room_id.as_uuid()) {
-        return Err(ApiError::RoomNotFound);
-    }
     // A guest link's token enters with scope `join` only, and only its own meeting's room.
-    let guest = match claims.scope.as_deref() {
-        None => false,
-        Some("join") => true,
+    let only_meeting = match claims.scope.as_deref() {
+        None => None,
+        Some("join") => Some(claims.meeting_id.map(MeetingId).ok_or(ApiError::RoomNotFound)?),
         Some(_) => return Err(ApiError::Unauthorized("this link's token does not open rooms".into())),
     };
-    let meeting = match meeting_of_room(state, room_id).await? {
-        Some(meeting) => meeting,
-        // A link followed right after scheduling may beat the projector: wait (bounded)
-        // for it to reach what is in the log now, then look once more.
-        None => {
-            let head = projections::global_log::head(&state.pool).await?;
-            state.progress.wait_for(head, state.read_wait).await;
-            meeting_of_room(state, room_id).await?.ok_or(ApiError::RoomNotFound)?
-        }
-    };
-    let meeting_state = meeting.state().ok_or(ApiError::RoomNotFound)?;
-    if guest && claims.meeting_id != Some(meeting_state.id.as_uuid()) {
-        return Err(ApiError::RoomNotFound);
-    }
-    // Whoever enters must still be the organizer or invited, whatever the token: a removed
-    // attendee's pass and link stop opening the room at once.
-    if !meeting_state.is_visible_to(&actor) {
-        return Err(ApiError::RoomNotFound);
-    }
-    Ok(RoomAccess {
-        actor,
-        room_id,
-        meeting_id: meeting_state.id,
-        cancelled: meeting_state.status == MeetingStatus::Cancelled,
-        starts_at: meeting_state.schedule.starts_at,
-        ends_at: meeting_state.schedule.ends_at,
-        expires_at: claims.exp,
+    let ticket = Ticket { actor: claims.actor()?, only_room: claims.room.map(RoomId), only_meeting, expires_at: claims.exp };
+    let meetings = PgMeetingsByRoom { pool: state.pool.clone(), progress: state.progress.clone(), wait: state.read_wait };
+    room_access::admit(&meetings, room_id, ticket).await.map_err(|error| match error {
+        AccessError::NotFound => ApiError::RoomNotFound,
+        AccessError::Read(error) => ApiError::Internal(anyhow::anyhow!(error)),
     })
-}
-
-async fn meeting_of_room(state: &AppState, room_id: RoomId) -> Result<Option<Meeting>, ApiError> {
-    let row: Option<(serde_json::Value,)> = sqlx::query_as("select state from meeting_view where room_id = $1")
-        .bind(room_id.as_uuid())
-        .fetch_optional(&state.pool)
-        .await?;
-    row.map(|(state,)| serde_json::from_value(state).map_err(|e| ApiError::Internal(e.into()))).transpose()
 }
 
 /// The caller of a room route: the room id from the path, checked against the token.

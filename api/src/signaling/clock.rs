@@ -10,21 +10,17 @@
 
 use super::dialect::Dialect;
 use super::hub::Hub;
+use super::protocol::meeting_notice;
 use chrono::{DateTime, Utc};
+use projections::queries::RoomSchedule;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// How often the clock looks.
 pub const TICK: Duration = Duration::from_secs(1);
-
-/// A meeting's schedule change or moment, as its participants are told.
-pub fn meeting_notice(status: &str, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Utf8Bytes {
-    serde_json::json!({"type": "meeting", "status": status, "starts_at": starts_at, "ends_at": ends_at}).to_string().into()
-}
 
 /// The announcements due in `(since, now]` for a meeting scheduled `starts_at`–`ends_at`.
 pub fn due_announcements(
@@ -67,17 +63,7 @@ async fn announce(pool: &PgPool, hub: &Hub, since: DateTime<Utc>, now: DateTime<
     if rooms.is_empty() {
         return Ok(());
     }
-    let schedules: Vec<(Uuid, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
-        "select room_id, starts_at, ends_at from meeting_view \
-         where room_id = any($1) and status = 'scheduled' \
-           and ((starts_at > $2 and starts_at <= $3) or (ends_at > $2 and ends_at <= $3))",
-    )
-    .bind(&rooms)
-    .bind(since)
-    .bind(now)
-    .fetch_all(pool)
-    .await?;
-    for (room_id, starts_at, ends_at) in schedules {
+    for RoomSchedule { room_id, starts_at, ends_at } in projections::queries::schedules_due(pool, &rooms, since, now).await? {
         let Some(room) = hub.room(&super::protocol::room_namespace(domain::RoomId(room_id))) else { continue };
         for status in due_announcements(starts_at, ends_at, since, now) {
             room.broadcast_local(Dialect::Veche, None, &meeting_notice(status, starts_at, ends_at));

@@ -51,6 +51,7 @@ pub mod clock;
 pub mod coalesce;
 pub mod connection;
 pub mod dialect;
+pub mod doors;
 pub mod hub;
 pub mod local_room;
 pub mod locks;
@@ -58,7 +59,6 @@ pub mod mailbox;
 pub mod presence;
 pub mod protocol;
 pub mod relay;
-pub mod status;
 pub mod upgrade;
 
 use crate::state::AppState;

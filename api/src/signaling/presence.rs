@@ -2,7 +2,6 @@
 //! Room aggregate (so the room's lifecycle is in the event log), leaving is `Leave`, and a
 //! connection that drops is given a grace period to come back before it is `Expire`d.
 
-use super::access::RoomAccess;
 use super::connection::{Ending, Session};
 use super::dialect::Dialect;
 use super::hub::Hub;
@@ -13,6 +12,7 @@ use super::upgrade::Socket;
 use super::SignalSettings;
 use crate::state::AppState;
 use application::executor::CommandError;
+use application::room_access::RoomAccess;
 use application::rooms::Rooms;
 use chrono::Utc;
 use domain::room::{Participant, RoomError};

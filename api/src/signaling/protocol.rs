@@ -2,6 +2,7 @@
 //! message rendered for its recipient, close codes and their reasons, peer ids.
 
 use super::dialect::Dialect;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use std::sync::Arc;
@@ -172,6 +173,11 @@ pub fn reason(code: u16) -> &'static str {
         close_code::TOO_BIG => "message too big",
         _ => "server error",
     }
+}
+
+/// A meeting's schedule change or moment, as its participants are told.
+pub fn meeting_notice(status: &str, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Utf8Bytes {
+    serde_json::json!({"type": "meeting", "status": status, "starts_at": starts_at, "ends_at": ends_at}).to_string().into()
 }
 
 #[cfg(test)]

@@ -269,12 +269,22 @@ impl PushSubscriptions {
 
     /// Every subscription of these people, as (email, target).
     pub async fn of_emails(&self, emails: &[String]) -> Result<Vec<(String, PushTarget)>, sqlx::Error> {
-        let rows: Vec<(String, String, String, String)> =
+        #[derive(sqlx::FromRow)]
+        struct Subscription {
+            user_email: String,
+            endpoint: String,
+            p256dh: String,
+            auth: String,
+        }
+        let rows: Vec<Subscription> =
             sqlx::query_as("select user_email, endpoint, p256dh, auth from push_subscription where user_email = any($1)")
                 .bind(emails)
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(rows.into_iter().map(|(email, endpoint, p256dh, auth)| (email, PushTarget { endpoint, p256dh, auth })).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.user_email, PushTarget { endpoint: row.endpoint, p256dh: row.p256dh, auth: row.auth }))
+            .collect())
     }
 }
 

@@ -275,8 +275,14 @@ impl ReminderScheduler {
     /// The meetings of the taken rows, with the language of their scheduling request.
     async fn meetings(&self, taken: &[TakenReminder]) -> anyhow::Result<HashMap<Uuid, (MeetingState, Option<String>)>> {
         let ids: Vec<Uuid> = taken.iter().map(|t| t.meeting_id).collect::<HashSet<_>>().into_iter().collect();
-        let rows: Vec<(Uuid, serde_json::Value, Option<String>)> = sqlx::query_as(
-            "select v.meeting_id, v.state, e.metadata ->> $2 from meeting_view v \
+        #[derive(sqlx::FromRow)]
+        struct MeetingWithLocale {
+            meeting_id: Uuid,
+            state: sqlx::types::Json<Meeting>,
+            locale: Option<String>,
+        }
+        let rows: Vec<MeetingWithLocale> = sqlx::query_as(
+            "select v.meeting_id, v.state, e.metadata ->> $2 as locale from meeting_view v \
              left join events e on e.aggregate_type = 'Meeting' and e.aggregate_id = v.meeting_id::text and e.sequence = 1 \
              where v.meeting_id = any($1)",
         )
@@ -285,9 +291,9 @@ impl ReminderScheduler {
         .fetch_all(&self.pool)
         .await?;
         let mut meetings = HashMap::with_capacity(rows.len());
-        for (id, state, locale) in rows {
-            if let Some(state) = serde_json::from_value::<Meeting>(state)?.state().cloned() {
-                meetings.insert(id, (state, locale));
+        for row in rows {
+            if let Some(state) = row.state.0.state().cloned() {
+                meetings.insert(row.meeting_id, (state, row.locale));
             }
         }
         Ok(meetings)

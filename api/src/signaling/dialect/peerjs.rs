@@ -173,7 +173,7 @@ async fn admit(socket: &mut Socket, arguments: Box<(AppState, ConnectQuery)>) ->
 }
 
 /// A key that is a room pass (or a user token with a `room` claim) → the room's access.
-async fn room_of_pass(state: &AppState, key: &str) -> Option<access::RoomAccess> {
+async fn room_of_pass(state: &AppState, key: &str) -> Option<application::room_access::RoomAccess> {
     let claims = state.jwt.verify(key).ok()?;
     let room = domain::RoomId(claims.room?);
     access::authorize(state, room, key).await.ok()
@@ -222,7 +222,7 @@ const OPEN: &str = r#"{"type":"OPEN"}"#;
 impl RoomDialect for PeerJsSession {
     const DIALECT: Dialect = Dialect::PeerJs;
 
-    fn greeting(_: &str, _: &[PeerInfo], _: bool, _: usize, _: &access::RoomAccess) -> Utf8Bytes {
+    fn greeting(_: &str, _: &[PeerInfo], _: bool, _: usize, _: &application::room_access::RoomAccess) -> Utf8Bytes {
         Utf8Bytes::from_static(OPEN)
     }
 

@@ -2,7 +2,7 @@
 //! The messages are documented in `mod.rs`.
 
 use crate::error::ApiError;
-use crate::signaling::access::{RoomAccess, RoomCaller};
+use crate::signaling::access::RoomCaller;
 use crate::signaling::connection::{Flow, Session};
 use crate::signaling::dialect::Dialect;
 use crate::signaling::hub::{Delivery, Hub};
@@ -11,6 +11,7 @@ use crate::signaling::protocol::{valid_peer_id, Relayed, SignalKind};
 use crate::signaling::upgrade::{Connection, Socket, WebSocketRequest};
 use crate::signaling::SignalSettings;
 use crate::state::AppState;
+use application::room_access::RoomAccess;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
