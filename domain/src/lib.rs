@@ -4,16 +4,13 @@
 //! decided. Everything here is deterministic, so the same events always rebuild the same
 //! state (that is what lets auditors replay a meeting as it was at any instant).
 //!
-//! ## Layout
-//! - [`values`]: value types with `parse` constructors, one file per family (email address,
-//!   texts and their character rules, people and token claims, time zone and schedule,
-//!   reminders). Once built they are valid, so nothing downstream checks them again.
+//! ## Layout (one line per module)
+//! - [`values`]: value types with `parse` constructors, one file per family, valid once built.
 //! - [`ids`]: typed identifiers of meetings and rooms.
-//! - [`actor`]: who issues a command (taken from the bearer token by the API).
+//! - [`actor`]: who issues a command, checked from a token's claims.
 //! - [`meeting`]: the `Meeting` aggregate, its commands, events and errors.
-//! - [`room`]: the `Room` aggregate: presence in a meeting's video room (capacity, seats per
-//!   person, resumption, closure), driven by the signaling hub.
-//! - [`upcasting`]: how stored events of older `event_version`s are brought up to date.
+//! - [`room`]: the `Room` aggregate: presence in a meeting's video room.
+//! - [`upcasting`]: stored events of older `event_version`s brought up to date.
 #![forbid(unsafe_code)]
 
 pub mod actor;

@@ -29,6 +29,7 @@ fn people(meeting: &Meeting) -> Vec<(&str, &'static str)> {
     people
 }
 
+/// Every read model's `apply_batch` has this signature (`Projection::apply` calls them).
 pub(crate) async fn apply_batch(
     conn: &mut PgConnection,
     events: &[(&RecordedEvent, MeetingEvent)],

@@ -25,7 +25,8 @@ struct Row {
     changed: bool,
 }
 
-/// Brings the touched meetings' rows to the end of the batch, and leaves them in `memo`.
+/// Brings the touched meetings' rows to the end of the batch, and leaves them in `memo`
+/// (every read model's `apply_batch` has this signature: `Projection::apply` calls them).
 pub(crate) async fn apply_batch(
     conn: &mut PgConnection,
     events: &[(&RecordedEvent, MeetingEvent)],

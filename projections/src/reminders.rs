@@ -71,6 +71,7 @@ pub fn reminders_of(meeting: &Meeting) -> Vec<Due> {
         .collect()
 }
 
+/// Every read model's `apply_batch` has this signature (`Projection::apply` calls them).
 pub(crate) async fn apply_batch(
     conn: &mut PgConnection,
     events: &[(&RecordedEvent, MeetingEvent)],

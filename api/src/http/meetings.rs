@@ -79,6 +79,8 @@ pub struct UpdateMeetingRequest {
     pub reminders: Option<Vec<u32>>,
 }
 
+/// The schedule fields of [`ScheduleMeetingRequest`] again, deliberately: serde cannot
+/// flatten a shared struct under `deny_unknown_fields`, and utoipa's `pattern` takes only a literal.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RescheduleRequest {
