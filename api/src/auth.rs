@@ -107,11 +107,15 @@ impl AuthUser {
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
+    /// A bearer token when the request has an `Authorization` header, otherwise the web
+    /// app's session cookie (with its CSRF token on changes).
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::Unauthorized("the Authorization header is missing".into()))?;
+        let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+            return match crate::session::from_cookie(parts, state).await? {
+                Some(session) => Ok(Self { actor: session_actor(&session.person)?, roles: vec![] }),
+                None => Err(ApiError::Unauthorized("sign in, or send a bearer token in the Authorization header".into())),
+            };
+        };
         let token = header
             .to_str()
             .ok()
@@ -127,6 +131,12 @@ impl FromRequestParts<AppState> for AuthUser {
         let actor = claims.actor()?;
         Ok(Self { actor, roles: claims.roles })
     }
+}
+
+/// The person a session speaks for.
+pub fn session_actor(person: &infrastructure::web_sessions::SessionPerson) -> Result<Actor, ApiError> {
+    Actor::from_claims(&person.user_id, &person.email, &person.name)
+        .map_err(|error| ApiError::Unauthorized(format!("the session's person is not valid: {error}")))
 }
 
 impl Claims {

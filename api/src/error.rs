@@ -60,6 +60,12 @@ pub enum ApiError {
     /// A person sent too many commands, or caused too many emails, for now.
     #[error("too many changes, or too many emails caused by them, for now; retry in {} s", .0.as_secs())]
     TooManyRequests(std::time::Duration),
+    /// A change made with the session cookie without the session's CSRF token.
+    #[error("a change made with the session cookie must carry the session's CSRF token in X-CSRF-Token")]
+    CsrfTokenMissing,
+    /// A sign-in that cannot go on (a used or expired link, a provider's refusal).
+    #[error("{0}")]
+    SignInFailed(String),
     /// A WebSocket route asked for without a valid WebSocket handshake.
     #[error("{0}")]
     NotWebSocket(String),
@@ -130,6 +136,8 @@ impl ApiError {
             Self::TooManySubscriptions(_) => (S::CONFLICT, "too-many-subscriptions", "Too many browsers are subscribed"),
             Self::NoSuchSubscription => (S::NOT_FOUND, "subscription-not-found", "No such push subscription"),
             Self::TooManyRequests(_) => (S::TOO_MANY_REQUESTS, "rate-limited", "Too many requests"),
+            Self::CsrfTokenMissing => (S::FORBIDDEN, "csrf", "The CSRF token is missing or wrong"),
+            Self::SignInFailed(_) => (S::BAD_REQUEST, "sign-in-failed", "Signing in did not work"),
             Self::NotWebSocket(_) => (S::UPGRADE_REQUIRED, "websocket-required", "Open this route as a WebSocket"),
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
         }

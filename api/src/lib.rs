@@ -1,29 +1,26 @@
 //! # veche-api
 //!
-//! The HTTP face of veche and the `veche` binary.
+//! The HTTP face of veche and the `veche` binary: routes, the CLI and the signaling hub,
+//! wiring the use cases to their adapters.
 //!
-//! ## Layout
-//! - [`cli`]: the `veche` subcommands (`serve`, `migrate`, `projections
-//!   rebuild|quarantined|retry`, `dead-letters list|replay`, `history`, `token`).
+//! ## Layout (one line per module)
+//! - [`cli`]: the `veche` subcommands.
 //! - [`settings`]: every `VECHE_*` variable, with its default and why.
-//! - [`server`]: start-up and shutdown: database (embedded or configured), migrations,
-//!   projector, HTTP listener.
-//! - [`listener`]: the HTTP listener's connections, whose small reads (WebSocket frames)
-//!   come out of one buffer per thread, so that an idle connection keeps little.
+//! - [`server`]: start-up and shutdown of a node and its tasks.
+//! - [`listener`]: the HTTP listener, whose small reads come out of one buffer per thread.
 //! - [`state`]: what every handler shares.
 //! - [`error`]: one error type, rendered as RFC 9457 problem+json.
 //! - [`auth`]: bearer JWT verification and minting.
-//! - [`extract`]: extractors for JSON bodies, `If-Match`, `Idempotency-Key`, request ids,
-//!   whose rejections are problem+json too.
-//! - [`http`]: one module per feature, each with its handlers and DTOs, merged with the
-//!   OpenAPI document in [`http::router`].
+//! - [`extract`]: extractors whose rejections are problem+json too.
+//! - [`http`]: one module per feature, merged with the OpenAPI document.
 //! - [`rate_limit`]: per-person limits on commands and on the emails they cause.
 //! - [`notifications`]: the mailer, guest links, reactors and reminder scheduler of a node.
-//! - [`signaling`]: the WebSocket signaling hub (veche's protocol and PeerJS), room
-//!   access, ICE servers, presence and node leases.
-//! - [`supervisor`]: the node's long-running tasks, started again after a panic, and
-//!   their health for `/readyz`.
+//! - [`signaling`]: the WebSocket signaling hub (see ARCHITECTURE.md for its module tree).
+//! - [`supervisor`]: the node's long-running tasks, restarted after a panic, and their health.
 //! - [`telemetry`]: tracing and Prometheus set-up.
+//! - [`session`]: the web app's session cookie and its CSRF token.
+//! - [`web_sign_in`]: who may sign in, the sign-in limits, where a sign-in may come from and go to.
+//! - [`oidc`]: single sign-on with an OpenID Connect provider (code flow with PKCE).
 #![forbid(unsafe_code)]
 
 pub mod auth;
@@ -33,10 +30,13 @@ pub mod extract;
 pub mod http;
 pub mod listener;
 pub mod notifications;
+pub mod oidc;
 pub mod rate_limit;
 pub mod server;
+pub mod session;
 pub mod settings;
 pub mod signaling;
 pub mod state;
 pub mod supervisor;
 pub mod telemetry;
+pub mod web_sign_in;

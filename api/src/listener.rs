@@ -212,3 +212,13 @@ mod tests {
         assert!(lean.ahead.is_none());
     }
 }
+
+/// The address of a connection's peer, for the requests on it (`ConnectInfo<PeerAddress>`).
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddress(pub std::net::SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, LeanListener>> for PeerAddress {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, LeanListener>) -> Self {
+        Self(*stream.remote_addr())
+    }
+}

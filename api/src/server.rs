@@ -337,6 +337,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let signal = Arc::new(signal);
     let presence =
         Arc::new(crate::signaling::presence::Presence { hub: hub.clone(), rooms: rooms.clone(), signal: signal.clone() });
+    let sign_in = crate::web_sign_in::WebSignIn::from_settings(&settings, notifications.outbox_dir.is_some())?;
     let state = AppState {
         pool: pool.clone(),
         meetings: Arc::new(meetings),
@@ -354,11 +355,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         settings: Arc::new(settings.clone()),
         nats: nats.clone(),
         notifications,
+        sessions: infrastructure::web_sessions::WebSessions::new(pool.clone()),
+        sign_in: Arc::new(sign_in),
     };
     tasks.push(tokio::spawn(crate::telemetry::run_metrics_upkeep(state.metrics.clone(), shutdown.clone())));
     tasks.push(tokio::spawn(crate::signaling::run_presence_keeper(state.clone(), lease.clone(), shutdown.clone())));
     tasks.push(tokio::spawn(crate::signaling::clock::run(pool.clone(), state.hub.clone(), shutdown.clone())));
     tasks.push(tokio::spawn(crate::signaling::run_pinger(state.hub.clone(), state.signal.ping_every, shutdown.clone())));
+    tasks.push(tokio::spawn(purge_expired_sign_ins(state.sessions.clone(), shutdown.clone())));
     if let Some(nats) = &nats {
         for reactor in reactors(&state) {
             // None of them depends on the order of events (see `nats_consumer`).
@@ -378,6 +382,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let app = crate::http::router(state.clone());
     let token = shutdown.clone();
     tasks.push(tokio::spawn(async move {
+        let app = app.into_make_service_with_connect_info::<crate::listener::PeerAddress>();
         let served = axum::serve(crate::listener::LeanListener(listener), app)
             .with_graceful_shutdown(async move { token.cancelled().await })
             .await;
@@ -387,6 +392,20 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     }));
     tracing::info!(%addr, "veche is listening");
     Ok(RunningServer { addr, pool, state, shutdown, tasks, embedded: database.embedded, embedded_nats, lease })
+}
+
+/// Deletes expired sessions, sign-in links and logins, hourly, until shutdown.
+async fn purge_expired_sign_ins(sessions: infrastructure::web_sessions::WebSessions, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        if let Err(error) = sessions.purge_expired().await {
+            tracing::warn!(%error, "could not delete expired sessions");
+        }
+    }
 }
 
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).

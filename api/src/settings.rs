@@ -110,6 +110,67 @@ pub struct Settings {
 
     #[command(flatten)]
     pub rooms: RoomSettings,
+
+    #[command(flatten)]
+    pub sign_in: SignInSettings,
+
+    /// Origins (scheme://host[:port]) whose web apps may call the API and the PeerJS
+    /// endpoint from the browser, comma-separated. Unset: the same origin only.
+    #[arg(long, env = "VECHE_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+}
+
+/// Signing in to the web app: email links, OpenID Connect, sessions.
+#[derive(Debug, Clone, Args)]
+pub struct SignInSettings {
+    /// Email domains whose addresses may sign in with an emailed link, comma-separated;
+    /// `*` for anyone. Unset: anyone while emails go to the local outbox (only someone at
+    /// this machine reads them), otherwise only the people of `VECHE_SIGNIN_KNOWN_PEOPLE`.
+    #[arg(long, env = "VECHE_SIGNIN_DOMAINS", value_delimiter = ',')]
+    pub domains: Vec<String>,
+
+    /// Whether people invited to a meeting (or organising one) may sign in by email too,
+    /// whatever their domain.
+    #[arg(long, env = "VECHE_SIGNIN_KNOWN_PEOPLE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub known_people: bool,
+
+    /// Whether email sign-in links are offered at all (with OpenID Connect, an organisation
+    /// may want its provider only).
+    #[arg(long, env = "VECHE_SIGNIN_EMAIL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub email: bool,
+
+    /// Minutes a sign-in link works (once).
+    #[arg(long, env = "VECHE_SIGNIN_LINK_MINUTES", default_value_t = 15)]
+    pub link_minutes: i64,
+
+    /// Sign-in links one address may be sent per hour (0: no limit).
+    #[arg(long, env = "VECHE_SIGNIN_LINKS_PER_ADDRESS_PER_HOUR", default_value_t = 5.0)]
+    pub links_per_address_per_hour: f64,
+
+    /// Sign-in links one client (IP address) may ask for per hour (0: no limit).
+    #[arg(long, env = "VECHE_SIGNIN_LINKS_PER_CLIENT_PER_HOUR", default_value_t = 30.0)]
+    pub links_per_client_per_hour: f64,
+
+    /// Days a browser session lasts.
+    #[arg(long, env = "VECHE_SESSION_DAYS", default_value_t = 14)]
+    pub session_days: i64,
+
+    /// The OpenID Connect provider's issuer URL (discovery at
+    /// `<issuer>/.well-known/openid-configuration`). Unset: no single sign-on.
+    #[arg(long, env = "VECHE_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+
+    /// veche's client id at the provider (redirect URI: `<public url>/auth/oidc/callback`).
+    #[arg(long, env = "VECHE_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+
+    /// veche's client secret at the provider (unset for a public client: PKCE alone).
+    #[arg(long, env = "VECHE_OIDC_CLIENT_SECRET", hide_env_values = true, value_parser = secret)]
+    pub oidc_client_secret: Option<SecretString>,
+
+    /// The provider's name on the sign-in button.
+    #[arg(long, env = "VECHE_OIDC_NAME", default_value = "single sign-on")]
+    pub oidc_name: String,
 }
 
 /// Video rooms: the signaling hub, PeerJS compatibility, ICE servers, node leases.

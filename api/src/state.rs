@@ -38,4 +38,8 @@ pub struct AppState {
     pub limits: Arc<crate::rate_limit::PersonLimits>,
     /// Mailer, guest links, outbox.
     pub notifications: crate::notifications::Notifications,
+    /// Browser sessions, sign-in links, OpenID Connect logins in flight.
+    pub sessions: infrastructure::web_sessions::WebSessions,
+    /// Who may sign in, and how.
+    pub sign_in: Arc<crate::web_sign_in::WebSignIn>,
 }

@@ -2,34 +2,27 @@
 //!
 //! Adapters between veche's ports and the outside world.
 //!
-//! ## Layout
-//! - [`database`]: the connection pool and the migrations (the `migrations/` folder,
-//!   embedded at compile time), applied at start-up and by `veche migrate`.
-//! - [`event_store`]: the postgres-es event stores of `Meeting` and `Room`, and the
-//!   [`EventLog`] port over the same table (global positions, first metadata).
-//! - [`embedded_postgres`]: the PostgreSQL cluster `veche serve` starts for itself when
-//!   no database URL is configured, and the test harness uses too.
-//! - [`nats`]: the NATS connection (core client and JetStream context, reconnecting
-//!   forever) and the streams veche owns, `VECHE_EVENTS`, `VECHE_DEAD_LETTERS` and `VECHE_REPLAYS`.
-//! - `process`: whether a process runs, stopping one, the tail of its log (for the two above).
-//! - [`embedded_nats`]: the nats-server `veche serve` starts for itself when no NATS URL
-//!   is configured, and the tests start too.
+//! ## Layout (one line per module)
+//! - [`database`]: the connection pool and the embedded migrations.
+//! - [`event_store`]: the `Meeting` and `Room` event stores and the [`EventLog`] port over them.
+//! - [`embedded_postgres`]: the PostgreSQL cluster `veche serve` starts when none is configured.
+//! - [`embedded_nats`]: the nats-server `veche serve` starts when none is configured.
+//! - `process`: whether a process runs, stopping one, the tail of its log.
+//! - [`nats`]: the NATS connection and the streams veche owns.
 //! - [`cloudevents`]: domain events as CloudEvents 1.0 JSON, and back.
-//! - [`publisher`]: the transactional-outbox relay from the global log to `VECHE_EVENTS`,
-//!   one leader across nodes.
+//! - [`publisher`]: the transactional-outbox relay from the global log to JetStream.
 //! - [`reactor`]: the contract between the consumers and the reactors (side effects).
-//! - [`nats_consumer`]: runs a reactor as a JetStream durable pull consumer, with
-//!   redelivery, dead letters and the replays an operator sends back.
+//! - [`nats_consumer`]: a reactor as a durable pull consumer, with dead letters and replays.
 //! - [`dead_letters`]: what `veche dead-letters list|replay` reads and sends back.
-//! - [`notify`]: the notification reactors and the reminder scheduler, their effect
-//!   ledger, iCalendar, email and Web Push.
-//! - [`links`]: signed per-attendee links (guest tokens) to answer and to join.
+//! - [`notify`]: the notification reactors, the reminder scheduler, iCalendar, email, Web Push.
+//! - [`room_status`]: the reactor that closes cancelled meetings' rooms and turns away the removed.
 //! - [`meetings_by_room`]: the room access rule's port over the meeting read model.
-//! - [`room_status`]: the reactor that closes a cancelled meeting's room and lets out people
-//!   taken off a meeting, on every node.
+//! - [`links`]: signed per-attendee links (guest tokens) to answer and to join.
 //! - [`presence`]: node leases, and the participants of nodes whose lease ran out.
 //! - [`signal_bus`]: signaling between nodes over NATS core subjects.
 //! - [`turn`]: time-limited TURN credentials in coturn's `use-auth-secret` scheme.
+//! - [`web_sessions`]: browser sessions, single-use sign-in links, OpenID Connect logins in flight.
+//! - [`known_people`]: whether an address is anyone's attendee or organizer (who may sign in).
 //!
 //! [`EventLog`]: application::ports::EventLog
 #![forbid(unsafe_code)]
@@ -40,6 +33,7 @@ pub mod dead_letters;
 pub mod embedded_nats;
 pub mod embedded_postgres;
 pub mod event_store;
+pub mod known_people;
 pub mod links;
 pub mod meetings_by_room;
 pub mod nats;
@@ -52,3 +46,4 @@ pub mod reactor;
 pub mod room_status;
 pub mod signal_bus;
 pub mod turn;
+pub mod web_sessions;

@@ -6,20 +6,19 @@
 //! Delivery to a projection is exactly-once: each batch updates the read model and the
 //! projection's checkpoint in one transaction, so a crash either keeps both or neither.
 //!
-//! ## Layout
-//! - [`batch`]: what a batch's projections share: its events decoded once, the meeting
-//!   states of the batch, and its writes gathered into one statement.
-//! - [`global_log`]: the gap-free reader of the `events` table in `global_position` order.
-//! - [`projector`]: the loop that runs every projection from its checkpoint, one leader
-//!   at a time across nodes, woken by `NOTIFY` with polling as the fallback; and rebuild.
-//! - [`follow`]: what every follower of the log shares: one leader across nodes (an
-//!   advisory lock), and waiting for appends (in memory, `NOTIFY`, polling).
-//! - [`meeting_details`], [`calendar`], [`rooms`], [`reminders`]: the read models and how
-//!   events change them (`reminders`: the notifications due, for the reminder scheduler).
-//! - [`quarantine`]: aggregates set aside because an event of theirs could not be applied,
-//!   so that the rest of the log goes on; replayed on an operator's request.
+//! ## Layout (one line per module)
+//! - `batch`: what a batch's projections share (decoded events, meeting states, one write).
+//! - [`global_log`]: the gap-free reader of the `events` table in log order.
+//! - [`projector`]: runs every projection from its checkpoint, one leader across nodes; rebuild.
+//! - [`follow`]: one leader across nodes, and waiting for appends (memory, `NOTIFY`, polling).
+//! - [`meeting_details`]: the `meeting_view` read model.
+//! - [`calendar`]: the `calendar_entry` read model (who sees which meeting when).
+//! - [`rooms`]: the `room_view` read model (who is in the call).
+//! - [`reminders`]: the `reminder_due` read model, for the reminder scheduler.
+//! - [`quarantine`]: aggregates set aside because an event of theirs could not be applied.
 //! - [`progress`]: how far the projections have got, for read-your-writes waits.
-//! - [`queries`]: what the API reads.
+//! - [`queries`]: what the API and the hub read from the read models.
+//! - [`history`]: a meeting's history replayed from the log.
 //! - [`wake`]: how appends wake the readers of the log, on this node and the others.
 #![forbid(unsafe_code)]
 

@@ -118,3 +118,62 @@ pub async fn schedules_due(
     .fetch_all(pool)
     .await
 }
+
+/// Whether the person organises or is invited to any meeting.
+pub async fn has_meetings(pool: &PgPool, email: &EmailAddress) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("select exists (select 1 from calendar_entry where user_email = $1)")
+        .bind(email.as_str())
+        .fetch_one(pool)
+        .await
+}
+
+/// Someone the person has met in a meeting.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct Acquaintance {
+    pub email: String,
+    pub name: Option<String>,
+}
+
+/// The people of the person's meetings (organizers and attendees, the person left out) whose
+/// address or name starts with `prefix` (any case), most often met first.
+pub async fn acquaintances(
+    pool: &PgPool,
+    email: &EmailAddress,
+    prefix: &str,
+    limit: i64,
+) -> Result<Vec<Acquaintance>, sqlx::Error> {
+    let pattern = format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    sqlx::query_as(
+        "with people as ( \
+           select a ->> 'email' as email, nullif(a ->> 'name', '') as name \
+           from calendar_entry e join meeting_view v on v.meeting_id = e.meeting_id \
+           cross join lateral jsonb_array_elements(v.state -> 'state' -> 'attendees') a \
+           where e.user_email = $1 \
+           union all \
+           select v.state -> 'state' -> 'organizer' ->> 'email', v.state -> 'state' -> 'organizer' ->> 'name' \
+           from calendar_entry e join meeting_view v on v.meeting_id = e.meeting_id where e.user_email = $1) \
+         select email, max(name) as name from people \
+         where email <> $1 and (email ilike $2 or name ilike $2 or name ilike '% ' || $2) \
+         group by email order by count(*) desc, email limit $3",
+    )
+    .bind(email.as_str())
+    .bind(pattern)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// The name a person goes by in the meetings they are part of, if any gives one.
+pub async fn known_name(pool: &PgPool, email: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select coalesce( \
+           (select nullif(a ->> 'name', '') from calendar_entry e join meeting_view v on v.meeting_id = e.meeting_id \
+              cross join lateral jsonb_array_elements(v.state -> 'state' -> 'attendees') a \
+            where e.user_email = $1 and a ->> 'email' = $1 and nullif(a ->> 'name', '') is not null limit 1), \
+           (select v.state -> 'state' -> 'organizer' ->> 'name' from meeting_view v \
+            where v.state -> 'state' -> 'organizer' ->> 'email' = $1 limit 1))",
+    )
+    .bind(email)
+    .fetch_one(pool)
+    .await
+}

@@ -6,9 +6,12 @@ pub mod dto;
 pub mod history;
 pub mod links;
 pub mod meetings;
+pub mod oidc;
 pub mod ops;
 pub mod outbox;
 pub mod push;
+pub mod sign_in;
+pub mod web_app;
 
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -36,6 +39,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "operations", description = "Health, readiness, metrics"),
         (name = "events", description = "What veche publishes to NATS (AsyncAPI)"),
         (name = "push", description = "Web Push subscriptions for reminders"),
+        (name = "sign-in", description = "The web app's sign-in: email links, sessions (OpenID Connect at /auth/oidc/start)"),
     )
 )]
 struct ApiDoc;
@@ -66,7 +70,8 @@ fn document_problems(openapi: &mut utoipa::openapi::OpenApi) {
             .build()
     };
     // These answer without the database.
-    let without_database = ["/healthz", "/metrics", "/api/openapi.json", "/api/asyncapi.json", "/api/push/vapid-public-key"];
+    let without_database =
+        ["/healthz", "/metrics", "/api/openapi.json", "/api/asyncapi.json", "/api/push/vapid-public-key", "/api/auth/options"];
     for (path, item) in openapi.paths.paths.iter_mut() {
         let reaches_database = !without_database.contains(&path.as_str());
         let names_something = path.contains('{');
@@ -108,6 +113,12 @@ fn document_problems(openapi: &mut utoipa::openapi::OpenApi) {
                 wanted.push(("403", "Not the caller's to do (organizer or attendees only)"));
                 wanted.push(("409", "The meeting's state forbids it (cancelled, already invited, concurrent changes)"));
                 wanted.push(("412", "`If-Match` names another version"));
+            }
+            if needs_token && changes {
+                wanted.push(("403", "Not the caller's to do, or a change made with the session cookie without its CSRF token"));
+            }
+            if path == "/api/auth/email" {
+                wanted.push(("429", "Too many sign-in links for this address or from this client: retry after `Retry-After`"));
             }
             if path.starts_with("/api/meetings") && changes {
                 wanted.push((
@@ -160,12 +171,13 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::signaling::dialect::veche::router())
         .merge(asyncapi::router())
         .merge(push::router())
+        .merge(sign_in::router())
         .split_for_parts();
     let mut openapi = openapi;
     document_problems(&mut openapi);
     let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serialises");
     let rooms = &settings.rooms;
-    let mut api = api.route("/", axum::routing::get(web_client)).route("/rooms/{room_id}", axum::routing::get(room_page));
+    let mut api = api.route("/rooms/{room_id}", axum::routing::get(room_page));
     if rooms.peerjs != crate::settings::PeerJsMode::Off {
         let path = rooms.peerjs_path();
         api = api.merge(crate::signaling::dialect::peerjs::router(&path));
@@ -176,13 +188,15 @@ pub fn router(state: AppState) -> Router {
     let routes = api
         .merge(links::router())
         .merge(outbox::router())
+        .merge(sign_in::pages())
+        .merge(oidc::pages())
         .route(
             "/api/openapi.json",
             axum::routing::get(move || async move {
                 ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json.clone())
             }),
         )
-        .fallback(|| async { ApiError::NoRoute })
+        .fallback(web_app::app_or_not_found)
         // Needs the matched route, so it is a layer of the router's routes.
         .layer(axum::middleware::from_fn(record_metrics))
         .with_state(state);
@@ -206,12 +220,6 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(settings.max_body_bytes))
         .service(routes);
     Router::new().fallback_service(service)
-}
-
-/// The small web client: one page that reads the calendar and schedules meetings with the
-/// API above, so that veche is usable with no other software.
-async fn web_client() -> impl IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], include_str!("../../web/index.html"))
 }
 
 /// A meeting's room (its meeting link): the video call in the browser, a full mesh of

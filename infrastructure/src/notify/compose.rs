@@ -304,29 +304,39 @@ fn guest_join(body: &mut Body, texts: &Texts, context: &MailContext<'_>, to: &Re
 
 /// The plain-text and HTML bodies, written together so that they say the same.
 #[derive(Default)]
-struct Body {
+pub(crate) struct Body {
     text: String,
     html: String,
 }
 
 impl Body {
-    fn line(&mut self, line: String) {
+    pub(crate) fn line(&mut self, line: String) {
         self.text.push_str(&line);
         self.text.push('\n');
         self.html.push_str(&html! { p { (line) } "\n" }.into_string());
     }
 
-    fn paragraph(&mut self, text: &str) {
+    pub(crate) fn paragraph(&mut self, text: &str) {
         self.text.push('\n');
         self.text.push_str(text);
         self.text.push_str("\n\n");
         self.html.push_str(&html! { p style="white-space:pre-wrap" { (text) } "\n" }.into_string());
     }
 
-    fn link(&mut self, label: &str, url: &str) {
+    pub(crate) fn link(&mut self, label: &str, url: &str) {
         self.text.push_str(&format!("  {label}: {url}\n"));
         const BUTTON: &str = "display:inline-block;padding:6px 14px;border:1px solid #3b6;border-radius:4px;text-decoration:none";
         self.html.push_str(&html! { p { a href=(url) style=(BUTTON) { (label) } } "\n" }.into_string());
+    }
+
+    /// The plain-text and HTML alternatives of a message.
+    pub(crate) fn into_parts(self) -> MultiPart {
+        let html = html! {
+            (DOCTYPE) "\n"
+            html { head { meta charset="utf-8"; } body style="font-family:sans-serif" { "\n" (PreEscaped(&self.html)) } } "\n"
+        }
+        .into_string();
+        MultiPart::alternative().singlepart(SinglePart::plain(self.text)).singlepart(SinglePart::html(html))
     }
 
     fn details(&mut self, texts: &Texts, when: &str, meeting: &MeetingState, link: &str) {
@@ -357,12 +367,7 @@ fn build(
     // envelope stays veche's (a server must not forge the organizer's domain).
     let from = Mailbox::new(Some(format!("{organizer_name} (veche)")), context.from.email.clone());
     let reply_to = Mailbox::new(Some(organizer_name), address(&organizer.email)?);
-    let html = html! {
-        (DOCTYPE) "\n"
-        html { head { meta charset="utf-8"; } body style="font-family:sans-serif" { "\n" (PreEscaped(&body.html)) } } "\n"
-    }
-    .into_string();
-    let mut parts = MultiPart::alternative().singlepart(SinglePart::plain(body.text)).singlepart(SinglePart::html(html));
+    let mut parts = body.into_parts();
     if let Some((method, ics)) = calendar {
         let content_type = ContentType::parse(&format!("text/calendar; method={}; charset=UTF-8", method.as_str()))
             .expect("a constant content type parses");
@@ -381,6 +386,6 @@ fn build(
 
 /// veche's addresses are parsed by its own rules; lettre has its own, so a difference is
 /// an error rather than a panic.
-fn address(email: &EmailAddress) -> Result<lettre::Address, ComposeError> {
+pub(crate) fn address(email: &EmailAddress) -> Result<lettre::Address, ComposeError> {
     email.as_str().parse().map_err(|_| ComposeError::Address(email.to_string()))
 }

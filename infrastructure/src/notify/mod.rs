@@ -12,6 +12,7 @@
 //! - [`mailer`]: SMTP via lettre; [`outbox`]: the local outbox of `.eml` files without it.
 //! - [`push`]: Web Push (RFC 8030/8291/8292) and the subscriptions' store;
 //!   [`push_address`]: which push endpoints veche may reach.
+//! - [`sign_in_mail`]: the email that carries a single-use sign-in link.
 
 pub mod compose;
 pub mod delivery;
@@ -23,6 +24,7 @@ pub mod outbox;
 pub mod push;
 pub mod push_address;
 pub mod reminders;
+pub mod sign_in_mail;
 
 use crate::links::GuestLinks;
 use compose::Language;

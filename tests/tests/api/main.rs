@@ -10,4 +10,5 @@ mod openapi_fuzz;
 mod operations;
 mod peerjs;
 mod rooms;
+mod sign_in;
 mod signaling_fuzz;
