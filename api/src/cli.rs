@@ -47,6 +47,8 @@ enum Command {
         #[command(subcommand)]
         command: DeadLettersCommand,
     },
+    /// Print the OpenAPI 3.1 document of the HTTP API (what `/api/openapi.json` serves).
+    Openapi,
     /// Mint a development bearer token signed with this veche's secret.
     Token {
         #[arg(long)]
@@ -163,6 +165,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::DeadLetters { command } => dead_letters(command).await,
         Command::History { meeting_id, as_of, json, settings } => history(meeting_id, as_of, json, settings).await,
+        Command::Openapi => {
+            println!("{}", crate::http::openapi_document().to_pretty_json()?);
+            Ok(())
+        }
         Command::Token { email, name, sub, ttl_hours, roles, settings } => {
             let keys = server::jwt_keys(&settings)?;
             let now = Utc::now().timestamp();

@@ -18,6 +18,7 @@
 //! - [`signaling`]: the WebSocket signaling hub (see ARCHITECTURE.md for its module tree).
 //! - [`supervisor`]: the node's long-running tasks, restarted after a panic, and their health.
 //! - [`telemetry`]: tracing and Prometheus set-up.
+//! - [`live`]: the node's fan-out of calendar changes to the browsers' live streams.
 //! - [`session`]: the web app's session cookie and its CSRF token.
 //! - [`web_sign_in`]: who may sign in, the sign-in limits, where a sign-in may come from and go to.
 //! - [`oidc`]: single sign-on with an OpenID Connect provider (code flow with PKCE).
@@ -29,6 +30,7 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod listener;
+pub mod live;
 pub mod notifications;
 pub mod oidc;
 pub mod rate_limit;

@@ -356,13 +356,15 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         nats: nats.clone(),
         notifications,
         sessions: infrastructure::web_sessions::WebSessions::new(pool.clone()),
+        live: Arc::default(),
         sign_in: Arc::new(sign_in),
     };
     tasks.push(tokio::spawn(crate::telemetry::run_metrics_upkeep(state.metrics.clone(), shutdown.clone())));
     tasks.push(tokio::spawn(crate::signaling::run_presence_keeper(state.clone(), lease.clone(), shutdown.clone())));
     tasks.push(tokio::spawn(crate::signaling::clock::run(pool.clone(), state.hub.clone(), shutdown.clone())));
     tasks.push(tokio::spawn(crate::signaling::run_pinger(state.hub.clone(), state.signal.ping_every, shutdown.clone())));
-    tasks.push(tokio::spawn(purge_expired_sign_ins(state.sessions.clone(), shutdown.clone())));
+    tasks.push(tokio::spawn(purge_expired(state.sessions.clone(), pool.clone(), shutdown.clone())));
+    tasks.push(tokio::spawn(state.live.clone().run(pool.clone(), state.progress.clone(), shutdown.clone())));
     if let Some(nats) = &nats {
         for reactor in reactors(&state) {
             // None of them depends on the order of events (see `nats_consumer`).
@@ -394,8 +396,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     Ok(RunningServer { addr, pool, state, shutdown, tasks, embedded: database.embedded, embedded_nats, lease })
 }
 
-/// Deletes expired sessions, sign-in links and logins, hourly, until shutdown.
-async fn purge_expired_sign_ins(sessions: infrastructure::web_sessions::WebSessions, shutdown: CancellationToken) {
+/// Deletes expired sessions, sign-in links and logins, and the calendar feed's old changes,
+/// hourly, until shutdown.
+async fn purge_expired(sessions: infrastructure::web_sessions::WebSessions, pool: PgPool, shutdown: CancellationToken) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tokio::select! {
@@ -404,6 +407,9 @@ async fn purge_expired_sign_ins(sessions: infrastructure::web_sessions::WebSessi
         }
         if let Err(error) = sessions.purge_expired().await {
             tracing::warn!(%error, "could not delete expired sessions");
+        }
+        if let Err(error) = projections::calendar_feed::prune(&pool).await {
+            tracing::warn!(%error, "could not delete the calendar feed's old changes");
         }
     }
 }

@@ -40,6 +40,8 @@ pub struct AppState {
     pub notifications: crate::notifications::Notifications,
     /// Browser sessions, sign-in links, OpenID Connect logins in flight.
     pub sessions: infrastructure::web_sessions::WebSessions,
+    /// Calendar changes for the browsers' live streams.
+    pub live: Arc<crate::live::LiveFeed>,
     /// Who may sign in, and how.
     pub sign_in: Arc<crate::web_sign_in::WebSignIn>,
 }

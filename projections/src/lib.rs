@@ -14,6 +14,7 @@
 //! - [`meeting_details`]: the `meeting_view` read model.
 //! - [`calendar`]: the `calendar_entry` read model (who sees which meeting when).
 //! - [`rooms`]: the `room_view` read model (who is in the call).
+//! - [`calendar_feed`]: whose calendar changed, in order, for the web app's live stream.
 //! - [`reminders`]: the `reminder_due` read model, for the reminder scheduler.
 //! - [`quarantine`]: aggregates set aside because an event of theirs could not be applied.
 //! - [`progress`]: how far the projections have got, for read-your-writes waits.
@@ -24,6 +25,7 @@
 
 mod batch;
 pub mod calendar;
+pub mod calendar_feed;
 pub mod follow;
 pub mod global_log;
 pub mod history;

@@ -23,7 +23,7 @@ use crate::global_log::RecordedEvent;
 use crate::global_log::{self, LogCursor};
 use crate::quarantine::{self, AggregateKey};
 use crate::wake::LogWake;
-use crate::{calendar, meeting_details, reminders, rooms, BatchMemo, BatchWrites, ProjectionError};
+use crate::{calendar, calendar_feed, meeting_details, reminders, rooms, BatchMemo, BatchWrites, ProjectionError};
 use cqrs_es::persist::EventUpcaster;
 use futures::FutureExt as _;
 use sqlx::{PgConnection, PgPool};
@@ -48,12 +48,14 @@ pub enum Projection {
     Calendar,
     Rooms,
     Reminders,
+    CalendarFeed,
 }
 
 impl Projection {
     /// Every projection, in the order a batch is applied: `calendar` and `reminders` take
     /// the meeting states `meeting_details` has just computed (the batch's memo).
-    pub const ALL: [Projection; 4] = [Projection::MeetingDetails, Projection::Calendar, Projection::Rooms, Projection::Reminders];
+    pub const ALL: [Projection; 5] =
+        [Projection::MeetingDetails, Projection::Calendar, Projection::Rooms, Projection::Reminders, Projection::CalendarFeed];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -61,6 +63,7 @@ impl Projection {
             Self::Calendar => calendar::NAME,
             Self::Rooms => rooms::NAME,
             Self::Reminders => reminders::NAME,
+            Self::CalendarFeed => calendar_feed::NAME,
         }
     }
 
@@ -70,6 +73,7 @@ impl Projection {
             Self::Calendar => calendar::TABLES,
             Self::Rooms => rooms::TABLES,
             Self::Reminders => reminders::TABLES,
+            Self::CalendarFeed => calendar_feed::TABLES,
         }
     }
 
@@ -92,6 +96,7 @@ impl Projection {
             Self::Calendar => calendar::apply_batch(conn, meetings, memo, writes).await,
             Self::Rooms => rooms::apply_batch(conn, batch::after(&batch.rooms, checkpoint), writes).await,
             Self::Reminders => reminders::apply_batch(conn, meetings, memo, writes).await,
+            Self::CalendarFeed => calendar_feed::apply_batch(conn, meetings, memo, writes).await,
         }
     }
 }

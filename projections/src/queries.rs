@@ -128,7 +128,7 @@ pub async fn has_meetings(pool: &PgPool, email: &EmailAddress) -> Result<bool, s
 }
 
 /// Someone the person has met in a meeting.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Acquaintance {
     pub email: String,
     pub name: Option<String>,

@@ -2,6 +2,7 @@
 
 pub mod asyncapi;
 pub mod calendar;
+pub mod calendar_stream;
 pub mod dto;
 pub mod history;
 pub mod links;
@@ -9,6 +10,7 @@ pub mod meetings;
 pub mod oidc;
 pub mod ops;
 pub mod outbox;
+pub mod people;
 pub mod push;
 pub mod sign_in;
 pub mod web_app;
@@ -158,13 +160,13 @@ pub fn body_limit() -> usize {
     *BODY_LIMIT.get().unwrap_or(&0)
 }
 
-/// The whole HTTP application.
-pub fn router(state: AppState) -> Router {
-    let settings = state.settings.clone();
-    let _ = BODY_LIMIT.set(settings.max_body_bytes);
-    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// The API's documented routes and their OpenAPI document.
+fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (api, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(meetings::router())
         .merge(calendar::router())
+        .merge(calendar_stream::router())
+        .merge(people::router())
         .merge(history::router())
         .merge(ops::router())
         .merge(crate::signaling::access::router())
@@ -173,8 +175,20 @@ pub fn router(state: AppState) -> Router {
         .merge(push::router())
         .merge(sign_in::router())
         .split_for_parts();
-    let mut openapi = openapi;
     document_problems(&mut openapi);
+    (api, openapi)
+}
+
+/// The OpenAPI 3.1 document `/api/openapi.json` serves (`veche openapi` prints it).
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    documented_routes().1
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let settings = state.settings.clone();
+    let _ = BODY_LIMIT.set(settings.max_body_bytes);
+    let (api, openapi) = documented_routes();
     let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serialises");
     let rooms = &settings.rooms;
     let mut api = api.route("/rooms/{room_id}", axum::routing::get(room_page));
@@ -218,8 +232,52 @@ pub fn router(state: AppState) -> Router {
             ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
         }))
         .layer(axum::extract::DefaultBodyLimit::max(settings.max_body_bytes))
+        .option_layer(cors(&settings.cors_origins))
         .service(routes);
     Router::new().fallback_service(service)
+}
+
+/// Cross-origin calls from the web apps of `VECHE_CORS_ORIGINS` (none by default: the same
+/// origin only). They authenticate with bearer tokens, so no credentials (cookies) are
+/// allowed across origins; a preflight is cached for an hour.
+fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{header, HeaderName, HeaderValue, Method};
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .map(|origin| origin.trim().trim_end_matches('/'))
+        .filter(|origin| !origin.is_empty())
+        .filter_map(|origin| match HeaderValue::from_str(origin) {
+            Ok(value) => Some(value),
+            Err(_) => {
+                tracing::warn!(origin, "VECHE_CORS_ORIGINS names an origin that is no header value; left out");
+                None
+            }
+        })
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        tower_http::cors::CorsLayer::new()
+            .allow_origin(origins)
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::IF_MATCH,
+                HeaderName::from_static("idempotency-key"),
+                HeaderName::from_static("x-request-id"),
+                HeaderName::from_static("last-event-id"),
+            ])
+            .expose_headers([
+                header::ETAG,
+                header::LOCATION,
+                header::RETRY_AFTER,
+                HeaderName::from_static("veche-position"),
+                HeaderName::from_static("x-request-id"),
+            ])
+            .max_age(Duration::from_secs(3600)),
+    )
 }
 
 /// A meeting's room (its meeting link): the video call in the browser, a full mesh of

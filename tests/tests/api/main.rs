@@ -3,12 +3,15 @@
 mod auth;
 mod authorization;
 mod calendar;
+mod cors;
 mod errors;
 mod history;
+mod live;
 mod meetings;
 mod openapi_fuzz;
 mod operations;
 mod peerjs;
+mod people;
 mod rooms;
 mod sign_in;
 mod signaling_fuzz;
