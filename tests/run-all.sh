@@ -14,6 +14,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # (PyPI) drives the HTTP API from its OpenAPI document.
 bash tests/install-deps.sh postgresql libssl-dev python3-aiosmtpd openssl coturn nats-server chromium nodejs npm schemathesis cargo-machete
 
+# The web app first: veche serves api/web/dist, which the browser tests drive; its own
+# component tests (Vitest) run here too.
+web=0
+echo "run-all.sh: bash tests/build-web.sh test"
+bash tests/build-web.sh test || web=$?
+
 # `cargo test`, not nextest: nextest runs each test in a process of its own, and every
 # test process would then start its own PostgreSQL cluster; one per test binary is enough.
 # --no-fail-fast: one failing test binary must not hide the results of the others.
@@ -36,4 +42,4 @@ if cargo clippy --version >/dev/null 2>&1; then
 fi
 echo "run-all.sh: cargo machete"
 cargo machete || { checks=1; echo "run-all.sh: unused dependencies (cargo machete)" >&2; }
-exit $(( tests != 0 ? tests : checks ))
+exit $(( tests != 0 ? tests : web != 0 ? web : checks ))

@@ -8,8 +8,8 @@ use crate::settings::Settings;
 use anyhow::Context;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    Scope, TokenResponse,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 use secrecy::ExposeSecret as _;
 use tokio::sync::OnceCell;
@@ -107,14 +107,28 @@ impl OidcClient {
             .context("exchanging the authorization code")?;
         let id_token = tokens.id_token().context("the provider sent no ID token")?;
         let claims = id_token.claims(&client.id_token_verifier(), &Nonce::new(nonce)).context("verifying the ID token")?;
-        let email = claims.email().context("the provider shared no email address (scope `email`)")?;
-        if claims.email_verified() == Some(false) {
-            anyhow::bail!("the provider says the email address {} is not verified", email.as_str());
+        let sub = claims.subject().clone();
+        let name = |name: Option<&openidconnect::LocalizedClaim<openidconnect::EndUserName>>| {
+            name.and_then(|name| name.get(None)).map(|name| name.to_string())
+        };
+        if let Some(email) = claims.email() {
+            return vouched(sub.to_string(), email.to_string(), claims.email_verified(), name(claims.name()));
         }
-        Ok(VouchedPerson {
-            sub: claims.subject().to_string(),
-            email: email.to_string(),
-            name: claims.name().and_then(|name| name.get(None)).map(|name| name.to_string()),
-        })
+        // A provider may keep the scopes' claims for UserInfo (OpenID Connect Core §5.4).
+        let info: openidconnect::core::CoreUserInfoClaims = client
+            .user_info(tokens.access_token().clone(), Some(sub.clone()))
+            .context("the ID token has no email and the provider names no UserInfo endpoint")?
+            .request_async(&self.http)
+            .await
+            .context("asking the provider's UserInfo endpoint")?;
+        let email = info.email().context("the provider shared no email address (scope `email`)")?;
+        vouched(sub.to_string(), email.to_string(), info.email_verified(), name(info.name()))
     }
+}
+
+fn vouched(sub: String, email: String, verified: Option<bool>, name: Option<String>) -> anyhow::Result<VouchedPerson> {
+    if verified == Some(false) {
+        anyhow::bail!("the provider says the email address {email} is not verified");
+    }
+    Ok(VouchedPerson { sub, email, name })
 }

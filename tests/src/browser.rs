@@ -49,9 +49,7 @@ impl ScriptRun {
 
 /// Runs `node tests/web/<script> <args...>` (installing its packages first if needed).
 pub async fn run_script(script: &str, args: &[&str]) -> ScriptRun {
-    if let Err(problem) = INSTALLED.get_or_init(install_packages).await {
-        panic!("{problem}");
-    }
+    ensure_packages().await;
     for (program, hint) in [("/usr/bin/chromium", "chromium"), ("node", "nodejs")] {
         let found = std::process::Command::new(program).arg("--version").output().is_ok_and(|o| o.status.success());
         assert!(found, "{program} is needed by the browser tests: bash tests/install-deps.sh {hint}");
@@ -65,6 +63,13 @@ pub async fn run_script(script: &str, args: &[&str]) -> ScriptRun {
         println!("{script}:\n{output}");
     }
     ScriptRun { script: script.to_string(), success, output }
+}
+
+/// Installs the scripts' npm packages if they are missing (once per test binary).
+pub async fn ensure_packages() {
+    if let Err(problem) = INSTALLED.get_or_init(install_packages).await {
+        panic!("{problem}");
+    }
 }
 
 async fn install_packages() -> Result<(), String> {

@@ -13,6 +13,7 @@
 //! - [`signal`]: a WebSocket client for the signaling hub (veche's protocol and PeerJS).
 //! - [`raw_ws`]: a WebSocket client that writes frames byte by byte.
 //! - [`browser`]: runs the Node.js scripts of `tests/web`, which drive headless Chromium.
+//! - [`oidc`]: a real OpenID Provider (npm `oidc-provider`) for the sign-in tests.
 //! - [`smtp`]: a real SMTP server (aiosmtpd) that keeps what it receives.
 //! - [`push_service`]: a local Web Push service that verifies VAPID and decrypts.
 //! - [`bench_servers`]: the PostgreSQL and nats-server the benchmark commands run over.
@@ -29,6 +30,7 @@ pub mod coturn;
 pub mod cpu;
 pub mod nats;
 pub mod node;
+pub mod oidc;
 pub mod process;
 pub mod push_service;
 pub mod raw_ws;

@@ -188,7 +188,8 @@ impl SmtpSink {
         self.dir.path().join("ca.pem")
     }
 
-    fn maildir(&self) -> PathBuf {
+    /// The Maildir the server writes what it receives to (for the browser scripts).
+    pub fn maildir(&self) -> PathBuf {
         self.dir.path().join("maildir")
     }
 

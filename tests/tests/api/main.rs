@@ -8,6 +8,7 @@ mod errors;
 mod history;
 mod live;
 mod meetings;
+mod oidc;
 mod openapi_fuzz;
 mod operations;
 mod peerjs;

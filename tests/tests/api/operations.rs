@@ -66,14 +66,47 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
     app.stop().await;
 }
 
+/// `api/web`, where the web app's sources and its build are.
+fn web_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../api/web")
+}
+
 #[tokio::test]
-async fn the_web_client_is_served_at_the_root_and_uses_the_api() {
+async fn the_web_app_is_served_at_the_root_and_at_its_own_paths_and_the_api_keeps_its_problems() {
+    assert!(web_dir().join("dist/index.html").exists(), "the web app is not built: bash tests/build-web.sh");
     let app = spawn_app().await;
-    let page = app.client.get(format!("{}/", app.base)).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
-    let html = page.text().await.unwrap();
-    assert!(html.contains("/api/calendar") && html.contains("/api/meetings"));
+    let get = |path: &str| app.client.get(format!("{}{path}", app.base)).send();
+    for path in ["/", "/meetings/0190a3c4-0000-7000-8000-000000000000", "/signin"] {
+        let page = get(path).await.unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+        assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+        assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(page.text().await.unwrap().contains("<div id=\"root\">"), "{path}");
+    }
+    let index = std::fs::read_to_string(web_dir().join("dist/index.html")).unwrap();
+    let script = index.split("src=\"").nth(1).and_then(|rest| rest.split('"').next()).expect("the page loads a script");
+    let asset = get(script).await.unwrap();
+    assert_eq!(asset.status(), 200, "{script}");
+    assert!(asset.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+
+    let (status, problem) = TestApp::json(get("/api/nothing-here").await.unwrap()).await;
+    assert_eq!((status, problem["type"].as_str()), (404, Some("urn:veche:problem:not-found")));
+    assert_eq!(get("/assets/missing.js").await.unwrap().status(), 404);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_web_apps_api_types_come_from_the_api_document_as_it_is() {
+    let app = spawn_app().await;
+    let served: serde_json::Value =
+        app.client.get(format!("{}/api/openapi.json", app.base)).send().await.unwrap().json().await.unwrap();
+    let snapshot: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(web_dir().join("openapi.json")).unwrap()).unwrap();
+    assert!(
+        served == snapshot,
+        "api/web/openapi.json is behind the API: run `veche openapi > api/web/openapi.json` and `npm --prefix api/web run api-types`"
+    );
     app.stop().await;
 }
 
