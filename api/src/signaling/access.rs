@@ -35,6 +35,11 @@ pub async fn authorize(state: &AppState, room_id: RoomId, token: &str) -> Result
         Some(_) => return Err(ApiError::Unauthorized("this link's token does not open rooms".into())),
     };
     let ticket = Ticket { actor: claims.actor()?, only_room: claims.room.map(RoomId), only_meeting, expires_at: claims.exp };
+    admit(state, room_id, ticket).await
+}
+
+/// Lets the ticket's holder into the room, or says why not (404 for a stranger).
+async fn admit(state: &AppState, room_id: RoomId, ticket: Ticket) -> Result<RoomAccess, ApiError> {
     let meetings = PgMeetingsByRoom { pool: state.pool.clone(), progress: state.progress.clone(), wait: state.read_wait };
     room_access::admit(&meetings, room_id, ticket).await.map_err(|error| match error {
         AccessError::NotFound => ApiError::RoomNotFound,
@@ -48,10 +53,18 @@ pub struct RoomCaller(pub RoomAccess);
 impl FromRequestParts<AppState> for RoomCaller {
     type Rejection = ApiError;
 
+    /// A bearer token or room pass; otherwise the web app's session cookie.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(parts).ok_or_else(|| ApiError::Unauthorized("a bearer token is required".into()))?;
         let room_id = room_id_in_path(parts.uri.path()).ok_or(ApiError::RoomNotFound)?;
-        Ok(Self(authorize(state, room_id, &token).await?))
+        if let Some(token) = bearer_token(parts) {
+            return Ok(Self(authorize(state, room_id, &token).await?));
+        }
+        let session = crate::session::from_cookie(parts, state)
+            .await?
+            .ok_or_else(|| ApiError::Unauthorized("sign in, or send a bearer token or room pass".into()))?;
+        let actor = crate::auth::session_actor(&session.person)?;
+        let ticket = Ticket { actor, only_room: None, only_meeting: None, expires_at: session.expires_at.timestamp() };
+        Ok(Self(admit(state, room_id, ticket).await?))
     }
 }
 

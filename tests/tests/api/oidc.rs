@@ -66,8 +66,12 @@ async fn sign_in_at_provider(client: &Client, app: &TestApp, account: &str) -> S
     assert!(authorize.contains("code_challenge_method=S256") && authorize.contains("nonce="), "{authorize}");
     let callback = format!("{}/auth/oidc/callback", app.base);
     let (login_page, html) = follow_until(client, authorize, &callback).await;
-    let login =
-        client.post(form_action(&login_page, &html)).form(&[("prompt", "login"), ("login", account), ("password", "any")]).send().await.unwrap();
+    let login = client
+        .post(form_action(&login_page, &html))
+        .form(&[("prompt", "login"), ("login", account), ("password", "any")])
+        .send()
+        .await
+        .unwrap();
     let (consent_page, html) =
         follow_until(client, absolute(&login_page, login.headers()[LOCATION].to_str().unwrap()), &callback).await;
     if consent_page.starts_with(&callback) {

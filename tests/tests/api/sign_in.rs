@@ -231,3 +231,28 @@ async fn the_sign_in_options_name_the_ways_offered() {
         TestApp::json(app.client.request(Method::GET, format!("{}/api/auth/options", app.base)).send().await.unwrap()).await;
     assert_eq!((status, options), (200, json!({"email": true, "oidc": null})));
 }
+
+#[tokio::test]
+async fn a_signed_in_person_enters_their_meetings_room_with_the_session_and_a_stranger_does_not() {
+    let smtp = SmtpSink::start().await;
+    let app = app_mailing_to(&smtp, |_| {}).await;
+    let scheduled = app.schedule(&user("olga"), &[&user("ann")], json!({})).await;
+    let room = scheduled["meeting"]["room_id"].as_str().unwrap().to_string();
+    let mut sessions = vec![];
+    for (count, email) in [(1, "ann@example.org"), (2, "eve@example.org")] {
+        ask_for_link(&app, email).await;
+        let link = link_sent_to(&smtp, count, email).await.replace("https://meet.example.org", &app.base);
+        let cookie = session_cookie(&follow(&app, &link).await);
+        let (_, session) = session_of(&app, &cookie).await;
+        sessions.push((cookie, session["csrf_token"].as_str().unwrap().to_string()));
+    }
+    let pass = |(cookie, csrf): &(String, String)| {
+        browser().post(format!("{}/api/rooms/{room}/pass", app.base)).header(COOKIE, cookie).header("x-csrf-token", csrf).send()
+    };
+    let (status, minted) = TestApp::json(pass(&sessions[0]).await.unwrap()).await;
+    assert_eq!(status, 200, "{minted}");
+    let ice = app.client.get(format!("{}/api/rooms/{room}/ice-servers", app.base)).bearer_auth(minted["pass"].as_str().unwrap());
+    assert_eq!(ice.send().await.unwrap().status(), StatusCode::OK, "the pass opens the room");
+    let (status, _) = TestApp::json(pass(&sessions[1]).await.unwrap()).await;
+    assert_eq!(status, 404, "a stranger cannot tell the room exists");
+}
