@@ -5,7 +5,8 @@
 //! then Carl taken off. The callers: the organizer (Ann), an attendee (Bob), the removed
 //! attendee (Carl), a stranger (Eve), Bob's guest link (its `join` token; its `respond` token
 //! on `/links/respond`), Bob's room pass, an expired token (Bob's, or his expired link), an
-//! auditor who is not invited, and no token at all.
+//! auditor who is not invited, no token at all, and Bob's web session (its cookie, with its
+//! CSRF token on changes).
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -23,9 +24,10 @@ enum Caller {
     Expired,
     Auditor,
     Nobody,
+    Session,
 }
 
-const CALLERS: [Caller; 9] = [
+const CALLERS: [Caller; 10] = [
     Caller::Organizer,
     Caller::Attendee,
     Caller::Removed,
@@ -35,26 +37,32 @@ const CALLERS: [Caller; 9] = [
     Caller::Expired,
     Caller::Auditor,
     Caller::Nobody,
+    Caller::Session,
 ];
 
 /// The routes, and the status each caller gets, in the order of [`CALLERS`]:
-/// organizer, attendee, removed, stranger, guest link, room pass, expired, auditor, nobody.
-const MATRIX: &[(&str, [u16; 9])] = &[
-    ("POST /api/meetings", [201, 201, 201, 201, 401, 401, 401, 201, 401]),
-    ("GET /api/meetings/{id}", [200, 200, 404, 404, 401, 401, 401, 404, 401]),
-    ("PATCH /api/meetings/{id}", [200, 403, 404, 404, 401, 401, 401, 404, 401]),
-    ("PUT /api/meetings/{id}/schedule", [200, 403, 404, 404, 401, 401, 401, 404, 401]),
-    ("POST /api/meetings/{id}/attendees", [200, 403, 404, 404, 401, 401, 401, 404, 401]),
-    ("DELETE /api/meetings/{id}/attendees/bob@example.org", [200, 403, 404, 404, 401, 401, 401, 404, 401]),
-    ("PUT /api/meetings/{id}/response", [403, 200, 404, 404, 401, 401, 401, 404, 401]),
-    ("POST /api/meetings/{id}/cancel", [200, 403, 404, 404, 401, 401, 401, 404, 401]),
-    ("GET /api/meetings/{id}/history", [200, 200, 404, 404, 401, 401, 401, 200, 401]),
-    ("GET /api/calendar", [200, 200, 200, 200, 401, 401, 401, 200, 401]),
-    ("POST /api/rooms/{room}/pass", [200, 200, 404, 404, 401, 401, 401, 404, 401]),
-    ("GET /api/rooms/{room}/ice-servers", [200, 200, 404, 404, 200, 200, 401, 404, 401]),
-    ("SIGNAL /api/rooms/{room}/signal", [101, 101, 404, 404, 101, 101, 401, 404, 401]),
-    ("POST /api/push/subscriptions", [201, 201, 201, 201, 401, 401, 401, 201, 401]),
-    ("POST /links/respond", [400, 400, 404, 400, 200, 400, 410, 400, 400]),
+/// organizer, attendee, removed, stranger, guest link, room pass, expired, auditor, nobody,
+/// the attendee's web session.
+const MATRIX: &[(&str, [u16; 10])] = &[
+    ("POST /api/meetings", [201, 201, 201, 201, 401, 401, 401, 201, 401, 201]),
+    ("GET /api/meetings/{id}", [200, 200, 404, 404, 401, 401, 401, 404, 401, 200]),
+    ("PATCH /api/meetings/{id}", [200, 403, 404, 404, 401, 401, 401, 404, 401, 403]),
+    ("PUT /api/meetings/{id}/schedule", [200, 403, 404, 404, 401, 401, 401, 404, 401, 403]),
+    ("POST /api/meetings/{id}/attendees", [200, 403, 404, 404, 401, 401, 401, 404, 401, 403]),
+    ("DELETE /api/meetings/{id}/attendees/bob@example.org", [200, 403, 404, 404, 401, 401, 401, 404, 401, 403]),
+    ("PUT /api/meetings/{id}/response", [403, 200, 404, 404, 401, 401, 401, 404, 401, 200]),
+    ("POST /api/meetings/{id}/cancel", [200, 403, 404, 404, 401, 401, 401, 404, 401, 403]),
+    ("GET /api/meetings/{id}/history", [200, 200, 404, 404, 401, 401, 401, 200, 401, 200]),
+    ("GET /api/calendar", [200, 200, 200, 200, 401, 401, 401, 200, 401, 200]),
+    ("GET /api/calendar/stream", [200, 200, 200, 200, 401, 401, 401, 200, 401, 200]),
+    ("GET /api/people", [200, 200, 200, 200, 401, 401, 401, 200, 401, 200]),
+    ("GET /api/session", [200, 200, 200, 200, 401, 401, 401, 200, 401, 200]),
+    ("POST /api/auth/signout", [204, 204, 204, 204, 401, 401, 401, 204, 401, 204]),
+    ("POST /api/rooms/{room}/pass", [200, 200, 404, 404, 401, 401, 401, 404, 401, 200]),
+    ("GET /api/rooms/{room}/ice-servers", [200, 200, 404, 404, 200, 200, 401, 404, 401, 200]),
+    ("SIGNAL /api/rooms/{room}/signal", [101, 101, 404, 404, 101, 101, 401, 404, 401, 401]),
+    ("POST /api/push/subscriptions", [201, 201, 201, 201, 401, 401, 401, 201, 401, 201]),
+    ("POST /links/respond", [400, 400, 404, 400, 200, 400, 410, 400, 400, 400]),
 ];
 
 /// A meeting for one cell, and every caller's credential for it.
@@ -63,6 +71,8 @@ struct Cell {
     room: String,
     credentials: Vec<Option<String>>,
     respond_links: (String, String, String),
+    /// Bob's web session: its cookie and CSRF token.
+    session: (String, String),
 }
 
 async fn cell(app: &TestApp) -> Cell {
@@ -99,8 +109,14 @@ async fn cell(app: &TestApp) -> Cell {
         Some(expired),
         Some(auditor),
         None,
+        None,
     ];
-    Cell { id, room, credentials, respond_links }
+    let bob_person =
+        infrastructure::web_sessions::SessionPerson { user_id: bob.sub.clone(), email: bob.email.clone(), name: "bob".into() };
+    let begun = app.state().sessions.begin(&bob_person, "email", chrono::Duration::hours(1)).await.unwrap();
+    // The test app is at an https address: the cookie carries the `__Host-` prefix.
+    let session = (format!("__Host-veche_session={}", begun.secret), begun.session.csrf_token);
+    Cell { id, room, credentials, respond_links, session }
 }
 
 /// The body a route takes.
@@ -148,6 +164,9 @@ async fn status(app: &TestApp, route: &str, caller: Caller, index: usize) -> u16
     let mut request = app.client.request(method.parse().unwrap(), format!("{}{path}", app.base));
     if let Some(credential) = credential {
         request = request.bearer_auth(credential);
+    }
+    if let Caller::Session = caller {
+        request = request.header("cookie", &cell.session.0).header("x-csrf-token", &cell.session.1);
     }
     if let Some(body) = body_of(route) {
         request = request.json(&body);
