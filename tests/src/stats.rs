@@ -4,6 +4,7 @@
 #[derive(Debug, Clone, Copy)]
 pub struct Percentiles {
     pub p50: f64,
+    pub p95: f64,
     pub p99: f64,
     pub max: f64,
 }
@@ -19,6 +20,6 @@ impl Percentiles {
             let rank = ((q * sample.len() as f64).ceil() as usize).clamp(1, sample.len());
             sample[rank - 1]
         };
-        Some(Self { p50: at(0.50), p99: at(0.99), max: sample[sample.len() - 1] })
+        Some(Self { p50: at(0.50), p95: at(0.95), p99: at(0.99), max: sample[sample.len() - 1] })
     }
 }
