@@ -1,0 +1,37 @@
+/**
+ * React Big Calendar marks parts of its layout as table rows and cells where they do not
+ * make a table: a header's text as a column header outside any row, rows holding events
+ * beside their cells, rows with no cells at all. Screen readers then announce a broken
+ * table. This takes those roles off, leaving plain groups with labelled buttons in them
+ * (the day headings and the meetings); the agenda is a real `<table>` and keeps its own.
+ */
+
+const TABLE_ROLES = ['table', 'grid', 'rowgroup', 'row', 'cell', 'gridcell', 'columnheader', 'rowheader'];
+const SELECTOR = TABLE_ROLES.map((role) => `[role="${role}"]`).join(',');
+
+export function repairGridRoles(root: Element): void {
+  root.querySelectorAll(SELECTOR).forEach((element) => {
+    element.removeAttribute('role');
+    element.removeAttribute('aria-sort');
+    element.removeAttribute('aria-rowindex');
+    element.removeAttribute('aria-colindex');
+  });
+}
+
+/** Repairs the roles now and whenever the calendar renders new parts. */
+export function watchGridRoles(root: Element): () => void {
+  let scheduled = false;
+  const repair = () => {
+    scheduled = false;
+    repairGridRoles(root);
+  };
+  repair();
+  const observer = new MutationObserver(() => {
+    if (!scheduled) {
+      scheduled = true;
+      queueMicrotask(repair);
+    }
+  });
+  observer.observe(root, { childList: true, subtree: true });
+  return () => observer.disconnect();
+}
