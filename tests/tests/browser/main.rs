@@ -2,6 +2,8 @@
 //! and microphone, driven by the scripts of `tests/web`. Each person must receive the
 //! other's video, through veche's own room page and through the PeerJS client library.
 
+mod web_app;
+
 use reqwest::Method;
 use serde_json::json;
 use veche_tests::app::{spawn_app, user, TestApp, User};

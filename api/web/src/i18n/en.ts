@@ -37,6 +37,7 @@ export const en = {
   },
   calendar: {
     label: 'Calendar',
+    hours: 'Hours of the day',
     today: 'Today',
     yesterday: 'Yesterday',
     tomorrow: 'Tomorrow',

@@ -37,6 +37,7 @@ export const ru = {
   },
   calendar: {
     label: 'Календарь',
+    hours: 'Часы дня',
     today: 'Сегодня',
     yesterday: 'Вчера',
     tomorrow: 'Завтра',

@@ -9,7 +9,14 @@
 const TABLE_ROLES = ['table', 'grid', 'rowgroup', 'row', 'cell', 'gridcell', 'columnheader', 'rowheader'];
 const SELECTOR = TABLE_ROLES.map((role) => `[role="${role}"]`).join(',');
 
-export function repairGridRoles(root: Element): void {
+export function repairGridRoles(root: Element, hoursLabel: string): void {
+  // The day and week views scroll through the hours: a keyboard must be able to reach
+  // and scroll that region too, and a screen reader to name it.
+  root.querySelectorAll('.rbc-time-content').forEach((region) => {
+    region.setAttribute('tabindex', '0');
+    region.setAttribute('role', 'region');
+    region.setAttribute('aria-label', hoursLabel);
+  });
   root.querySelectorAll(SELECTOR).forEach((element) => {
     element.removeAttribute('role');
     element.removeAttribute('aria-sort');
@@ -19,11 +26,11 @@ export function repairGridRoles(root: Element): void {
 }
 
 /** Repairs the roles now and whenever the calendar renders new parts. */
-export function watchGridRoles(root: Element): () => void {
+export function watchGridRoles(root: Element, hoursLabel: string): () => void {
   let scheduled = false;
   const repair = () => {
     scheduled = false;
-    repairGridRoles(root);
+    repairGridRoles(root, hoursLabel);
   };
   repair();
   const observer = new MutationObserver(() => {

@@ -176,7 +176,8 @@ export function MeetingCalendar({ onOpenMeeting, onCreate }: MeetingCalendarProp
   );
 
   const gridRef = useRef<HTMLDivElement>(null);
-  useEffect(() => (gridRef.current ? watchGridRoles(gridRef.current) : undefined), []);
+  const hoursLabel = t('calendar.hours');
+  useEffect(() => (gridRef.current ? watchGridRoles(gridRef.current, hoursLabel) : undefined), [hoursLabel]);
 
   const hasNone = calendar.isSuccess && !calendar.isPlaceholderData && events.length === 0;
   const scrollToTime = useMemo(() => new Date(1970, 0, 1, 8), []);
