@@ -85,6 +85,10 @@ pub struct Problem {
     /// The request field at fault, for validation problems.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The rule the field broke, for validation problems: a stable code to translate
+    /// (`title-too-long`, `end-not-after-start`, `invalid-email`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
     /// The current version, for version mismatches.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<u64>,
@@ -160,6 +164,10 @@ impl ApiError {
             },
             current_version: match self {
                 Self::VersionMismatch { actual, .. } => Some(*actual),
+                _ => None,
+            },
+            code: match self {
+                Self::Invalid { error, .. } => Some(error.code()),
                 _ => None,
             },
         }

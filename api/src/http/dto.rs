@@ -208,7 +208,7 @@ pub struct HistoryEntry {
     /// Who did it.
     pub actor: ActorView,
     /// What changed: the event's fields.
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     pub changes: serde_json::Value,
 }
 

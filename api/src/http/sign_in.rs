@@ -85,7 +85,7 @@ pub struct SignInLinkSent {
 /// operator lets it sign in (`VECHE_SIGNIN_DOMAINS`, `VECHE_SIGNIN_KNOWN_PEOPLE`); the
 /// answer is the same either way. Limited per address and per client.
 #[utoipa::path(post, path = "/api/auth/email", tag = "sign-in", request_body = SignInLinkRequest,
-    responses((status = 202, body = SignInLinkSent), (status = 404, body = Problem, description = "Email sign-in is off")))]
+    responses((status = 202, body = SignInLinkSent), (status = 404, body = Problem, content_type = "application/problem+json", description = "Email sign-in is off")))]
 async fn send_link(
     State(state): State<AppState>,
     client: ClientAddress,

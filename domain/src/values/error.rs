@@ -40,3 +40,27 @@ pub enum InvalidValue {
     #[error("the reminder of {0} minutes is given twice")]
     DuplicateReminder(u32),
 }
+
+impl InvalidValue {
+    /// The rule broken, as a stable code a client can translate (`title-too-long`, ...).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::EmptyTitle => "title-empty",
+            Self::TitleTooLong { .. } => "title-too-long",
+            Self::DescriptionTooLong { .. } => "description-too-long",
+            Self::ControlCharacters { .. } => "control-characters",
+            Self::DirectionControls { .. } => "direction-controls",
+            Self::InvalidEmail(_) => "invalid-email",
+            Self::NameTooLong { .. } => "name-too-long",
+            Self::UnknownTimeZone(_) => "unknown-time-zone",
+            Self::EndNotAfterStart { .. } => "end-not-after-start",
+            Self::DateOutOfRange { .. } => "date-out-of-range",
+            Self::InvalidUserId { .. } => "invalid-user-id",
+            Self::DurationTooLong { .. } => "duration-too-long",
+            Self::NonexistentLocalTime { .. } => "nonexistent-local-time",
+            Self::TooManyReminders { .. } => "too-many-reminders",
+            Self::ReminderTooEarly { .. } => "reminder-too-early",
+            Self::DuplicateReminder(_) => "duplicate-reminder",
+        }
+    }
+}

@@ -20,25 +20,26 @@ fn meeting(overrides: Value) -> Value {
 async fn invalid_meetings_get_a_precise_problem_and_store_nothing() {
     let app = spawn_app().await;
     let cases = [
-        (meeting(json!({"end": "2026-12-01T09:00:00"})), "start", "is not after the start"),
-        (meeting(json!({"end": "2026-12-20T09:00:00"})), "start", "longer than 168 hours"),
-        (meeting(json!({"time_zone": "Europe/Atlantis"})), "time_zone", "not a known IANA time zone"),
-        (meeting(json!({"title": "  "})), "title", "title is empty"),
-        (meeting(json!({"title": "x".repeat(201)})), "title", "longer than 200 characters"),
-        (meeting(json!({"description": "x".repeat(8001)})), "description", "longer than 8000"),
-        (meeting(json!({"attendees": [{"email": "not-an-email"}]})), "attendees[0].email", "not a valid email"),
-        (meeting(json!({"reminders": [10, 10]})), "reminders", "given twice"),
+        (meeting(json!({"end": "2026-12-01T09:00:00"})), "start", "is not after the start", "end-not-after-start"),
+        (meeting(json!({"end": "2026-12-20T09:00:00"})), "start", "longer than 168 hours", "duration-too-long"),
+        (meeting(json!({"time_zone": "Europe/Atlantis"})), "time_zone", "not a known IANA time zone", "unknown-time-zone"),
+        (meeting(json!({"title": "  "})), "title", "title is empty", "title-empty"),
+        (meeting(json!({"title": "x".repeat(201)})), "title", "longer than 200 characters", "title-too-long"),
+        (meeting(json!({"description": "x".repeat(8001)})), "description", "longer than 8000", "description-too-long"),
+        (meeting(json!({"attendees": [{"email": "not-an-email"}]})), "attendees[0].email", "not a valid email", "invalid-email"),
+        (meeting(json!({"reminders": [10, 10]})), "reminders", "given twice", "duplicate-reminder"),
         (
             meeting(json!({"start": "2026-03-29T02:30:00", "end": "2026-03-29T04:00:00"})),
             "start",
             "does not exist in Europe/Berlin",
+            "nonexistent-local-time",
         ),
     ];
-    for (body, field, detail) in cases {
+    for (body, field, detail, code) in cases {
         let (status, problem) = schedule_problem(&app, body).await;
         assert_eq!(status, 422, "{problem}");
         assert_eq!(problem["type"], "urn:veche:problem:validation");
-        assert_eq!(problem["field"], field);
+        assert_eq!((problem["field"].as_str(), problem["code"].as_str()), (Some(field), Some(code)));
         assert!(problem["detail"].as_str().unwrap().contains(detail), "{problem}");
     }
     let count: i64 = sqlx::query_scalar("select count(*) from events").fetch_one(&app.pool).await.unwrap();

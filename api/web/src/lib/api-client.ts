@@ -70,6 +70,8 @@ export class ApiProblem extends Error {
   readonly title: string;
   readonly detail: string;
   readonly field: string | null;
+  /** The rule a refused field broke (`title-too-long`, ...), for validation problems. */
+  readonly code: string | null;
   readonly currentVersion: number | null;
   /** Seconds to wait, from `Retry-After`, when the server gave it. */
   readonly retryAfter: number | null;
@@ -82,6 +84,7 @@ export class ApiProblem extends Error {
     this.title = problem.title ?? '';
     this.detail = problem.detail ?? '';
     this.field = problem.field ?? null;
+    this.code = problem.code ?? null;
     this.currentVersion = problem.current_version ?? null;
     this.retryAfter = retryAfter;
   }

@@ -1,30 +1,31 @@
 /**
  * What to tell a person about a failed request, in their language. The server's `detail`
- * is English and meant for developers; the slug (`type`) and, for validation, the rule
- * named in `detail` pick a translated sentence instead.
+ * is English and meant for developers; the slug (`type`) and, for validation, the rule's
+ * `code` pick a translated sentence instead.
  */
 
 import type { TFunction } from 'i18next';
 import { ApiProblem } from './api-client';
 import { formatWait } from './format';
 
-/** Validation rules by the words the server's detail uses for them. */
-const RULES: [RegExp, string][] = [
-  [/title is empty/, 'problems.rules.titleEmpty'],
-  [/title is longer/, 'problems.rules.titleTooLong'],
-  [/description is longer/, 'problems.rules.descriptionTooLong'],
-  [/control characters|bidirectional/, 'problems.rules.badCharacters'],
-  [/not a valid email address/, 'problems.rules.invalidEmail'],
-  [/display name is longer/, 'problems.rules.nameTooLong'],
-  [/not a known IANA time zone/, 'problems.rules.unknownTimeZone'],
-  [/is not after the start/, 'problems.rules.endBeforeStart'],
-  [/outside the years/, 'problems.rules.dateOutOfRange'],
-  [/lasts longer than/, 'problems.rules.tooLong'],
-  [/does not exist in/, 'problems.rules.skippedTime'],
-  [/more than \d+ reminders/, 'problems.rules.tooManyReminders'],
-  [/minutes before the start/, 'problems.rules.reminderTooEarly'],
-  [/given twice/, 'problems.rules.duplicateReminder'],
-];
+/** Validation rules by the code the server names them with (`Problem.code`). */
+const RULES: Record<string, string> = {
+  'title-empty': 'problems.rules.titleEmpty',
+  'title-too-long': 'problems.rules.titleTooLong',
+  'description-too-long': 'problems.rules.descriptionTooLong',
+  'control-characters': 'problems.rules.badCharacters',
+  'direction-controls': 'problems.rules.badCharacters',
+  'invalid-email': 'problems.rules.invalidEmail',
+  'name-too-long': 'problems.rules.nameTooLong',
+  'unknown-time-zone': 'problems.rules.unknownTimeZone',
+  'end-not-after-start': 'problems.rules.endBeforeStart',
+  'date-out-of-range': 'problems.rules.dateOutOfRange',
+  'duration-too-long': 'problems.rules.tooLong',
+  'nonexistent-local-time': 'problems.rules.skippedTime',
+  'too-many-reminders': 'problems.rules.tooManyReminders',
+  'reminder-too-early': 'problems.rules.reminderTooEarly',
+  'duplicate-reminder': 'problems.rules.duplicateReminder',
+};
 
 const SLUGS: Record<string, string> = {
   'organizer-only': 'problems.organizerOnly',
@@ -47,8 +48,8 @@ const SLUGS: Record<string, string> = {
 
 /** The sentence for a field the server refused (a 422 with `field`). */
 export function fieldProblemMessage(problem: ApiProblem, t: TFunction): string {
-  const rule = RULES.find(([pattern]) => pattern.test(problem.detail));
-  if (rule) return t(rule[1]);
+  const rule = problem.code ? RULES[problem.code] : undefined;
+  if (rule) return t(rule);
   const slug = SLUGS[problem.slug];
   return slug ? t(slug) : t('problems.invalidField');
 }

@@ -518,7 +518,9 @@ export interface components {
             /** @description Who did it. */
             actor: components["schemas"]["ActorView"];
             /** @description What changed: the event's fields. */
-            changes: Record<string, never>;
+            changes: {
+                [key: string]: unknown;
+            };
             event_type: string;
             event_version: string;
             /**
@@ -635,6 +637,11 @@ export interface components {
         };
         /** @description The problem document (RFC 9457 §3), with veche's extension members. */
         Problem: {
+            /**
+             * @description The rule the field broke, for validation problems: a stable code to translate
+             *     (`title-too-long`, `end-not-after-start`, `invalid-email`, ...).
+             */
+            code?: string | null;
             /**
              * Format: int64
              * @description The current version, for version mismatches.
@@ -841,7 +848,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The body is larger than the limit */

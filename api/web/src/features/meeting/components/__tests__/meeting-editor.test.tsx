@@ -63,7 +63,7 @@ describe('the meeting editor', () => {
     mockApi().on(
       'POST',
       '/api/meetings',
-      problem(422, 'validation', 'title: the title is longer than 200 characters', { field: 'title' }),
+      problem(422, 'validation', 'title: the title is longer than 200 characters', { field: 'title', code: 'title-too-long' }),
     );
     const user = userEvent.setup();
     renderNewMeeting();
@@ -81,7 +81,7 @@ describe('the meeting editor', () => {
     mockApi().on(
       'POST',
       '/api/meetings',
-      problem(422, 'validation', 'attendees[0].email: `x@y.z` is not a valid email address', { field: 'attendees[0].email' }),
+      problem(422, 'validation', 'attendees[0].email: `x@y.z` is not a valid email address', { field: 'attendees[0].email', code: 'invalid-email' }),
     );
     const user = userEvent.setup();
     renderNewMeeting();
