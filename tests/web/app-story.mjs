@@ -1,6 +1,7 @@
 // Two people use veche's web app in two browsers (Debian's Chromium), as the README
 // promises: Ann signs in with her organisation's provider, Bob with an emailed link; Ann
-// schedules a meeting with Bob, Bob sees it appear and accepts, Ann drags it to another
+// schedules a meeting with Bob (and a range selected in the week opens the editor there),
+// Bob sees it appear and accepts, Ann drags it to another
 // day, Bob sees it move, Ann cancels it with a reason, the history tells all of it, a
 // reminder pushed to Bob's service worker shows as a notification, and the app speaks
 // Russian on request. Every page is checked by axe-core (no serious or critical
@@ -129,6 +130,31 @@ run(async () => {
   await ann.getByText(/Meeting scheduled/).first().waitFor();
   await meetingIn(ann, 'Quarterly planning').waitFor();
   console.log('Ann scheduled the meeting');
+
+  // Selecting a time range starts a meeting there: Wednesday, 14:00–15:00.
+  const slots = ann.locator('.rbc-time-content .rbc-day-slot');
+  const spans = await slots.evaluateAll((all) => all.map((c) => c.getBoundingClientRect().left));
+  const tuesdayBlock = await meetingIn(ann, 'Quarterly planning').boundingBox();
+  const wednesday = await slots.nth(spans.filter((left) => left <= tuesdayBlock.x).length).boundingBox();
+  const hour = (await slots.first().locator('.rbc-timeslot-group').first().boundingBox()).height;
+  // The column is the whole day, from midnight; its box already moved with the scrolling.
+  const top = wednesday.y + 14 * hour;
+  await ann.mouse.move(wednesday.x + 20, top + 2);
+  await ann.mouse.down();
+  await ann.mouse.move(wednesday.x + 20, top + hour / 2, { steps: 4 });
+  await ann.mouse.move(wednesday.x + 20, top + hour - 2, { steps: 4 });
+  await ann.mouse.up();
+  const selected = ann.getByRole('dialog');
+  const startsAt = await selected.getByLabel('Starts').inputValue();
+  const endsAt = await selected.getByLabel('Ends').inputValue();
+  const wednesdayDate = new Date(`${day}T00:00:00Z`);
+  wednesdayDate.setUTCDate(wednesdayDate.getUTCDate() + 1);
+  const expectedDay = wednesdayDate.toISOString().slice(0, 10);
+  if (startsAt !== `${expectedDay}T14:00` || endsAt !== `${expectedDay}T15:00`) {
+    throw new Error(`selecting Wednesday 14:00–15:00 opened the editor at ${startsAt} – ${endsAt}`);
+  }
+  await selected.getByRole('button', { name: 'Cancel' }).click();
+  console.log('selecting a time range opens the editor at that time');
 
   // Bob sees it without reloading, opens it and accepts.
   await meetingIn(bob, 'Quarterly planning').waitFor();
