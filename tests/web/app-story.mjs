@@ -258,5 +258,10 @@ run(async () => {
   await look(ann, 'calendar-month-ru');
   await ann.goto(`${base}/?view=agenda&date=${monday}`);
   await look(ann, 'calendar-agenda-ru');
+  await ann.goto(`${base}/?view=day&date=${monday}`);
+  await look(ann, 'calendar-day-ru');
+  await ann.goto(`${base}/no/such/page`);
+  await ann.getByRole('link', { name: 'Вернуться к календарю' }).waitFor();
+  await look(ann, 'not-found-ru');
   console.log('the app speaks Russian');
 });
