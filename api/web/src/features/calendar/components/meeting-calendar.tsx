@@ -7,7 +7,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { addHours, addMinutes, differenceInMinutes, format, getDay, isSameDay, setHours, startOfHour, startOfWeek } from 'date-fns';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Calendar, dateFnsLocalizer, type Formats, type Messages, type SlotInfo } from 'react-big-calendar';
+import { Calendar, dateFnsLocalizer, type Formats, type HeaderProps, type Messages, type SlotInfo } from 'react-big-calendar';
 import * as dragAndDrop from 'react-big-calendar/lib/addons/dragAndDrop';
 import type { EventInteractionArgs } from 'react-big-calendar/lib/addons/dragAndDrop';
 import { useTranslation } from 'react-i18next';
@@ -81,15 +81,35 @@ function timeRange({ start, end }: { start: Date; end: Date }, culture?: string)
   return `${localizer.format(start, 'p', culture)} – ${localizer.format(end, 'p', culture)}`;
 }
 
-function useFormats(language: Language): Formats {
+/**
+ * The week's day headings. On a phone seven columns leave about 40 px each: the heading is
+ * then the narrow weekday and the day ("S 30", "пн 1"), and the full date stays for screen
+ * readers.
+ */
+function dayFormat(language: Language, dayFirst: boolean, compact: boolean): string {
+  // Russian days are "пн", "вт": date-fns' short form; its abbreviated form is "пнд".
+  if (language === 'ru') return 'EEEEEE d';
+  if (compact) return 'EEEEE d';
+  return dayFirst ? 'EEE d' : 'EEE M/d';
+}
+
+function CompactDayHeader({ date, label, localizer }: HeaderProps) {
+  return (
+    <>
+      <span aria-hidden="true">{label}</span>
+      <span className="visually-hidden">{localizer.format(date, 'dayHeaderFormat')}</span>
+    </>
+  );
+}
+
+function useFormats(language: Language, compact: boolean): Formats {
   return useMemo(() => {
     const range = timeRange;
     const dayFirst = language === 'ru' || calendarCulture(language) === 'en-GB';
     return {
       timeGutterFormat: 'p',
       dateFormat: 'd',
-      // Russian days are "пн", "вт": date-fns' short form; its abbreviated form is "пнд".
-      dayFormat: language === 'ru' ? 'EEEEEE d' : dayFirst ? 'EEE d' : 'EEE M/d',
+      dayFormat: dayFormat(language, dayFirst, compact),
       weekdayFormat: language === 'ru' ? 'EEEEEE' : 'EEE',
       dayHeaderFormat: dayFirst ? 'EEEE, d MMMM' : 'EEEE, MMMM d',
       agendaDateFormat: dayFirst ? 'EEE, d MMM' : 'EEE, MMM d',
@@ -98,7 +118,7 @@ function useFormats(language: Language): Formats {
       eventTimeRangeFormat: range,
       selectRangeFormat: range,
     };
-  }, [language]);
+  }, [language, compact]);
 }
 
 export function MeetingCalendar({ onOpenMeeting, onCreate }: MeetingCalendarProps) {
@@ -141,17 +161,18 @@ export function MeetingCalendar({ onOpenMeeting, onCreate }: MeetingCalendarProp
     }),
     [t],
   );
-  const formats = useFormats(language);
+  const compactWeek = isPhone && view === 'week';
+  const formats = useFormats(language, compactWeek);
 
   const components = useMemo(
     () => ({
       toolbar: () => null,
       month: { event: MonthEventContent },
-      week: { event: TimeGridEventContent },
+      week: compactWeek ? { event: TimeGridEventContent, header: CompactDayHeader } : { event: TimeGridEventContent },
       day: { event: TimeGridEventContent },
       agenda: { event: AgendaEventContent },
     }),
-    [],
+    [compactWeek],
   );
 
   const onMove = useCallback(

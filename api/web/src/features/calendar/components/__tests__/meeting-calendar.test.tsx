@@ -5,6 +5,7 @@ import { LanguageSwitch } from '../../../../components/language-switch';
 import type { MeetingView } from '../../../../lib/api/types';
 import { aMeeting } from '../../../../testing/data';
 import { json, mockApi } from '../../../../testing/mock-api';
+import { PHONE_QUERY } from '../../../../lib/use-media-query';
 import { renderApp } from '../../../../testing/render';
 import { MeetingCalendar } from '../meeting-calendar';
 
@@ -24,6 +25,20 @@ function renderCalendar(route = week, handlers = { onOpenMeeting: vi.fn(), onCre
     { route },
   );
   return handlers;
+}
+
+/** A phone's screen: the app's phone media query matches. */
+function onPhone() {
+  vi.stubGlobal('matchMedia', (query: string) => ({
+    matches: query === PHONE_QUERY,
+    media: query,
+    onchange: null,
+    addEventListener: () => {},
+    removeEventListener: () => {},
+    addListener: () => {},
+    removeListener: () => {},
+    dispatchEvent: () => false,
+  }));
 }
 
 const dayHeaders = () => Array.from(document.querySelectorAll('.rbc-time-header .rbc-header')).map((cell) => cell.textContent);
@@ -92,5 +107,30 @@ describe('the calendar', () => {
     expect(button.closest('td')).toHaveClass('rbc-agenda-event-cell');
     button.click();
     expect(onOpenMeeting).toHaveBeenCalledWith(meeting.id);
+  });
+
+  it('keeps the week’s day headings whole on wider screens', async () => {
+    mockApi().on('GET', '/api/calendar', calendarAnswer([]));
+    renderCalendar();
+
+    expect(await screen.findByRole('button', { name: 'Today' })).toBeInTheDocument();
+    expect(dayHeaders()).toEqual(['Sun 11/29', 'Mon 11/30', 'Tue 12/1', 'Wed 12/2', 'Thu 12/3', 'Fri 12/4', 'Sat 12/5']);
+  });
+
+  it('shortens the week’s day headings on a phone, keeping the full date for screen readers', async () => {
+    onPhone();
+    mockApi().on('GET', '/api/calendar', calendarAnswer([]));
+    const user = userEvent.setup();
+    renderCalendar();
+
+    expect(await screen.findByRole('button', { name: 'Sunday, November 29' })).toBeInTheDocument();
+    const shown = () =>
+      Array.from(document.querySelectorAll('.rbc-time-header .rbc-header [aria-hidden="true"]')).map((label) => label.textContent);
+    expect(shown()).toEqual(['S 29', 'M 30', 'T 1', 'W 2', 'T 3', 'F 4', 'S 5']);
+
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Language' }), 'ru');
+
+    expect(shown()).toEqual(['пн 30', 'вт 1', 'ср 2', 'чт 3', 'пт 4', 'сб 5', 'вс 6']);
+    expect(screen.getByRole('button', { name: 'понедельник, 30 ноября' })).toBeInTheDocument();
   });
 });
