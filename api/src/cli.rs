@@ -383,3 +383,19 @@ async fn history(meeting_id: uuid::Uuid, as_of: Option<DateTime<Utc>>, json: boo
     }
     close(database).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_subcommand_takes_its_own_arguments_beside_the_settings_flags() {
+        // Names each setting's flag and each subcommand's argument once (clap's own checks).
+        Cli::command().debug_assert();
+        let token = Cli::try_parse_from(["veche", "token", "--email", "ann@example.org", "--name", "Ann"]);
+        assert!(token.is_ok(), "{token:?}");
+        let serve = Cli::try_parse_from(["veche", "serve", "--signin-domains", "example.org", "--signin-email", "false"]);
+        assert!(serve.is_ok(), "{serve:?}");
+    }
+}

@@ -126,29 +126,29 @@ pub struct SignInSettings {
     /// Email domains whose addresses may sign in with an emailed link, comma-separated;
     /// `*` for anyone. Unset: anyone while emails go to the local outbox (only someone at
     /// this machine reads them), otherwise only the people of `VECHE_SIGNIN_KNOWN_PEOPLE`.
-    #[arg(long, env = "VECHE_SIGNIN_DOMAINS", value_delimiter = ',')]
+    #[arg(long = "signin-domains", env = "VECHE_SIGNIN_DOMAINS", value_delimiter = ',')]
     pub domains: Vec<String>,
 
     /// Whether people invited to a meeting (or organising one) may sign in by email too,
     /// whatever their domain.
-    #[arg(long, env = "VECHE_SIGNIN_KNOWN_PEOPLE", default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(long = "signin-known-people", env = "VECHE_SIGNIN_KNOWN_PEOPLE", default_value_t = true, action = clap::ArgAction::Set)]
     pub known_people: bool,
 
     /// Whether email sign-in links are offered at all (with OpenID Connect, an organisation
     /// may want its provider only).
-    #[arg(long, env = "VECHE_SIGNIN_EMAIL", default_value_t = true, action = clap::ArgAction::Set)]
-    pub email: bool,
+    #[arg(long = "signin-email", env = "VECHE_SIGNIN_EMAIL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub email_links: bool,
 
     /// Minutes a sign-in link works (once).
-    #[arg(long, env = "VECHE_SIGNIN_LINK_MINUTES", default_value_t = 15)]
+    #[arg(long = "signin-link-minutes", env = "VECHE_SIGNIN_LINK_MINUTES", default_value_t = 15)]
     pub link_minutes: i64,
 
     /// Sign-in links one address may be sent per hour (0: no limit).
-    #[arg(long, env = "VECHE_SIGNIN_LINKS_PER_ADDRESS_PER_HOUR", default_value_t = 5.0)]
+    #[arg(long = "signin-links-per-address-per-hour", env = "VECHE_SIGNIN_LINKS_PER_ADDRESS_PER_HOUR", default_value_t = 5.0)]
     pub links_per_address_per_hour: f64,
 
     /// Sign-in links one client (IP address) may ask for per hour (0: no limit).
-    #[arg(long, env = "VECHE_SIGNIN_LINKS_PER_CLIENT_PER_HOUR", default_value_t = 30.0)]
+    #[arg(long = "signin-links-per-client-per-hour", env = "VECHE_SIGNIN_LINKS_PER_CLIENT_PER_HOUR", default_value_t = 30.0)]
     pub links_per_client_per_hour: f64,
 
     /// Days a browser session lasts.

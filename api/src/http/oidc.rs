@@ -33,12 +33,7 @@ struct StartQuery {
 
 async fn start(State(state): State<AppState>, Query(query): Query<StartQuery>) -> Response {
     let Some(oidc) = state.sign_in.oidc.clone() else {
-        return page(
-            StatusCode::NOT_FOUND,
-            "No single sign-on / Нет единого входа",
-            "This server has no identity provider.",
-            None,
-        );
+        return no_provider();
     };
     let return_to = query.return_to.as_deref().and_then(|path| safe_return_to(path).ok());
     let login = match oidc.start().await {
@@ -63,12 +58,7 @@ struct CallbackQuery {
 
 async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<CallbackQuery>) -> Response {
     let Some(oidc) = state.sign_in.oidc.clone() else {
-        return page(
-            StatusCode::NOT_FOUND,
-            "No single sign-on / Нет единого входа",
-            "This server has no identity provider.",
-            None,
-        );
+        return no_provider();
     };
     if let Some(error) = query.error {
         let detail = query.error_description.unwrap_or(error);
@@ -108,6 +98,10 @@ async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(query
         }
         Err(error) => provider_unavailable(error.into()),
     }
+}
+
+fn no_provider() -> Response {
+    page(StatusCode::NOT_FOUND, "No single sign-on / Нет единого входа", "This server has no identity provider.", None)
 }
 
 fn refused(detail: &str) -> Response {

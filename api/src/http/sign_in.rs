@@ -60,7 +60,7 @@ pub struct SignInOptions {
 #[utoipa::path(get, path = "/api/auth/options", tag = "sign-in", responses((status = 200, body = SignInOptions)))]
 async fn options(State(state): State<AppState>) -> Json<SignInOptions> {
     let oidc = state.sign_in.oidc.as_ref().map(|_| OidcOption { name: state.settings.sign_in.oidc_name.clone() });
-    Json(SignInOptions { email: state.settings.sign_in.email, oidc })
+    Json(SignInOptions { email: state.settings.sign_in.email_links, oidc })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -92,7 +92,7 @@ async fn send_link(
     PreferredLanguage(language): PreferredLanguage,
     Json(request): Json<SignInLinkRequest>,
 ) -> Result<(StatusCode, Json<SignInLinkSent>)> {
-    if !state.settings.sign_in.email {
+    if !state.settings.sign_in.email_links {
         return Err(ApiError::NoRoute);
     }
     let email = EmailAddress::parse(&request.email).map_err(|e| ApiError::invalid("email", e))?;

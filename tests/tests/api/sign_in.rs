@@ -41,19 +41,24 @@ async fn link_sent_to(smtp: &SmtpSink, count: usize, email: &str) -> String {
     text[start..].split_whitespace().next().unwrap().to_string()
 }
 
+/// Posts the link's confirmation form, as a page of `site` (`same-origin`, `cross-site`).
+async fn confirm(app: &TestApp, link: &str, site: &str) -> reqwest::Response {
+    let token = link.split("token=").nth(1).unwrap().to_string();
+    browser()
+        .post(format!("{}/auth/email", app.base))
+        .header("sec-fetch-site", site)
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Follows the link as a person does: the page, then its button. Returns the response to
 /// the button's POST.
 async fn follow(app: &TestApp, link: &str) -> reqwest::Response {
     let page = browser().get(link).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
-    let token = link.split("token=").nth(1).unwrap().to_string();
-    browser()
-        .post(format!("{}/auth/email", app.base))
-        .header("sec-fetch-site", "same-origin")
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap()
+    confirm(app, link, "same-origin").await
 }
 
 fn session_cookie(response: &reqwest::Response) -> String {
@@ -93,14 +98,7 @@ async fn a_link_emailed_to_an_allowed_address_signs_the_person_in_once() {
     assert!(session["csrf_token"].as_str().is_some_and(|t| t.len() >= 32));
 
     // The same link again: used.
-    let token = link.split("token=").nth(1).unwrap();
-    let again = browser()
-        .post(format!("{}/auth/email", app.base))
-        .header("sec-fetch-site", "same-origin")
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
+    let again = confirm(&app, &link, "same-origin").await;
     assert_eq!(again.status(), StatusCode::GONE);
     assert!(again.headers().get(SET_COOKIE).is_none());
 }
@@ -209,14 +207,7 @@ async fn a_page_on_another_site_cannot_sign_its_visitor_in_with_a_link() {
     let app = app_mailing_to(&smtp, |_| {}).await;
     ask_for_link(&app, "eve@example.org").await;
     let link = link_sent_to(&smtp, 1, "eve@example.org").await;
-    let token = link.split("token=").nth(1).unwrap();
-    let forged = browser()
-        .post(format!("{}/auth/email", app.base))
-        .header("sec-fetch-site", "cross-site")
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
+    let forged = confirm(&app, &link, "cross-site").await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     assert!(forged.headers().get(SET_COOKIE).is_none());
     // And the link still works for its owner.
