@@ -14,6 +14,7 @@
 //! - [`raw_ws`]: a WebSocket client that writes frames byte by byte.
 //! - [`browser`]: runs the Node.js scripts of `tests/web`, which drive headless Chromium.
 //! - [`oidc`]: a real OpenID Provider (npm `oidc-provider`) for the sign-in tests.
+//! - [`event_stream`]: a client of the live calendar stream (Server-Sent Events).
 //! - [`smtp`]: a real SMTP server (aiosmtpd) that keeps what it receives.
 //! - [`push_service`]: a local Web Push service that verifies VAPID and decrypts.
 //! - [`bench_servers`]: the PostgreSQL and nats-server the benchmark commands run over.
@@ -28,6 +29,7 @@ pub mod browser;
 pub mod cluster;
 pub mod coturn;
 pub mod cpu;
+pub mod event_stream;
 pub mod nats;
 pub mod node;
 pub mod oidc;

@@ -1,11 +1,13 @@
 //! Two real veche processes sharing PostgreSQL and a real nats-server: participants on
 //! different nodes reach each other, a node that dies has its participants expired, and a
-//! cancellation or a removal on one node lets the participants out on the other.
+//! cancellation or a removal on one node lets the participants out on the other, and a
+//! browser's live calendar on one node hears of a meeting scheduled on the other.
 
 use reqwest::Method;
 use serde_json::{json, Value};
 use veche_tests::app::{user, User};
 use veche_tests::cluster::TestDatabase;
+use veche_tests::event_stream::EventStream;
 use veche_tests::nats::TestNats;
 use veche_tests::node::VecheNode;
 use veche_tests::signal::SignalClient;
@@ -105,4 +107,17 @@ async fn an_attendee_removed_on_one_node_is_disconnected_on_the_other() {
     assert_eq!(status, 200);
     assert_eq!(code, 4003, "bob on node b is let out; he saw {before:?}");
     assert!(before.iter().any(|m| m["type"] == "removed"));
+}
+
+#[tokio::test]
+async fn a_meeting_scheduled_on_one_node_reaches_a_browsers_live_stream_on_the_other() {
+    let (database, nats) = (TestDatabase::create().await, TestNats::start().await);
+    let (a, b) = two_nodes(&database, &nats).await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let mut bobs_stream = EventStream::open(&b.base, &bob.token, None).await;
+    assert_eq!(bobs_stream.next(std::time::Duration::from_secs(10)).await.map(|e| e.0).as_deref(), Some("ready"));
+
+    let scheduled = schedule(&a, &ann, &[&bob]).await;
+    let (meeting, _) = bobs_stream.next_change().await;
+    assert_eq!(meeting, scheduled["meeting"]["id"].as_str().unwrap());
 }
