@@ -228,10 +228,20 @@ pub struct RoomSettings {
     #[arg(long, env = "VECHE_NODE_LEASE_SECS", default_value_t = 15)]
     pub node_lease_secs: u64,
 
+    /// The Socket.io endpoint with the original plan's events: `off`, `rooms` (veche's rooms,
+    /// entered with a token or room pass in the handshake) or `open` (also rooms named by
+    /// their clients, no account: the room id is the secret, as with the plan's server).
+    #[arg(long, env = "VECHE_SOCKETIO", value_enum, default_value_t = EndpointMode::Rooms)]
+    pub socketio: EndpointMode,
+
+    /// Path of the Socket.io endpoint (the client's `path` option).
+    #[arg(long, env = "VECHE_SOCKETIO_PATH", default_value = "/socket.io")]
+    pub socketio_path: String,
+
     /// The PeerJS-compatible endpoint: `off`, `rooms` (room passes as keys) or `open`
     /// (also the stock server's shared key, no account).
-    #[arg(long, env = "VECHE_PEERJS", value_enum, default_value_t = PeerJsMode::Rooms)]
-    pub peerjs: PeerJsMode,
+    #[arg(long, env = "VECHE_PEERJS", value_enum, default_value_t = EndpointMode::Rooms)]
+    pub peerjs: EndpointMode,
 
     /// Path of the PeerJS endpoint (the client library's `path` option).
     #[arg(long, env = "VECHE_PEERJS_PATH", default_value = "/peerjs/")]
@@ -258,8 +268,10 @@ pub struct RoomSettings {
     pub turn_ttl_secs: u64,
 }
 
+/// How a compatibility endpoint (PeerJS, Socket.io) lets clients in: not at all, into veche's
+/// rooms with a token or room pass, or also into rooms of its own with no account (open).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PeerJsMode {
+pub enum EndpointMode {
     Off,
     Rooms,
     Open,

@@ -188,11 +188,12 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
     let _ = BODY_LIMIT.set(settings.max_body_bytes);
+    let socketio = crate::signaling::dialect::socketio::layer(&state);
     let (api, openapi) = documented_routes();
     let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serialises");
     let rooms = &settings.rooms;
     let mut api = api.route("/rooms/{room_id}", axum::routing::get(room_page));
-    if rooms.peerjs != crate::settings::PeerJsMode::Off {
+    if rooms.peerjs != crate::settings::EndpointMode::Off {
         let path = rooms.peerjs_path();
         api = api.merge(crate::signaling::dialect::peerjs::router(&path));
         if path != "/" {
@@ -232,9 +233,20 @@ pub fn router(state: AppState) -> Router {
             ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
         }))
         .layer(axum::extract::DefaultBodyLimit::max(settings.max_body_bytes))
-        .option_layer(cors(&settings.cors_origins))
         .service(routes);
-    Router::new().fallback_service(service)
+    match socketio {
+        // Socket.io first: its long-polling requests wait for up to a ping interval, and
+        // neither the request timeout nor the concurrency limit is theirs to count.
+        Some(socketio) => Router::new().fallback_service(
+            tower::ServiceBuilder::new()
+                .option_layer(cors(&settings.cors_origins))
+                .layer(tower_http::map_response_body::MapResponseBodyLayer::new(axum::body::Body::new))
+                .layer(socketio)
+                .service(service),
+        ),
+        None => Router::new()
+            .fallback_service(tower::ServiceBuilder::new().option_layer(cors(&settings.cors_origins)).service(service)),
+    }
 }
 
 /// Cross-origin calls from the web apps of `VECHE_CORS_ORIGINS` (none by default: the same

@@ -4,6 +4,7 @@
 
 use super::mailbox::PeerInbox;
 use super::protocol::{close_code, close_frame};
+use super::rate::TokenBucket;
 use super::upgrade::Socket;
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
@@ -11,7 +12,6 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Instant;
 use tokio::io::AsyncWrite;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
@@ -52,31 +52,6 @@ pub enum Ending {
     Dropped,
     /// The server ended it (slow consumer, replaced, room closed, shutdown).
     Ended(u16),
-}
-
-/// The connection's rate limit; its rate and burst are the node's [`ConnectionLimits`].
-struct TokenBucket {
-    tokens: f64,
-    last: Instant,
-}
-
-impl TokenBucket {
-    fn new(limits: &ConnectionLimits) -> Self {
-        Self { tokens: limits.burst as f64, last: Instant::now() }
-    }
-
-    fn take(&mut self, limits: &ConnectionLimits) -> bool {
-        let now = Instant::now();
-        let refill = now.duration_since(self.last).as_secs_f64() * limits.messages_per_second as f64;
-        self.tokens = (self.tokens + refill).min(limits.burst as f64);
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
 }
 
 /// How many queued messages are gathered into one write, at most...

@@ -1,6 +1,7 @@
 //! The hub as the room use cases' doors ([`RoomDoors`]): closing a room and turning someone
 //! away reach every node through the cross-node relay.
 
+use super::dialect::Dialect;
 use super::hub::Hub;
 use super::protocol::{meeting_notice, room_namespace};
 use application::rooms::RoomDoors;
@@ -17,6 +18,6 @@ impl RoomDoors for Hub {
     }
 
     fn announce_schedule(&self, room_id: RoomId, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) {
-        self.broadcast(&room_namespace(room_id), None, meeting_notice("rescheduled", starts_at, ends_at));
+        self.broadcast(&room_namespace(room_id), Dialect::Veche, None, meeting_notice("rescheduled", starts_at, ends_at));
     }
 }

@@ -26,8 +26,9 @@ pub trait RemoteRelay: Send + Sync + 'static {
     fn ready(&self) -> futures::future::BoxFuture<'_, ()>;
     /// A message for a peer not held here.
     fn relay(&self, namespace: &Namespace, relayed: &Relayed<'_>);
-    /// A presence notice (joined / left) for the veche-dialect peers of other nodes.
-    fn broadcast(&self, namespace: &Namespace, except: Option<&str>, text: &str);
+    /// A message for every peer of `dialect` of the namespace on other nodes (a presence
+    /// notice, or a Socket.io event, which goes to the whole room).
+    fn broadcast(&self, namespace: &Namespace, dialect: Dialect, except: Option<&str>, text: &str);
     /// Room closed: disconnect its peers on every node.
     fn close_room(&self, namespace: &Namespace);
     /// A participant was taken off the meeting: disconnect that peer wherever it is held.
@@ -159,7 +160,7 @@ impl Hub {
             .keys()
             .filter_map(|namespace| match namespace {
                 Namespace::Room(room_id) => Some(room_id.as_uuid()),
-                Namespace::PeerJs(_) => None,
+                Namespace::PeerJs(_) | Namespace::SocketIo(_) => None,
             })
             .collect()
     }
@@ -189,13 +190,13 @@ impl Hub {
         }
     }
 
-    /// Tells every veche-dialect peer of the namespace, on every node, except `except`.
-    pub fn broadcast(&self, namespace: &Namespace, except: Option<&str>, text: Utf8Bytes) {
+    /// Tells every peer of `dialect` in the namespace, on every node, except `except`.
+    pub fn broadcast(&self, namespace: &Namespace, dialect: Dialect, except: Option<&str>, text: Utf8Bytes) {
         if let Some(room) = self.room(namespace) {
-            room.broadcast_local(Dialect::Veche, except, &text);
+            room.broadcast_local(dialect, except, &text);
         }
         if let Some(remote) = self.remote.get() {
-            remote.broadcast(namespace, except, text.as_str());
+            remote.broadcast(namespace, dialect, except, text.as_str());
         }
     }
 

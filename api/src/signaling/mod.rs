@@ -58,6 +58,7 @@ pub mod locks;
 pub mod mailbox;
 pub mod presence;
 pub mod protocol;
+pub mod rate;
 pub mod relay;
 pub mod upgrade;
 
@@ -73,7 +74,7 @@ pub struct SignalSettings {
     pub max_message_bytes: usize,
     pub max_connections: usize,
     pub reconnect_grace: Duration,
-    pub peerjs: crate::settings::PeerJsMode,
+    pub peerjs: crate::settings::EndpointMode,
     pub peerjs_key: String,
 }
 

@@ -253,7 +253,7 @@ impl Presence {
         self.hub.remote_ready().await;
         let me =
             PeerInfo { peer_id: peer_id.to_string(), name: access.actor.name.clone(), email: access.actor.email.to_string() };
-        self.hub.broadcast(&namespace, Some(&peer_id), presence_joined(&me, resumed));
+        self.hub.broadcast(&namespace, Dialect::Veche, Some(&peer_id), presence_joined(&me, resumed));
         Ok(Entered { room, peer_id })
     }
 
@@ -269,10 +269,7 @@ impl Presence {
         let namespace = entered.room.namespace.clone();
         match ending {
             Ending::Left | Ending::Ended(close_code::ROOM_CLOSED | close_code::REMOVED) => {
-                let left = self.rooms.leave(room_id, entered.peer_id.to_string(), &actor.unpack(), Utc::now()).await;
-                if left.is_ok_and(|outcome| outcome.events > 0) {
-                    self.hub.broadcast(&namespace, None, presence_left(&entered.peer_id, "left"));
-                }
+                self.record_leave(&actor.unpack(), entered).await;
             }
             Ending::Dropped | Ending::Ended(_) => {
                 let presence = self.clone();
@@ -285,6 +282,16 @@ impl Presence {
         }
     }
 
+    /// Records that a participant, already out of the hub, left the room, and tells the
+    /// others.
+    pub async fn record_leave(&self, actor: &Actor, entered: &Entered) {
+        let Namespace::Room(room_id) = entered.room.namespace else { return };
+        let left = self.rooms.leave(room_id, entered.peer_id.to_string(), actor, Utc::now()).await;
+        if left.is_ok_and(|outcome| outcome.events > 0) {
+            self.hub.broadcast(&entered.room.namespace, Dialect::Veche, None, presence_left(&entered.peer_id, "left"));
+        }
+    }
+
     /// Expires a peer that did not come back to this node within the grace period (if they
     /// came back to another node, the aggregate knows and records nothing).
     async fn expire_unless_back(&self, namespace: Namespace, room_id: RoomId, peer_id: String) {
@@ -293,7 +300,9 @@ impl Presence {
         }
         let node = self.hub.node_id.clone();
         match self.rooms.expire(room_id, peer_id.clone(), node, &system_actor_of(&self.hub), Utc::now()).await {
-            Ok(outcome) if outcome.events > 0 => self.hub.broadcast(&namespace, None, presence_left(&peer_id, "expired")),
+            Ok(outcome) if outcome.events > 0 => {
+                self.hub.broadcast(&namespace, Dialect::Veche, None, presence_left(&peer_id, "expired"))
+            }
             Ok(_) | Err(CommandError::Rejected(RoomError::NotInRoom(_))) => {}
             Err(error) => tracing::warn!(%error, %room_id, peer_id, "could not expire a dropped participant"),
         }
@@ -331,7 +340,7 @@ pub async fn sweep_orphans(state: &AppState) -> Result<usize, sqlx::Error> {
         match state.rooms.expire(orphan.room_id, orphan.peer_id.clone(), orphan.node, &actor, Utc::now()).await {
             Ok(outcome) if outcome.events > 0 => {
                 expired += 1;
-                state.hub.broadcast(&namespace, None, presence_left(&orphan.peer_id, "expired"));
+                state.hub.broadcast(&namespace, Dialect::Veche, None, presence_left(&orphan.peer_id, "expired"));
             }
             Ok(_) | Err(CommandError::Rejected(RoomError::NotInRoom(_))) => {}
             Err(error) => tracing::warn!(%error, room = %orphan.room_id, "could not expire an orphaned participant"),

@@ -17,6 +17,8 @@ pub enum Namespace {
     Room(domain::RoomId),
     /// A key's namespace in the PeerJS endpoint's open mode (`peerjs:<key>`).
     PeerJs(Arc<str>),
+    /// A room of the Socket.io endpoint's open mode, named by its client (`socketio:<id>`).
+    SocketIo(Arc<str>),
 }
 
 pub fn room_namespace(room_id: domain::RoomId) -> Namespace {
@@ -95,6 +97,16 @@ impl SignalKind {
         }
     }
 
+    /// The plan's Socket.io event of this kind, if it has one.
+    fn socketio(self) -> Option<&'static str> {
+        match self {
+            Self::Offer => Some("offer"),
+            Self::Answer => Some("answer"),
+            Self::Candidate => Some("ice-candidate"),
+            Self::Leave | Self::Expire => None,
+        }
+    }
+
     fn veche(self) -> &'static str {
         match self {
             Self::Offer => "offer",
@@ -140,6 +152,12 @@ impl Relayed<'_> {
                 "}",
             ]
             .concat(),
+            // The plan's events (dialect/socketio.rs): `offer(offer, from)`, ...; a PeerJS
+            // client closing its connection to the peer reads as the sender gone.
+            Dialect::SocketIo => match self.kind.socketio() {
+                Some(event) => [event, "\n[", payload, r#",""#, self.from, r#""]"#].concat(),
+                None => ["user-disconnected\n[\"", self.from, r#""]"#].concat(),
+            },
         };
         text.into()
     }

@@ -7,6 +7,7 @@
 //! participant is taken off the meeting. What arrives is checked like a client's input: peer
 //! ids must be valid, notices must be JSON objects; anything else is dropped and counted.
 
+use super::dialect::Dialect;
 use super::hub::{Hub, RemoteRelay};
 use super::protocol::{Namespace, Relayed, SignalKind};
 use bytes::Bytes;
@@ -39,6 +40,9 @@ struct Envelope<'a> {
     // Cow: the text is JSON inside JSON, full of escapes, so it cannot be borrowed.
     #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     text: Option<Cow<'a, str>>,
+    /// Whose peers a broadcast is for (absent: veche's protocol, as nodes before it wrote).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dialect: Option<Dialect>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,7 +50,7 @@ struct Envelope<'a> {
 enum Op {
     /// A signaling message for one peer.
     Relay,
-    /// A presence notice for every veche-dialect peer.
+    /// A message for every peer of a dialect: a presence notice, or a Socket.io event.
     Broadcast,
     /// The room closed.
     Close,
@@ -56,7 +60,7 @@ enum Op {
 
 impl<'a> Envelope<'a> {
     fn new(op: Op) -> Self {
-        Self { op, kind: None, from: None, to: None, payload: None, except: None, text: None }
+        Self { op, kind: None, from: None, to: None, payload: None, except: None, text: None, dialect: None }
     }
 
     fn relay(relayed: &Relayed<'a>) -> Self {
@@ -69,8 +73,9 @@ impl<'a> Envelope<'a> {
         }
     }
 
-    fn broadcast(except: Option<&'a str>, text: &'a str) -> Self {
-        Self { except: except.map(Cow::Borrowed), text: Some(Cow::Borrowed(text)), ..Self::new(Op::Broadcast) }
+    fn broadcast(dialect: Dialect, except: Option<&'a str>, text: &'a str) -> Self {
+        let dialect = (dialect != Dialect::Veche).then_some(dialect);
+        Self { except: except.map(Cow::Borrowed), text: Some(Cow::Borrowed(text)), dialect, ..Self::new(Op::Broadcast) }
     }
 }
 
@@ -79,11 +84,14 @@ impl<'a> Envelope<'a> {
 fn subject_token(namespace: &Namespace) -> String {
     match namespace {
         Namespace::Room(room_id) => format!("room-{room_id}"),
-        Namespace::PeerJs(key) => {
-            let digest = Sha256::new().chain_update(b"peerjs:").chain_update(key.as_bytes()).finalize();
-            format!("ns-{}", hex::encode(&digest[..12]))
-        }
+        Namespace::PeerJs(key) => hashed_token(b"peerjs:", key),
+        Namespace::SocketIo(id) => hashed_token(b"socketio:", id),
     }
+}
+
+fn hashed_token(kind: &[u8], name: &str) -> String {
+    let digest = Sha256::new().chain_update(kind).chain_update(name.as_bytes()).finalize();
+    format!("ns-{}", hex::encode(&digest[..12]))
 }
 
 /// How long a join waits for the node's signal bus subscription before going on anyway
@@ -154,18 +162,20 @@ fn deliver(hub: &Hub, namespace: &Namespace, payload: &[u8]) {
             }
         }
         Op::Broadcast => {
-            // A notice carries names: it reaches clients only as the JSON object it must be.
-            let notice =
-                envelope.text.filter(|text| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).is_ok());
+            // What reaches clients must be what their dialect sends: a veche notice a JSON
+            // object, a Socket.io event one of the plan's with JSON arguments.
+            let dialect = envelope.dialect.unwrap_or(Dialect::Veche);
+            let well_formed = |text: &str| match dialect {
+                Dialect::Veche => serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).is_ok(),
+                Dialect::SocketIo => super::dialect::socketio::well_formed(text),
+                Dialect::PeerJs => false,
+            };
+            let notice = envelope.text.filter(|text| well_formed(text));
             if notice.is_none() {
                 metrics::counter!("veche_signal_bus_dropped_total", "why" => "invalid notice").increment(1);
             }
             if let (Some(room), Some(text)) = (hub.room(namespace), notice) {
-                room.broadcast_local(
-                    super::dialect::Dialect::Veche,
-                    envelope.except.as_deref(),
-                    &Utf8Bytes::from(text.into_owned()),
-                );
+                room.broadcast_local(dialect, envelope.except.as_deref(), &Utf8Bytes::from(text.into_owned()));
             }
         }
         Op::Close => hub.close_local_room(namespace),
@@ -179,13 +189,13 @@ fn deliver(hub: &Hub, namespace: &Namespace, payload: &[u8]) {
 
 impl RemoteRelay for NatsRelay {
     fn watch(&self, namespace: &Namespace) {
-        if let Namespace::PeerJs(_) = namespace {
+        if !matches!(namespace, Namespace::Room(_)) {
             super::locks::write(&self.hashed).insert(subject_token(namespace), namespace.clone());
         }
     }
 
     fn unwatch(&self, namespace: &Namespace) {
-        if let Namespace::PeerJs(_) = namespace {
+        if !matches!(namespace, Namespace::Room(_)) {
             super::locks::write(&self.hashed).remove(&subject_token(namespace));
         }
     }
@@ -202,8 +212,8 @@ impl RemoteRelay for NatsRelay {
         self.publish(namespace, &Envelope::relay(relayed));
     }
 
-    fn broadcast(&self, namespace: &Namespace, except: Option<&str>, text: &str) {
-        self.publish(namespace, &Envelope::broadcast(except, text));
+    fn broadcast(&self, namespace: &Namespace, dialect: Dialect, except: Option<&str>, text: &str) {
+        self.publish(namespace, &Envelope::broadcast(dialect, except, text));
     }
 
     fn close_room(&self, namespace: &Namespace) {
@@ -223,7 +233,7 @@ mod tests {
     #[test]
     fn a_presence_notice_survives_the_trip_through_an_envelope() {
         let text = r#"{"type":"joined","peer":{"peer_id":"bob-1","name":"Bob \"B\""}}"#;
-        let bytes = serde_json::to_vec(&Envelope::broadcast(Some("bob-1"), text)).unwrap();
+        let bytes = serde_json::to_vec(&Envelope::broadcast(Dialect::Veche, Some("bob-1"), text)).unwrap();
         let decoded: Envelope<'_> = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(decoded.op, Op::Broadcast);
         assert_eq!(decoded.except.as_deref(), Some("bob-1"));

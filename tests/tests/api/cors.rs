@@ -1,5 +1,5 @@
-//! A web app on another origin (`VECHE_CORS_ORIGINS`) may call the API and the PeerJS
-//! endpoint from the browser; any other origin gets no CORS headers, and by default none does.
+//! A web app on another origin (`VECHE_CORS_ORIGINS`) may call the API, the PeerJS endpoint
+//! and the Socket.io endpoint from the browser; any other origin gets no CORS headers, and by default none does.
 
 use reqwest::header::{ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_ORIGIN, ORIGIN};
 use reqwest::Method;
@@ -35,6 +35,12 @@ async fn an_allowed_origin_gets_its_preflight_and_the_peerjs_id_and_others_get_n
     let peer_id = app.client.get(format!("{}/peerjs/peerjs/id", app.base)).header(ORIGIN, FRONTEND).send().await.unwrap();
     assert_eq!(peer_id.status(), 200);
     assert_eq!(peer_id.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], FRONTEND);
+
+    // The Socket.io endpoint's long-polling handshake (an XHR from the frontend's page).
+    let polling = app.client.get(format!("{}/socket.io/?EIO=4&transport=polling", app.base)).header(ORIGIN, FRONTEND);
+    let polling = polling.send().await.unwrap();
+    assert_eq!(polling.status(), 200);
+    assert_eq!(polling.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], FRONTEND);
 
     let elsewhere =
         app.client.get(format!("{}/peerjs/peerjs/id", app.base)).header(ORIGIN, "https://evil.example").send().await.unwrap();

@@ -16,3 +16,4 @@ mod people;
 mod rooms;
 mod sign_in;
 mod signaling_fuzz;
+mod socketio;

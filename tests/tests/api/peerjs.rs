@@ -17,7 +17,7 @@ async fn open_peer(app: &TestApp, key: &str, id: &str, token: &str) -> SignalCli
 }
 
 fn open_mode() -> impl FnOnce(&mut api::settings::Settings) {
-    |s| s.rooms.peerjs = api::settings::PeerJsMode::Open
+    |s| s.rooms.peerjs = api::settings::EndpointMode::Open
 }
 
 #[tokio::test]

@@ -17,7 +17,7 @@
 //!   as the stock server does: no account, one namespace per key, nothing recorded. For
 //!   drop-in use behind a trusted network, and for the benchmark against the stock server.
 
-use crate::settings::PeerJsMode;
+use crate::settings::EndpointMode;
 use crate::signaling::access;
 use crate::signaling::connection::{self, Flow, Session};
 use crate::signaling::dialect::Dialect;
@@ -147,7 +147,7 @@ async fn admit(socket: &mut Socket, arguments: Box<(AppState, ConnectQuery)>) ->
         reject(socket, "ERROR", "Invalid id or token: 1 to 64 letters, digits, '-' or '_'").await;
         return None;
     }
-    if state.signal.peerjs == PeerJsMode::Open && key == state.signal.peerjs_key {
+    if state.signal.peerjs == EndpointMode::Open && key == state.signal.peerjs_key {
         let namespace = peerjs_namespace(&key);
         let token: Arc<str> = token.into();
         if state
