@@ -5,6 +5,8 @@
 #   peerjs        the `peer` npm package's server (the anchor)
 #   veche-peerjs  veche's PeerJS-compatible endpoint (open mode), same load client
 #   veche         veche's own protocol (load-veche.js), rooms that are real meetings
+#   socketio      the original plan's Socket.io server (the anchor), and
+#   veche-socketio  veche's Socket.io endpoint (open mode), same load client
 # then prints one table. Needs node and npm (the anchors' `npm ci` runs if needed).
 #
 #   bash tests/signaling-bench/run.sh
@@ -53,6 +55,7 @@ TOKEN_B=$("$VECHE" token --email b@bench.invalid --name B --ttl-hours 4)
 
 # veche serving on $PORT as one exec'd process (its PID is the one sampled).
 VECHE_SERVER="env VECHE_LISTEN=127.0.0.1:\$PORT VECHE_PEERJS=open VECHE_PEERJS_PATH=/ $VECHE serve"
+VECHE_SOCKETIO_SERVER="env VECHE_LISTEN=127.0.0.1:\$PORT VECHE_SOCKETIO=open $VECHE serve"
 
 run_veche_load() { # $1 result file, then load-veche.js arguments
   local out=$1; shift
@@ -75,6 +78,14 @@ for run in $(seq 1 "$RUNS"); do
   (cd "$BENCH" && OUT="$OUT/veche-peerjs" SERVERS=peerjs PEER_PORT=$PORT PEER_SERVER_CMD="$VECHE_SERVER" \
      PEER_LABEL=veche-peerjs ROOMS=$ROOMS MSGS=$MSGS WINDOW=$WINDOW SCALE_NS="$SCALE_NS" bash run.sh >/dev/null)
   mv "$OUT/veche-peerjs/run-1" "$OUT/veche-peerjs/run-$run.tmp" 2>/dev/null || true
+  echo "== pass $run: the plan's Socket.io server" >&2
+  (cd "$BENCH" && OUT="$OUT/socketio" SERVERS=socketio SIO_PORT=$PORT PROBE=1 \
+     ROOMS=$ROOMS MSGS=$MSGS WINDOW=$WINDOW SCALE_NS="$SCALE_NS" bash run.sh >/dev/null)
+  mv "$OUT/socketio/run-1" "$OUT/socketio/run-$run.tmp" 2>/dev/null || true
+  echo "== pass $run: veche, Socket.io endpoint" >&2
+  (cd "$BENCH" && OUT="$OUT/veche-socketio" SERVERS=socketio SIO_PORT=$PORT SIO_SERVER_CMD="$VECHE_SOCKETIO_SERVER" \
+     SIO_LABEL=veche-socketio ROOMS=$ROOMS MSGS=$MSGS WINDOW=$WINDOW SCALE_NS="$SCALE_NS" bash run.sh >/dev/null)
+  mv "$OUT/veche-socketio/run-1" "$OUT/veche-socketio/run-$run.tmp" 2>/dev/null || true
   echo "== pass $run: veche, its own protocol" >&2
   dir="$OUT/veche/run-$run"; mkdir -p "$dir"
   run_veche_load "$dir/veche-relay.json" --mode relay --rooms "$ROOMS" --msgs "$MSGS" --window "$WINDOW"
@@ -84,10 +95,10 @@ for run in $(seq 1 "$RUNS"); do
   done
 done
 # run.sh numbers its own passes from 1; give them this script's pass numbers.
-for d in "$OUT/peerjs" "$OUT/veche-peerjs"; do
+for d in "$OUT/peerjs" "$OUT/veche-peerjs" "$OUT/socketio" "$OUT/veche-socketio"; do
   for t in "$d"/run-*.tmp; do [ -e "$t" ] && mv "$t" "${t%.tmp}"; done
 done
-node "$BENCH/report.js" "$OUT/peerjs" "$OUT/veche-peerjs" "$OUT/veche" | tee "$OUT/table.md"
+node "$BENCH/report.js" "$OUT/peerjs" "$OUT/veche-peerjs" "$OUT/veche" "$OUT/socketio" "$OUT/veche-socketio" | tee "$OUT/table.md"
 
 # After a call's signaling (after-call.js): what idle connections hold once each pair has
 # exchanged an offer and candidates, on a fresh server each: the PeerJS server, then veche's

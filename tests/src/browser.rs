@@ -49,6 +49,11 @@ impl ScriptRun {
 
 /// Runs `node tests/web/<script> <args...>` (installing its packages first if needed).
 pub async fn run_script(script: &str, args: &[&str]) -> ScriptRun {
+    run_script_with_env(script, args, &[]).await
+}
+
+/// [`run_script`] with these environment variables set for the script.
+pub async fn run_script_with_env(script: &str, args: &[&str], env: &[(&str, &str)]) -> ScriptRun {
     ensure_packages().await;
     for (program, hint) in [("/usr/bin/chromium", "chromium"), ("node", "nodejs")] {
         let found = std::process::Command::new(program).arg("--version").output().is_ok_and(|o| o.status.success());
@@ -56,7 +61,7 @@ pub async fn run_script(script: &str, args: &[&str]) -> ScriptRun {
     }
     let _turn = ONE_AT_A_TIME.lock().await;
     let mut command = Command::new("node");
-    command.arg(script).args(args).current_dir(web_dir());
+    command.arg(script).args(args).envs(env.iter().copied()).current_dir(web_dir());
     let (success, output) = run_bounded(command, SCRIPT_LIMIT).await;
     if success {
         // Shown with `cargo test -- --nocapture`; a failure shows it in its panic message.

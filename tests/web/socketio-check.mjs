@@ -6,15 +6,19 @@
 //   node socketio-check.mjs <veche base URL> <websocket|polling> open <room id>
 //   node socketio-check.mjs <veche base URL> <websocket|polling> rooms <room id> <Ann's token> <Bob's token> <Eve's token>
 //
+// With BOB_BASE set, Bob (and the others but Ann) connect to that veche node instead: the
+// events must cross between the nodes.
+//
 // Prints PASSED, or FAILED with the reason.
 import { io } from 'socket.io-client';
 
 const [base, transport, mode, room, annToken, bobToken, eveToken] = process.argv.slice(2);
+const elsewhere = process.env.BOB_BASE || base;
 const WAIT_MS = 15_000;
 const sockets = [];
 
-function connect(token) {
-  const socket = io(base, { transports: [transport], auth: token ? { token } : undefined, reconnection: false, forceNew: true });
+function connect(token, url = elsewhere) {
+  const socket = io(url, { transports: [transport], auth: token ? { token } : undefined, reconnection: false, forceNew: true });
   sockets.push(socket);
   return new Promise((resolve, reject) => {
     socket.on('connect', () => resolve(socket));
@@ -53,7 +57,7 @@ async function errorFor(socket, send) {
 }
 
 async function main() {
-  const [ann, bob] = await Promise.all([connect(annToken), connect(bobToken)]);
+  const [ann, bob] = await Promise.all([connect(annToken, base), connect(bobToken)]);
   same(await errorFor(ann, () => ann.emit('offer', { sdp: 'x' }, room)), 'not-joined', 'an offer before joining');
   same(await errorFor(ann, () => ann.emit('join-room', room)), 'malformed-message', 'a join without a user id');
 

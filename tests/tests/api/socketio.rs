@@ -35,3 +35,17 @@ async fn in_a_meetings_room_only_its_people_enter_and_their_presence_is_recorded
     assert!(types.contains(&"ParticipantLeft"), "Bob's departure is recorded: {types:?}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_hubs_limits_hold_for_socketio_clients_too() {
+    let app = spawn_app_with(|settings| {
+        settings.rooms.socketio = EndpointMode::Open;
+        settings.rooms.signal_rate = 20;
+        settings.rooms.signal_max_message_bytes = 4096;
+    })
+    .await;
+    for transport in ["websocket", "polling"] {
+        run_script("socketio-limits.mjs", &[&app.base, transport, "200", "20000"]).await.assert_passed();
+    }
+    app.stop().await;
+}

@@ -1,7 +1,8 @@
 //! Two real veche processes sharing PostgreSQL and a real nats-server: participants on
 //! different nodes reach each other, a node that dies has its participants expired, and a
 //! cancellation or a removal on one node lets the participants out on the other, and a
-//! browser's live calendar on one node hears of a meeting scheduled on the other.
+//! browser's live calendar on one node hears of a meeting scheduled on the other, and
+//! Socket.io clients on the two nodes reach each other.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -120,4 +121,19 @@ async fn a_meeting_scheduled_on_one_node_reaches_a_browsers_live_stream_on_the_o
     let scheduled = schedule(&a, &ann, &[&bob]).await;
     let (meeting, _) = bobs_stream.next_change().await;
     assert_eq!(meeting, scheduled["meeting"]["id"].as_str().unwrap());
+}
+
+#[tokio::test]
+async fn socketio_clients_on_two_nodes_reach_each_other_through_the_relay() {
+    let (database, nats) = (TestDatabase::create().await, TestNats::start().await);
+    let env = [("VECHE_SOCKETIO", "open")];
+    let a = VecheNode::start("node-a", &database.url, &nats.url(), &env).await;
+    let b = VecheNode::start("node-b", &database.url, &nats.url(), &env).await;
+    let run = veche_tests::browser::run_script_with_env(
+        "socketio-check.mjs",
+        &[&a.base, "websocket", "open", "a-room-across-nodes"],
+        &[("BOB_BASE", &b.base)],
+    )
+    .await;
+    run.assert_passed();
 }

@@ -137,9 +137,11 @@ fn on_connect(socket: SocketRef, session: Arc<Session>) {
     });
     for event in ["offer", "answer", "ice-candidate"] {
         let relaying = session.clone();
+        // Relayed in the handler itself, not in the future it returns: socketioxide spawns
+        // each message's future as a task of its own, which would reorder a client's messages.
         socket.on(event, move |socket: SocketRef, TryData(args): TryData<(Box<RawValue>, String)>| {
-            let session = relaying.clone();
-            async move { relay(&session, &socket, event, args.ok()) }
+            relay(&relaying, &socket, event, args.ok());
+            std::future::ready(())
         });
     }
     socket.on_disconnect(move || {
