@@ -44,7 +44,7 @@
 //! (the server's writes to it wait a whole ping period without it taking a byte) is dropped
 //! without a close frame, since none can reach it; that counts as a drop (reconnect grace).
 //!
-//! # PeerJS: see [`dialect::peerjs`].
+//! # PeerJS: see [`dialect::peerjs`]. Socket.io (the original plan's events): see [`dialect::socketio`].
 
 pub mod access;
 pub mod clock;
