@@ -108,3 +108,33 @@ async fn two_peerjs_clients_receive_each_others_video_through_the_compatible_end
     assert_two_joined(&app, &room).await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_original_plans_frontend_on_another_origin_holds_a_call_through_socketio_and_peerjs() {
+    // Given veche that lets the frontend's origin call it, and a meeting of Ann with Bob with
+    // a room pass each (the Socket.io handshake's token and the PeerJS key)
+    let page_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let origin = format!("http://127.0.0.1:{page_port}");
+    let app = veche_tests::app::spawn_app_with(|settings| settings.cors_origins = vec![origin.clone()]).await;
+    let (ann, bob) = (user("ann"), user("bob"));
+    let (_, room) = meeting(&app, &ann, &bob).await;
+    let pass = |who: &User| {
+        let request = app.request(Method::POST, &format!("/api/rooms/{room}/pass"), who);
+        async move { TestApp::json(request.send().await.unwrap()).await.1["pass"].as_str().unwrap().to_string() }
+    };
+    let (ann_pass, bob_pass) = (pass(&ann).await, pass(&bob).await);
+
+    // When each opens the plan's page (socket.io-client for the room, PeerJS for the media)
+    let run = run_script("plan-call.mjs", &[&app.base, &page_port.to_string(), &room, &ann_pass, &bob_pass]).await;
+
+    // Then each sees the other's video, and the room's log says both were there (each
+    // twice: the room's Socket.io connection and the media's PeerJS one).
+    run.assert_passed();
+    let events = projections::global_log::stream_of(&app.pool, "Room", &room, None).await.unwrap();
+    let joined: Vec<String> =
+        events.iter().filter(|e| e.event_type == "ParticipantJoined").map(|e| e.payload.to_string()).collect();
+    for who in [&ann, &bob] {
+        assert_eq!(joined.iter().filter(|payload| payload.contains(&who.email)).count(), 2, "{joined:?}");
+    }
+    app.stop().await;
+}
