@@ -62,6 +62,9 @@ pub fn layer(state: &AppState) -> Option<SocketIoLayer> {
         .ws_max_message_size(max_bytes)
         .ws_max_frame_size(max_bytes)
         .max_buffer_size(settings.signal_queue.max(1))
+        // A whole message still comes in one read of the listener's shared buffer; a
+        // connection's own read buffer is kept for its whole life (4 KiB by default).
+        .ws_read_buffer_size(256)
         .build_layer();
     let state = state.clone();
     io.ns("/", move |socket: SocketRef, TryData(auth): TryData<Handshake>| {
@@ -265,7 +268,14 @@ async fn forward(socket: SocketRef, inbox: PeerInbox) {
                 // Engine.IO keeps the connection alive with pings of its own.
                 inbox.take_ping();
                 while let Some(text) = inbox.pop() {
-                    emit(&socket, &text);
+                    // Socket.io's own queue is full: a client that reads too slowly is let go,
+                    // as the hub does, rather than lose a message it would wait for.
+                    if !emit(&socket, &text) {
+                        let code = close_code::SLOW_CONSUMER;
+                        let _ = socket.emit("error", &json!({ "code": code, "message": reason(code) }));
+                        let _ = socket.clone().disconnect();
+                        return;
+                    }
                 }
             }
             Err(close_code::GOING_AWAY) => return,
@@ -291,15 +301,18 @@ pub fn well_formed(text: &str) -> bool {
     })
 }
 
-fn emit(socket: &SocketRef, text: &str) {
-    let Some((event, args)) = text.split_once('\n') else { return };
-    let Ok(args) = serde_json::from_str::<Vec<Box<RawValue>>>(args) else { return };
+/// Emits a frame the hub queued; false when Socket.io's own queue for the client is full.
+/// (A greeting, empty, and anything not a frame are passed over.)
+fn emit(socket: &SocketRef, text: &str) -> bool {
+    let Some((event, args)) = text.split_once('\n') else { return true };
+    let Ok(args) = serde_json::from_str::<Vec<Box<RawValue>>>(args) else { return true };
     let event = event.to_string();
-    let _ = match args.as_slice() {
+    let sent = match args.as_slice() {
         [one] => socket.emit(event, one),
         [one, two] => socket.emit(event, &(one, two)),
-        _ => return,
+        _ => return true,
     };
+    !matches!(sent, Err(socketioxide::SendError::Socket(socketioxide::SocketError::InternalChannelFull)))
 }
 
 #[cfg(test)]
