@@ -64,12 +64,13 @@ async function main() {
   ann.emit('join-room', room, 'ann');
   const connected = next(ann, 'user-connected');
   await new Promise((resolve) => setTimeout(resolve, 300));
-  bob.emit('join-room', room, 'bob');
-  same(await connected, ['bob'], 'the others hear of a newcomer');
-
+  // Bob offers at once after his join, before the server has answered anything: the offer
+  // waits for the join and follows it.
   const offer = { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n' };
   const offered = next(ann, 'offer');
+  bob.emit('join-room', room, 'bob');
   bob.emit('offer', offer, room);
+  same(await connected, ['bob'], 'the others hear of a newcomer');
   same(await offered, [offer, bob.id], 'an offer reaches the room with the sender');
   const answer = { type: 'answer', sdp: 'v=0\r\n' };
   const answered = next(bob, 'answer');

@@ -97,8 +97,17 @@ struct Session {
     state: AppState,
     token: Option<String>,
     joined: Mutex<Option<Joined>>,
+    /// While a join is under way: the messages that came after it, relayed once it is done,
+    /// in order (a client may send an offer right after its join, as the plan's server allows).
+    pending: Mutex<Option<Vec<Held>>>,
     rate: Mutex<TokenBucket>,
 }
+
+/// A signaling message held until the join before it is done: its event, payload, room id.
+type Held = (&'static str, Box<RawValue>, String);
+
+/// The most messages held behind a join.
+const MAX_HELD: usize = 64;
 
 /// Where a connection is once it has joined.
 struct Joined {
@@ -116,7 +125,7 @@ struct Joined {
 impl Session {
     fn new(state: AppState, token: Option<String>) -> Self {
         let rate = Mutex::new(TokenBucket::new(&state.signal.limits));
-        Self { state, token, joined: Mutex::new(None), rate }
+        Self { state, token, joined: Mutex::new(None), pending: Mutex::new(None), rate }
     }
 
     fn hub(&self) -> &Arc<Hub> {
@@ -125,6 +134,10 @@ impl Session {
 
     fn joined(&self) -> std::sync::MutexGuard<'_, Option<Joined>> {
         self.joined.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, Option<Vec<Held>>> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn within_rate(&self) -> bool {
@@ -136,7 +149,19 @@ fn on_connect(socket: SocketRef, session: Arc<Session>) {
     let joining = session.clone();
     socket.on("join-room", move |socket: SocketRef, TryData(args): TryData<(String, String)>| {
         let session = joining.clone();
-        async move { join(&session, &socket, args.ok()).await }
+        // Before the join's future runs (socketioxide spawns it): what comes next waits for it.
+        let first = session.joined().is_none() && {
+            let mut pending = session.pending();
+            pending.is_none() && pending.insert(Vec::new()).is_empty()
+        };
+        async move {
+            if first {
+                join(&session, &socket, args.ok()).await;
+                release_held(&session, &socket);
+            } else {
+                refuse(&socket, "already-joined", "this connection is in a room, or joining one, already");
+            }
+        }
     });
     for event in ["offer", "answer", "ice-candidate"] {
         let relaying = session.clone();
@@ -170,9 +195,6 @@ async fn join(session: &Session, socket: &SocketRef, args: Option<(String, Strin
     let Some((room_key, user_id)) = args.filter(|(room, user)| valid_name(room) && valid_name(user)) else {
         return refuse(socket, "malformed-message", "join-room takes a room id and a user id (1–128 characters)");
     };
-    if session.joined().is_some() {
-        return refuse(socket, "already-joined", "this connection is in a room already");
-    }
     let peer_id: Arc<str> = socket.id.to_string().into();
     let hub = session.hub();
     let (handle, inbox) = hub.open_connection(Dialect::SocketIo, None);
@@ -232,6 +254,36 @@ fn relay(session: &Session, socket: &SocketRef, event: &'static str, args: Optio
     let Some((payload, room_key)) = args else {
         return refuse(socket, "malformed-message", &format!("{event} takes a payload and the room id"));
     };
+    if let Some(held) = session.pending().as_mut() {
+        if held.len() >= MAX_HELD {
+            return refuse(socket, "rate-limited", "too many messages before the join is done");
+        }
+        held.push((event, payload, room_key));
+        return;
+    }
+    relay_now(session, socket, event, &payload, room_key);
+}
+
+/// Relays what came while the join was under way, in order, then lets messages through.
+fn release_held(session: &Session, socket: &SocketRef) {
+    loop {
+        let held = {
+            let mut pending = session.pending();
+            match pending.as_mut().map(std::mem::take) {
+                Some(held) if !held.is_empty() => held,
+                _ => {
+                    *pending = None;
+                    return;
+                }
+            }
+        };
+        for (event, payload, room_key) in held {
+            relay_now(session, socket, event, &payload, room_key);
+        }
+    }
+}
+
+fn relay_now(session: &Session, socket: &SocketRef, event: &'static str, payload: &RawValue, room_key: String) {
     let joined = session.joined();
     let Some(joined) = joined.as_ref() else {
         return refuse(socket, "not-joined", "join a room first (join-room)");
