@@ -1,5 +1,7 @@
 // What the browser scripts share: launching Debian's Chromium with a fake camera and
 // microphone, bounding the whole run, and checking that a <video> shows a live stream.
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
 import { chromium } from 'playwright-core';
 
 /// How long one wait may take: WebRTC on loopback in a busy container can be slow.
@@ -100,4 +102,18 @@ export async function expectLiveVideo(page, label, selector) {
   }
   const size = await page.$eval(selector, (video) => `${video.videoWidth}x${video.videoHeight}`);
   console.log(`${label} receives video (${size}) at ${selector}`);
+}
+
+/// Serves `files` (path → [file under tests/web, content type]) on loopback, as a frontend
+/// of another origin would be served; port 0 takes a free one. Returns the origin.
+export async function serveFiles(files, port = 0) {
+  const server = createServer(async (request, response) => {
+    const file = files[new URL(request.url, 'http://x').pathname];
+    if (!file) return response.writeHead(404).end();
+    const body = await readFile(new URL(file[0], import.meta.url));
+    response.writeHead(200, { 'Content-Type': file[1] }).end(body);
+  });
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  server.unref();
+  return `http://127.0.0.1:${server.address().port}`;
 }

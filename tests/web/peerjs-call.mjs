@@ -4,9 +4,7 @@
 // our own, as a frontend would be served from its own origin.
 //
 //   node peerjs-call.mjs <veche-base-url> <room-pass-a> <room-pass-b>
-import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { expectLiveVideo, openBrowser, run } from './lib.mjs';
+import { expectLiveVideo, openBrowser, run, serveFiles } from './lib.mjs';
 
 const [base, ...passes] = process.argv.slice(2);
 if (!base || passes.length !== 2) {
@@ -20,20 +18,8 @@ const FILES = {
   '/peerjs.min.js': ['node_modules/peerjs/dist/peerjs.min.js', 'text/javascript'],
 };
 
-async function serveFixture() {
-  const server = createServer(async (request, response) => {
-    const file = FILES[new URL(request.url, 'http://x').pathname];
-    if (!file) return response.writeHead(404).end();
-    const body = await readFile(new URL(file[0], import.meta.url));
-    response.writeHead(200, { 'Content-Type': file[1] }).end(body);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  server.unref();
-  return `http://127.0.0.1:${server.address().port}`;
-}
-
 run(async () => {
-  const origin = await serveFixture();
+  const origin = await serveFiles(FILES, 0);
   const veche = new URL(base);
   const pageUrl = (pass, id, callee) => {
     const query = new URLSearchParams({ host: veche.hostname, port: veche.port, key: pass, id });

@@ -3,9 +3,7 @@
 // client for the media, in two Chromiums with fake cameras; each must see the other's video.
 //
 //   node plan-call.mjs <veche base URL> <the page's port> <room id> <room pass a> <room pass b>
-import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { expectLiveVideo, openBrowser, run } from './lib.mjs';
+import { expectLiveVideo, openBrowser, run, serveFiles } from './lib.mjs';
 
 const [base, pagePort, room, ...passes] = process.argv.slice(2);
 
@@ -15,20 +13,8 @@ const FILES = {
   '/socket.io.min.js': ['node_modules/socket.io-client/dist/socket.io.min.js', 'text/javascript'],
 };
 
-async function serveFixture() {
-  const server = createServer(async (request, response) => {
-    const file = FILES[new URL(request.url, 'http://x').pathname];
-    if (!file) return response.writeHead(404).end();
-    const body = await readFile(new URL(file[0], import.meta.url));
-    response.writeHead(200, { 'Content-Type': file[1] }).end(body);
-  });
-  await new Promise((resolve) => server.listen(Number(pagePort), '127.0.0.1', resolve));
-  server.unref();
-  return `http://127.0.0.1:${pagePort}`;
-}
-
 run(async () => {
-  const origin = await serveFixture();
+  const origin = await serveFiles(FILES, Number(pagePort));
   const veche = new URL(base);
   const pageUrl = (pass) => `${origin}/plan-call.html?${new URLSearchParams({ host: veche.hostname, port: veche.port, room, token: pass })}`;
   const [first, second] = await Promise.all([openBrowser('plan-a'), openBrowser('plan-b')]);
