@@ -72,6 +72,15 @@ async fn session_of(app: &TestApp, cookie: &str) -> (u16, Value) {
     TestApp::json(response).await
 }
 
+/// Signs `email` in by the link in the `count`th message: the session's cookie and CSRF token.
+async fn signed_in(app: &TestApp, smtp: &SmtpSink, count: usize, email: &str) -> (String, String) {
+    ask_for_link(app, email).await;
+    let link = link_sent_to(smtp, count, email).await.replace("https://meet.example.org", &app.base);
+    let cookie = session_cookie(&follow(app, &link).await);
+    let (_, session) = session_of(app, &cookie).await;
+    (cookie, session["csrf_token"].as_str().unwrap().to_string())
+}
+
 #[tokio::test]
 async fn a_link_emailed_to_an_allowed_address_signs_the_person_in_once() {
     let smtp = SmtpSink::start().await;
@@ -107,11 +116,7 @@ async fn a_link_emailed_to_an_allowed_address_signs_the_person_in_once() {
 async fn the_session_cookie_opens_the_api_and_a_change_needs_the_sessions_csrf_token() {
     let smtp = SmtpSink::start().await;
     let app = app_mailing_to(&smtp, |_| {}).await;
-    ask_for_link(&app, "ann@example.org").await;
-    let link = link_sent_to(&smtp, 1, "ann@example.org").await.replace("https://meet.example.org", &app.base);
-    let cookie = session_cookie(&follow(&app, &link).await);
-    let (_, session) = session_of(&app, &cookie).await;
-    let csrf = session["csrf_token"].as_str().unwrap().to_string();
+    let (cookie, csrf) = signed_in(&app, &smtp, 1, "ann@example.org").await;
 
     let calendar = browser()
         .get(format!("{}/api/calendar?from=2026-12-01T00:00:00Z&to=2026-12-08T00:00:00Z", app.base))
@@ -143,15 +148,12 @@ async fn the_session_cookie_opens_the_api_and_a_change_needs_the_sessions_csrf_t
 async fn signing_out_ends_the_session_on_the_server() {
     let smtp = SmtpSink::start().await;
     let app = app_mailing_to(&smtp, |_| {}).await;
-    ask_for_link(&app, "ann@example.org").await;
-    let link = link_sent_to(&smtp, 1, "ann@example.org").await.replace("https://meet.example.org", &app.base);
-    let cookie = session_cookie(&follow(&app, &link).await);
-    let (_, session) = session_of(&app, &cookie).await;
+    let (cookie, csrf) = signed_in(&app, &smtp, 1, "ann@example.org").await;
 
     let out = browser()
         .post(format!("{}/api/auth/signout", app.base))
         .header(COOKIE, &cookie)
-        .header("x-csrf-token", session["csrf_token"].as_str().unwrap())
+        .header("x-csrf-token", csrf)
         .send()
         .await
         .unwrap();
@@ -229,14 +231,7 @@ async fn a_signed_in_person_enters_their_meetings_room_with_the_session_and_a_st
     let app = app_mailing_to(&smtp, |_| {}).await;
     let scheduled = app.schedule(&user("olga"), &[&user("ann")], json!({})).await;
     let room = scheduled["meeting"]["room_id"].as_str().unwrap().to_string();
-    let mut sessions = vec![];
-    for (count, email) in [(1, "ann@example.org"), (2, "eve@example.org")] {
-        ask_for_link(&app, email).await;
-        let link = link_sent_to(&smtp, count, email).await.replace("https://meet.example.org", &app.base);
-        let cookie = session_cookie(&follow(&app, &link).await);
-        let (_, session) = session_of(&app, &cookie).await;
-        sessions.push((cookie, session["csrf_token"].as_str().unwrap().to_string()));
-    }
+    let sessions = [signed_in(&app, &smtp, 1, "ann@example.org").await, signed_in(&app, &smtp, 2, "eve@example.org").await];
     let pass = |(cookie, csrf): &(String, String)| {
         browser().post(format!("{}/api/rooms/{room}/pass", app.base)).header(COOKIE, cookie).header("x-csrf-token", csrf).send()
     };
