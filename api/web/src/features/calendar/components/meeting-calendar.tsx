@@ -112,7 +112,7 @@ function useFormats(language: Language, compact: boolean): Formats {
       dayFormat: dayFormat(language, dayFirst, compact),
       weekdayFormat: language === 'ru' ? 'EEEEEE' : 'EEE',
       dayHeaderFormat: dayFirst ? 'EEEE, d MMMM' : 'EEEE, MMMM d',
-      agendaDateFormat: dayFirst ? 'EEE, d MMM' : 'EEE, MMM d',
+      agendaDateFormat: language === 'ru' ? 'EEEEEE, d MMM' : dayFirst ? 'EEE, d MMM' : 'EEE, MMM d',
       agendaTimeFormat: 'p',
       agendaTimeRangeFormat: range,
       eventTimeRangeFormat: range,
