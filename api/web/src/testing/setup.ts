@@ -6,22 +6,11 @@ import { afterEach, beforeEach, vi } from 'vitest';
 import { i18n } from '../i18n';
 import { resetClientState } from '../lib/api-client';
 import { toast } from 'react-hot-toast';
+import { fakeMatchMedia } from './media';
 
 // jsdom has no layout and no media queries; the app asks for both.
 if (!window.matchMedia) {
-  Object.defineProperty(window, 'matchMedia', {
-    writable: true,
-    value: (query: string) => ({
-      matches: false,
-      media: query,
-      onchange: null,
-      addEventListener: () => {},
-      removeEventListener: () => {},
-      addListener: () => {},
-      removeListener: () => {},
-      dispatchEvent: () => false,
-    }),
-  });
+  Object.defineProperty(window, 'matchMedia', { writable: true, value: fakeMatchMedia(() => false) });
 }
 Element.prototype.scrollIntoView ??= function scrollIntoView() {};
 // The calendar's selection asks what is under the pointer.

@@ -8,6 +8,7 @@ import { json, mockApi } from '../../../../testing/mock-api';
 import { PHONE_QUERY } from '../../../../lib/use-media-query';
 import { renderApp } from '../../../../testing/render';
 import { MeetingCalendar } from '../meeting-calendar';
+import { fakeMatchMedia } from '../../../../testing/media';
 
 const week = '/?view=week&date=2026-12-02';
 
@@ -29,16 +30,7 @@ function renderCalendar(route = week, handlers = { onOpenMeeting: vi.fn(), onCre
 
 /** A phone's screen: the app's phone media query matches. */
 function onPhone() {
-  vi.stubGlobal('matchMedia', (query: string) => ({
-    matches: query === PHONE_QUERY,
-    media: query,
-    onchange: null,
-    addEventListener: () => {},
-    removeEventListener: () => {},
-    addListener: () => {},
-    removeListener: () => {},
-    dispatchEvent: () => false,
-  }));
+  vi.stubGlobal('matchMedia', fakeMatchMedia((query) => query === PHONE_QUERY));
 }
 
 const dayHeaders = () => Array.from(document.querySelectorAll('.rbc-time-header .rbc-header')).map((cell) => cell.textContent);
