@@ -96,6 +96,8 @@ impl JwtKeys {
 pub struct AuthUser {
     pub actor: Actor,
     pub roles: Vec<String>,
+    /// The web session the request came with (none for a bearer token).
+    pub session: Option<infrastructure::web_sessions::WebSession>,
 }
 
 impl AuthUser {
@@ -112,7 +114,7 @@ impl FromRequestParts<AppState> for AuthUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
             return match crate::session::from_cookie(parts, state).await? {
-                Some(session) => Ok(Self { actor: session_actor(&session.person)?, roles: vec![] }),
+                Some(session) => Ok(Self { actor: session_actor(&session.person)?, roles: vec![], session: Some(session) }),
                 None => Err(ApiError::Unauthorized("sign in, or send a bearer token in the Authorization header".into())),
             };
         };
@@ -129,7 +131,7 @@ impl FromRequestParts<AppState> for AuthUser {
             return Err(ApiError::Unauthorized("a guest link's token serves its link only, not the API".into()));
         }
         let actor = claims.actor()?;
-        Ok(Self { actor, roles: claims.roles })
+        Ok(Self { actor, roles: claims.roles, session: None })
     }
 }
 

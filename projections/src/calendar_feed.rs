@@ -24,21 +24,17 @@ pub(crate) async fn apply_batch(
     memo: &mut crate::BatchMemo,
     writes: &mut crate::BatchWrites,
 ) -> Result<(), ProjectionError> {
+    // Events come in log order, which is the order they were recorded in but for transactions
+    // in flight together: near the day's edge an event may be fed or passed over either way.
     let since = chrono::Utc::now() - KEPT;
-    let recent: Vec<&(&RecordedEvent, MeetingEvent)> =
-        events.iter().filter(|(recorded, _)| recorded.recorded_at > since).collect();
+    let recent = &events[events.partition_point(|(recorded, _)| recorded.recorded_at <= since)..];
     let mut people: BTreeSet<(Uuid, String)> = BTreeSet::new();
-    for (recorded, event) in &recent {
+    for (recorded, event) in recent {
         if let (MeetingEvent::AttendeeRemoved { email, .. }, Ok(id)) = (event, recorded.aggregate_id.parse::<Uuid>()) {
             people.insert((id, email.to_string()));
         }
     }
-    let ids: Vec<Uuid> = recent
-        .iter()
-        .filter_map(|(recorded, _)| recorded.aggregate_id.parse().ok())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let ids = crate::distinct_ids(recent, |_| true);
     if ids.is_empty() {
         return Ok(());
     }

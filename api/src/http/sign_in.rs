@@ -214,19 +214,16 @@ pub struct SessionView {
 /// Who is signed in
 #[utoipa::path(get, path = "/api/session", tag = "sign-in",
     responses((status = 200, body = SessionView)), security(("bearer" = [])))]
-async fn current_session(State(state): State<AppState>, headers: HeaderMap, user: AuthUser) -> Result<Json<SessionView>> {
-    let session = match session::session_secret(&headers, &state.public_url) {
-        Some(secret) if !headers.contains_key(axum::http::header::AUTHORIZATION) => state.sessions.find(&secret).await?,
-        _ => None,
-    };
-    Ok(Json(SessionView {
+async fn current_session(user: AuthUser) -> Json<SessionView> {
+    let session = user.session;
+    Json(SessionView {
         user_id: user.actor.user_id.clone(),
         email: user.actor.email.to_string(),
         name: user.actor.name.clone(),
         csrf_token: session.as_ref().map(|s| s.csrf_token.clone()),
         expires_at: session.as_ref().map(|s| s.expires_at),
         method: session.map_or_else(|| "bearer".to_string(), |s| s.method),
-    }))
+    })
 }
 
 /// Sign out
@@ -234,8 +231,8 @@ async fn current_session(State(state): State<AppState>, headers: HeaderMap, user
 /// Ends the session on the server (its cookie opens nothing from now on) and removes the
 /// cookie. With a bearer token there is nothing to end.
 #[utoipa::path(post, path = "/api/auth/signout", tag = "sign-in", responses((status = 204)), security(("bearer" = [])))]
-async fn sign_out(State(state): State<AppState>, headers: HeaderMap, _user: AuthUser) -> Result<Response> {
-    if let Some(secret) = session::session_secret(&headers, &state.public_url) {
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap, user: AuthUser) -> Result<Response> {
+    if let Some(secret) = user.session.and(session::session_secret(&headers, &state.public_url)) {
         state.sessions.end(&secret).await?;
     }
     Ok((StatusCode::NO_CONTENT, [session::removal_cookie(&state.public_url)]).into_response())
