@@ -24,8 +24,8 @@ const ORIGIN_HEADER: &str = "Veche-Node";
 /// congested network would drop them, instead of growing memory.
 const OUTGOING_QUEUE: usize = 8192;
 
-/// Called with (room token, message) for every message of another node.
-pub type Inbound = Arc<dyn Fn(&str, Bytes) + Send + Sync>;
+/// Called with (origin node, room token, message) for every message of another node.
+pub type Inbound = Arc<dyn Fn(&str, &str, Bytes) + Send + Sync>;
 
 pub struct SignalBus {
     outgoing: mpsc::Sender<(String, Bytes)>,
@@ -99,11 +99,9 @@ async fn listen(
         };
         let Some(message) = message else { break };
         let origin = message.headers.as_ref().and_then(|h| h.get(ORIGIN_HEADER)).map(|v| v.as_str());
-        if origin == Some(node_id.as_str()) {
-            continue;
-        }
+        let Some(origin) = origin.filter(|origin| *origin != node_id) else { continue };
         if let Some(token) = message.subject.strip_prefix(prefix.as_str()) {
-            inbound(token, message.payload);
+            inbound(origin, token, message.payload);
         }
     }
     let _ = subscription.unsubscribe().await;

@@ -3,25 +3,33 @@
 // the sender's socket id, `user-connected` / `user-disconnected`, and the errors veche
 // answers a message it refuses with.
 //
-//   node socketio-check.mjs <veche base URL> <websocket|polling> open <room id>
-//   node socketio-check.mjs <veche base URL> <websocket|polling> rooms <room id> <Ann's token> <Bob's token> <Eve's token>
+//   node socketio-check.mjs <veche base URL> <transports> open <room id>
+//   node socketio-check.mjs <veche base URL> <transports> rooms <room id> <Ann's token> <Bob's token> <Eve's token>
+//
+// <transports>: websocket, polling, or polling,websocket (the client's default: long-polling
+// first, then the move to WebSocket, which every client here must have made).
 //
 // With BOB_BASE set, Bob (and the others but Ann) connect to that veche node instead: the
-// events must cross between the nodes.
+// events must cross between the nodes. JOIN_GAP_MS: how long after Ann Bob joins (300 ms).
 //
 // Prints PASSED, or FAILED with the reason.
 import { io } from 'socket.io-client';
 
 const [base, transport, mode, room, annToken, bobToken, eveToken] = process.argv.slice(2);
 const elsewhere = process.env.BOB_BASE || base;
+const transports = transport.split(',');
 const WAIT_MS = 15_000;
 const sockets = [];
 
 function connect(token, url = elsewhere) {
-  const socket = io(url, { transports: [transport], auth: token ? { token } : undefined, reconnection: false, forceNew: true });
+  const socket = io(url, { transports, auth: token ? { token } : undefined, reconnection: false, forceNew: true });
   sockets.push(socket);
   return new Promise((resolve, reject) => {
-    socket.on('connect', () => resolve(socket));
+    socket.on('connect', () => {
+      const engine = socket.io.engine;
+      if (engine.transport.name === transports[transports.length - 1]) resolve(socket);
+      else engine.once('upgrade', () => resolve(socket));
+    });
     socket.on('connect_error', reject);
   });
 }
@@ -63,7 +71,7 @@ async function main() {
 
   ann.emit('join-room', room, 'ann');
   const connected = next(ann, 'user-connected');
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await new Promise((resolve) => setTimeout(resolve, Number(process.env.JOIN_GAP_MS || 300)));
   // Bob offers at once after his join, before the server has answered anything: the offer
   // waits for the join and follows it.
   const offer = { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n' };

@@ -188,7 +188,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
     let _ = BODY_LIMIT.set(settings.max_body_bytes);
-    let socketio = crate::signaling::dialect::socketio::layer(&state);
+    let socketio = crate::signaling::dialect::socketio::router(&state);
     let (api, openapi) = documented_routes();
     let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serialises");
     let rooms = &settings.rooms;
@@ -234,19 +234,13 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(axum::extract::DefaultBodyLimit::max(settings.max_body_bytes))
         .service(routes);
-    match socketio {
-        // Socket.io first: its long-polling requests wait for up to a ping interval, and
-        // neither the request timeout nor the concurrency limit is theirs to count.
-        Some(socketio) => Router::new().fallback_service(
-            tower::ServiceBuilder::new()
-                .option_layer(cors(&settings.cors_origins))
-                .layer(tower_http::map_response_body::MapResponseBodyLayer::new(axum::body::Body::new))
-                .layer(socketio)
-                .service(service),
-        ),
-        None => Router::new()
-            .fallback_service(tower::ServiceBuilder::new().option_layer(cors(&settings.cors_origins)).service(service)),
-    }
+    // Socket.io's routes first: its long polls wait for up to a ping period, and neither the
+    // request timeout nor the concurrency limit is theirs to count.
+    let app = match socketio {
+        Some(socketio) => socketio.fallback_service(service),
+        None => Router::new().fallback_service(service),
+    };
+    Router::new().fallback_service(tower::ServiceBuilder::new().option_layer(cors(&settings.cors_origins)).service(app))
 }
 
 /// Cross-origin calls from the web apps of `VECHE_CORS_ORIGINS` (none by default: the same

@@ -33,6 +33,9 @@ pub enum Flow {
     Reply(Utf8Bytes),
     /// The client asked to leave.
     Leave,
+    /// Stop reading: the session has asynchronous work to do before the client's next
+    /// message (the connection's owner does it, then runs the connection again).
+    Suspend,
 }
 
 pub trait Session: Send {
@@ -41,6 +44,11 @@ pub trait Session: Send {
     fn rate_limited(&self) -> Utf8Bytes;
     /// The reply to a binary message.
     fn binary_refused(&self) -> Utf8Bytes;
+    /// A text the protocol sends beside each WebSocket ping, for clients whose liveness
+    /// check listens for the protocol's own pings (Engine.IO's).
+    fn ping(&self) -> Option<Utf8Bytes> {
+        None
+    }
 }
 
 /// How the connection ended, which decides between leaving and expiring.
@@ -52,6 +60,8 @@ pub enum Ending {
     Dropped,
     /// The server ended it (slow consumer, replaced, room closed, shutdown).
     Ended(u16),
+    /// Not ended: the session asked to be suspended ([`Flow::Suspend`]).
+    Suspended,
 }
 
 /// How many queued messages are gathered into one write, at most...
@@ -83,8 +93,19 @@ pub fn run<'a>(
     session: &'a mut impl Session,
     limits: &'a ConnectionLimits,
 ) -> impl Future<Output = Ending> + Send + 'a {
-    let mut live =
-        Live { bucket: TokenBucket::new(limits), answered: true, unflushed: false, unwritten: Box::default(), stalled: false };
+    let mut live = Live::new(limits);
+    std::future::poll_fn(move |cx| live.poll(cx, socket, inbox, session, limits))
+}
+
+/// [`run`] for a session that may suspend the connection ([`Flow::Suspend`]): `live` is what
+/// the connection remembers across (its rate, its ping), kept by the caller.
+pub fn run_resumable<'a>(
+    live: &'a mut Live,
+    socket: &'a mut Socket,
+    inbox: &'a PeerInbox,
+    session: &'a mut impl Session,
+    limits: &'a ConnectionLimits,
+) -> impl Future<Output = Ending> + Send + 'a {
     std::future::poll_fn(move |cx| live.poll(cx, socket, inbox, session, limits))
 }
 
@@ -98,7 +119,7 @@ pub async fn finish(socket: &mut Socket, inbox: &PeerInbox, ending: Ending) {
 }
 
 /// What a running connection remembers between wake-ups.
-struct Live {
+pub struct Live {
     bucket: TokenBucket,
     /// The client answered the last ping (or there was none yet).
     answered: bool,
@@ -120,6 +141,10 @@ enum Step {
 }
 
 impl Live {
+    pub fn new(limits: &ConnectionLimits) -> Self {
+        Self { bucket: TokenBucket::new(limits), answered: true, unflushed: false, unwritten: Box::default(), stalled: false }
+    }
+
     /// One wake-up: finish tungstenite's flush and our unwritten bytes, then the hub's side
     /// (the end, a ping, queued messages), then the client's messages. Our frames and
     /// tungstenite's never interleave: each is written only when the other has nothing
@@ -155,7 +180,7 @@ impl Live {
             match inbox.poll_ready(cx) {
                 Poll::Ready(Err(code)) => return Poll::Ready(Ending::Ended(code)),
                 Poll::Ready(Ok(())) => {
-                    if let Err(ending) = self.write_queued(cx, socket, inbox) {
+                    if let Err(ending) = self.write_queued(cx, socket, inbox, session.ping()) {
                         return Poll::Ready(ending);
                     }
                     continue;
@@ -192,8 +217,15 @@ impl Live {
         Poll::Pending
     }
 
-    /// A due ping, then up to [`WRITE_BATCH`] queued messages, in one write.
-    fn write_queued(&mut self, cx: &mut Context<'_>, socket: &mut Socket, inbox: &PeerInbox) -> Result<(), Ending> {
+    /// A due ping (and the protocol's own beside it), then up to [`WRITE_BATCH`] queued
+    /// messages, in one write.
+    fn write_queued(
+        &mut self,
+        cx: &mut Context<'_>,
+        socket: &mut Socket,
+        inbox: &PeerInbox,
+        protocol_ping: Option<Utf8Bytes>,
+    ) -> Result<(), Ending> {
         let ping = inbox.take_ping();
         if ping {
             if !self.answered {
@@ -204,6 +236,9 @@ impl Live {
         let frames = |buf: &mut Vec<u8>| {
             if ping {
                 Frame::ping(Bytes::new()).format(buf)?;
+                if let Some(text) = protocol_ping {
+                    text_frame(text).format(buf)?;
+                }
             }
             for _ in 0..WRITE_BATCH {
                 if buf.len() >= WRITE_GATHER {
@@ -260,6 +295,7 @@ impl Live {
                     Flow::Continue => Step::Continue,
                     Flow::Reply(reply) => Step::Reply(reply),
                     Flow::Leave => Step::End(Ending::Left),
+                    Flow::Suspend => Step::End(Ending::Suspended),
                 }
             }
             Some(Ok(Message::Binary(_))) => Step::Reply(session.binary_refused()),

@@ -52,6 +52,7 @@ pub mod coalesce;
 pub mod connection;
 pub mod dialect;
 pub mod doors;
+pub mod holders;
 pub mod hub;
 pub mod local_room;
 pub mod locks;

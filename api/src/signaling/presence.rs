@@ -158,7 +158,7 @@ async fn admit<D: RoomDialect>(presence: &Presence, entering: Option<Box<Enterin
     let (handle, inbox) = presence.hub.open_connection(D::DIALECT, None);
     let capacity = presence.rooms.capacity();
     let greeted = peer_id.clone();
-    let greeting = move |others: &[PeerInfo], resumed: bool| D::greeting(&greeted, others, resumed, capacity, access);
+    let greeting = move |others: &[PeerInfo], resumed: bool| Some(D::greeting(&greeted, others, resumed, capacity, access));
     match presence.enter(access, peer_id, handle, greeting).await {
         Ok(entered) => Some(Admitted { inbox, session: D::session(presence.hub.clone(), entered) }),
         Err(refusal) => {
@@ -210,14 +210,14 @@ impl Refusal {
 impl Presence {
     /// Records the join and puts the connection in the hub. A reconnect of the same person
     /// with the same peer id resumes their place and replaces their older connection.
-    /// `greeting` is the first message the connection gets (given everyone else and whether
-    /// this is a resumption); it is queued before the connection can receive anything else.
+    /// `greeting` is the first message the connection gets, if its protocol has one (given
+    /// everyone else and whether this is a resumption); it is queued before anything else.
     pub async fn enter(
         &self,
         access: &RoomAccess,
         peer_id: Arc<str>,
         handle: PeerHandle,
-        greeting: impl FnOnce(&[PeerInfo], bool) -> Utf8Bytes,
+        greeting: impl FnOnce(&[PeerInfo], bool) -> Option<Utf8Bytes>,
     ) -> Result<Entered, Refusal> {
         if access.cancelled {
             return Err(Refusal::Closed);
@@ -243,7 +243,9 @@ impl Presence {
         let resumed = outcome.event_types.iter().any(|t| t == "ParticipantResumed");
         let others: Vec<PeerInfo> =
             outcome.aggregate.participants().iter().filter(|p| *p.peer_id != *peer_id).map(PeerInfo::from).collect();
-        handle.push(greeting(&others, resumed));
+        if let Some(greeting) = greeting(&others, resumed) {
+            handle.push(greeting);
+        }
         handle.expire_at(access.expires_at.clamp(1, u32::MAX as i64) as u32);
         let namespace = room_namespace(access.room_id);
         let (room, replaced) = self.hub.attach(&namespace, peer_id.clone(), handle);
@@ -271,7 +273,7 @@ impl Presence {
             Ending::Left | Ending::Ended(close_code::ROOM_CLOSED | close_code::REMOVED) => {
                 self.record_leave(&actor.unpack(), entered).await;
             }
-            Ending::Dropped | Ending::Ended(_) => {
+            Ending::Dropped | Ending::Ended(_) | Ending::Suspended => {
                 let presence = self.clone();
                 let peer_id = entered.peer_id.to_string();
                 tokio::spawn(async move {

@@ -152,11 +152,11 @@ impl Relayed<'_> {
                 "}",
             ]
             .concat(),
-            // The plan's events (dialect/socketio.rs): `offer(offer, from)`, ...; a PeerJS
+            // The plan's events as Socket.IO packets (dialect/socketio): `offer(offer, from)`, ...; a PeerJS
             // client closing its connection to the peer reads as the sender gone.
             Dialect::SocketIo => match self.kind.socketio() {
-                Some(event) => [event, "\n[", payload, r#",""#, self.from, r#""]"#].concat(),
-                None => ["user-disconnected\n[\"", self.from, r#""]"#].concat(),
+                Some(event) => [r#"42[""#, event, r#"","#, payload, r#",""#, self.from, r#""]"#].concat(),
+                None => [r#"42["user-disconnected",""#, self.from, r#""]"#].concat(),
             },
         };
         text.into()
@@ -214,5 +214,6 @@ mod tests {
             relayed.render(Dialect::PeerJs).as_str(),
             r#"{"type":"OFFER","src":"ann-1","dst":"bob_2","payload":{"sdp":"v=0\r\n","n":[1,2]}}"#
         );
+        assert_eq!(relayed.render(Dialect::SocketIo).as_str(), r#"42["offer",{"sdp":"v=0\r\n","n":[1,2]},"ann-1"]"#);
     }
 }

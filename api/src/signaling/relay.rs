@@ -2,12 +2,16 @@
 //! node delivers what arrives to the peers it holds.
 //!
 //! Envelopes are JSON: `{"op":"relay","kind","from","to","payload"}` for a signaling message
-//! to one peer, `{"op":"broadcast","except","text"}` for a presence notice to every
-//! veche-dialect peer, `{"op":"close"}` when the room closes, `{"op":"remove","to"}` when a
-//! participant is taken off the meeting. What arrives is checked like a client's input: peer
-//! ids must be valid, notices must be JSON objects; anything else is dropped and counted.
+//! to one peer, `{"op":"broadcast","except","text","dialect"}` for a presence notice or a
+//! Socket.io event to every peer of a dialect, `{"op":"close"}` when the room closes,
+//! `{"op":"remove","to"}` when a participant is taken off the meeting, and
+//! `{"op":"hello"|"here"|"bye"}` as nodes start and stop holding peers of a namespace
+//! ([`super::holders`]: a broadcast is published only while another node may hold peers of
+//! it). What arrives is checked like a client's input: peer ids must be valid, notices must
+//! be what their dialect sends; anything else is dropped and counted.
 
 use super::dialect::Dialect;
+use super::holders::Holders;
 use super::hub::{Hub, RemoteRelay};
 use super::protocol::{Namespace, Relayed, SignalKind};
 use bytes::Bytes;
@@ -56,6 +60,12 @@ enum Op {
     Close,
     /// A participant was taken off the meeting.
     Remove,
+    /// The sending node starts holding peers of the namespace (see [`super::holders`])...
+    Hello,
+    /// ...and a node holding peers of it answers.
+    Here,
+    /// The sending node holds no more peers of the namespace.
+    Bye,
 }
 
 impl<'a> Envelope<'a> {
@@ -103,7 +113,9 @@ pub struct NatsRelay {
     /// Which namespace the hashed subject token of a (PeerJS) namespace this node holds
     /// peers of stands for. A room's token spells its namespace, so rooms need no entry:
     /// a node holds thousands of them.
-    hashed: Arc<RwLock<HashMap<String, Namespace>>>,
+    hashed: RwLock<HashMap<String, Namespace>>,
+    holders: Holders,
+    hub: Weak<Hub>,
 }
 
 /// The namespace a subject token stands for, if this node may hold peers of it; messages
@@ -119,17 +131,20 @@ fn namespace_of(token: &str, hashed: &RwLock<HashMap<String, Namespace>>) -> Opt
 impl NatsRelay {
     /// Links `hub` to the other nodes through NATS.
     pub fn attach(hub: &Arc<Hub>, client: async_nats::Client, shutdown: CancellationToken) -> Arc<Self> {
-        let hashed: Arc<RwLock<HashMap<String, Namespace>>> = Arc::default();
-        let weak: Weak<Hub> = Arc::downgrade(hub);
-        let lookup = hashed.clone();
-        let inbound = Arc::new(move |token: &str, payload: Bytes| {
-            let (Some(hub), Some(namespace)) = (weak.upgrade(), namespace_of(token, &lookup)) else {
-                return;
-            };
-            deliver(&hub, &namespace, &payload);
+        let relay = Arc::new_cyclic(|relay: &Weak<NatsRelay>| {
+            let relay = relay.clone();
+            let inbound = Arc::new(move |origin: &str, token: &str, payload: Bytes| {
+                if let Some(relay) = relay.upgrade() {
+                    relay.receive(origin, token, &payload);
+                }
+            });
+            Self {
+                bus: SignalBus::start(client, hub.node_id.clone(), inbound, shutdown),
+                hashed: RwLock::default(),
+                holders: Holders::new(super::holders::ANSWERS_WITHIN),
+                hub: Arc::downgrade(hub),
+            }
         });
-        let bus = SignalBus::start(client, hub.node_id.clone(), inbound, shutdown);
-        let relay = Arc::new(Self { bus, hashed });
         hub.set_remote(relay.clone());
         relay
     }
@@ -138,14 +153,33 @@ impl NatsRelay {
         let bytes = serde_json::to_vec(envelope).expect("an envelope serialises");
         self.bus.publish(&subject_token(namespace), Bytes::from(bytes));
     }
+
+    /// Another node's message: who holds what noted, the rest handed to the hub.
+    fn receive(&self, origin: &str, token: &str, payload: &[u8]) {
+        let (Some(hub), Some(namespace)) = (self.hub.upgrade(), namespace_of(token, &self.hashed)) else {
+            return;
+        };
+        let Ok(envelope) = serde_json::from_slice::<Envelope<'_>>(payload) else {
+            metrics::counter!("veche_signal_bus_dropped_total", "why" => "undecodable").increment(1);
+            return;
+        };
+        match envelope.op {
+            Op::Hello => {
+                if self.holders.heard(&namespace, origin) {
+                    self.publish(&namespace, &Envelope::new(Op::Here));
+                }
+            }
+            Op::Here => {
+                self.holders.heard(&namespace, origin);
+            }
+            Op::Bye => self.holders.left(&namespace, origin),
+            _ => deliver(&hub, &namespace, envelope),
+        }
+    }
 }
 
 /// Hands a message from another node to the peers this node holds.
-fn deliver(hub: &Hub, namespace: &Namespace, payload: &[u8]) {
-    let Ok(envelope) = serde_json::from_slice::<Envelope<'_>>(payload) else {
-        metrics::counter!("veche_signal_bus_dropped_total", "why" => "undecodable").increment(1);
-        return;
-    };
+fn deliver(hub: &Hub, namespace: &Namespace, envelope: Envelope<'_>) {
     let valid = |peer: Option<&str>| peer.is_none_or(super::protocol::valid_peer_id);
     if !valid(envelope.from) || !valid(envelope.to) || !valid(envelope.except.as_deref()) {
         metrics::counter!("veche_signal_bus_dropped_total", "why" => "invalid peer id").increment(1);
@@ -184,6 +218,8 @@ fn deliver(hub: &Hub, namespace: &Namespace, payload: &[u8]) {
                 hub.remove_local_peer(namespace, peer_id);
             }
         }
+        // Taken by `NatsRelay::receive`.
+        Op::Hello | Op::Here | Op::Bye => {}
     }
 }
 
@@ -192,12 +228,16 @@ impl RemoteRelay for NatsRelay {
         if !matches!(namespace, Namespace::Room(_)) {
             super::locks::write(&self.hashed).insert(subject_token(namespace), namespace.clone());
         }
+        self.holders.start(namespace);
+        self.publish(namespace, &Envelope::new(Op::Hello));
     }
 
     fn unwatch(&self, namespace: &Namespace) {
         if !matches!(namespace, Namespace::Room(_)) {
             super::locks::write(&self.hashed).remove(&subject_token(namespace));
         }
+        self.holders.stop(namespace);
+        self.publish(namespace, &Envelope::new(Op::Bye));
     }
 
     fn ready(&self) -> futures::future::BoxFuture<'_, ()> {
@@ -213,7 +253,9 @@ impl RemoteRelay for NatsRelay {
     }
 
     fn broadcast(&self, namespace: &Namespace, dialect: Dialect, except: Option<&str>, text: &str) {
-        self.publish(namespace, &Envelope::broadcast(dialect, except, text));
+        if self.holders.others_may_hold(namespace) {
+            self.publish(namespace, &Envelope::broadcast(dialect, except, text));
+        }
     }
 
     fn close_room(&self, namespace: &Namespace) {
@@ -275,6 +317,13 @@ mod tests {
         assert_eq!(namespace_of(&token, &hashed), Some(peerjs));
     }
 
+    /// As `NatsRelay::receive` hands them on: what does not decode is dropped there.
+    fn deliver_bytes(hub: &Hub, namespace: &Namespace, bytes: &[u8]) {
+        if let Ok(envelope) = serde_json::from_slice(bytes) {
+            deliver(hub, namespace, envelope);
+        }
+    }
+
     #[test]
     fn what_another_node_sends_is_checked_like_a_clients_input() {
         let hub = Hub::new("node-a".into(), 16);
@@ -287,12 +336,12 @@ mod tests {
             r#"{"op":"broadcast","except":"<script>","text":"{}"}"#,
             r#"{"op":"remove","to":"../../bob-1"}"#,
         ] {
-            deliver(&hub, &room, bad.as_bytes());
+            deliver_bytes(&hub, &room, bad.as_bytes());
             assert_eq!(inbox.pop(), None, "{bad}");
         }
-        deliver(&hub, &room, br#"{"op":"relay","kind":"offer","from":"ann-1","to":"bob-1","payload":{"sdp":"v=0"}}"#);
+        deliver_bytes(&hub, &room, br#"{"op":"relay","kind":"offer","from":"ann-1","to":"bob-1","payload":{"sdp":"v=0"}}"#);
         assert!(inbox.pop().is_some(), "a valid message still goes through");
-        deliver(&hub, &room, br#"{"op":"remove","to":"bob-1"}"#);
+        deliver_bytes(&hub, &room, br#"{"op":"remove","to":"bob-1"}"#);
         assert_eq!(inbox.pop().as_deref(), Some(r#"{"type":"removed"}"#));
     }
 }

@@ -188,15 +188,23 @@ mod tests {
     /// instead of 768. Measured in the test build, which lays futures out up to 8 bytes
     /// larger than a release build.
     const TASK_FUTURE_BUDGET: usize = 536;
+    /// A Socket.io connection's task also holds its session (which joins after the
+    /// connection opens) and what its run keeps across a join: a 896-byte task.
+    const SOCKETIO_TASK_FUTURE_BUDGET: usize = 792;
 
     #[test]
     fn each_dialects_connection_task_stays_within_its_budget() {
         let sizes = [
-            ("veche's protocol", task_future_size::<crate::signaling::dialect::veche::VecheConnection>()),
-            ("PeerJS", task_future_size::<crate::signaling::dialect::peerjs::PeerJsConnection>()),
+            ("veche's protocol", task_future_size::<crate::signaling::dialect::veche::VecheConnection>(), TASK_FUTURE_BUDGET),
+            ("PeerJS", task_future_size::<crate::signaling::dialect::peerjs::PeerJsConnection>(), TASK_FUTURE_BUDGET),
+            (
+                "Socket.io",
+                task_future_size::<crate::signaling::dialect::socketio::WebSocketTransport>(),
+                SOCKETIO_TASK_FUTURE_BUDGET,
+            ),
         ];
-        for (dialect, size) in sizes {
-            assert!(size <= TASK_FUTURE_BUDGET, "{dialect}: the task's future is {size} bytes, over {TASK_FUTURE_BUDGET}");
+        for (dialect, size, budget) in sizes {
+            assert!(size <= budget, "{dialect}: the task's future is {size} bytes, over {budget}");
         }
     }
 }

@@ -12,7 +12,7 @@ use veche_tests::browser::run_script;
 #[tokio::test]
 async fn the_plans_events_are_relayed_within_a_room_named_by_its_clients_over_websocket_and_long_polling() {
     let app = spawn_app_with(|settings| settings.rooms.socketio = EndpointMode::Open).await;
-    for transport in ["websocket", "polling"] {
+    for transport in ["websocket", "polling", "polling,websocket"] {
         run_script("socketio-check.mjs", &[&app.base, transport, "open", &format!("plan-room-{transport}")])
             .await
             .assert_passed();
@@ -24,15 +24,17 @@ async fn the_plans_events_are_relayed_within_a_room_named_by_its_clients_over_we
 async fn in_a_meetings_room_only_its_people_enter_and_their_presence_is_recorded() {
     let app = spawn_app_with(|_| {}).await;
     let (ann, bob, eve) = (user("ann"), user("bob"), user("eve"));
-    let scheduled = app.schedule(&ann, &[&bob], json!({})).await;
-    let room = scheduled["meeting"]["room_id"].as_str().unwrap().to_string();
-    run_script("socketio-check.mjs", &[&app.base, "websocket", "rooms", &room, &ann.token, &bob.token, &eve.token])
-        .await
-        .assert_passed();
-    let events = projections::global_log::stream_of(&app.pool, "Room", &room, None).await.unwrap();
-    let types: Vec<&str> = events.iter().map(|event| event.event_type.as_str()).collect();
-    assert_eq!(types.iter().filter(|t| **t == "ParticipantJoined").count(), 2, "{types:?}");
-    assert!(types.contains(&"ParticipantLeft"), "Bob's departure is recorded: {types:?}");
+    for transport in ["websocket", "polling,websocket"] {
+        let scheduled = app.schedule(&ann, &[&bob], json!({})).await;
+        let room = scheduled["meeting"]["room_id"].as_str().unwrap().to_string();
+        run_script("socketio-check.mjs", &[&app.base, transport, "rooms", &room, &ann.token, &bob.token, &eve.token])
+            .await
+            .assert_passed();
+        let events = projections::global_log::stream_of(&app.pool, "Room", &room, None).await.unwrap();
+        let types: Vec<&str> = events.iter().map(|event| event.event_type.as_str()).collect();
+        assert_eq!(types.iter().filter(|t| **t == "ParticipantJoined").count(), 2, "{transport}: {types:?}");
+        assert!(types.contains(&"ParticipantLeft"), "{transport}: Bob's departure is recorded: {types:?}");
+    }
     app.stop().await;
 }
 

@@ -129,11 +129,15 @@ async fn socketio_clients_on_two_nodes_reach_each_other_through_the_relay() {
     let env = [("VECHE_SOCKETIO", "open")];
     let a = VecheNode::start("node-a", &database.url, &nats.url(), &env).await;
     let b = VecheNode::start("node-b", &database.url, &nats.url(), &env).await;
-    let run = veche_tests::browser::run_script_with_env(
-        "socketio-check.mjs",
-        &[&a.base, "websocket", "open", "a-room-across-nodes"],
-        &[("BOB_BASE", &b.base)],
-    )
-    .await;
-    run.assert_passed();
+    // Bob joining at once, and long after Ann, when her node has stopped publishing her
+    // room's messages for want of another node holding it (until Bob's node says hello).
+    for (room, gap_ms) in [("a-room-across-nodes", "300"), ("a-room-joined-later-elsewhere", "2500")] {
+        let run = veche_tests::browser::run_script_with_env(
+            "socketio-check.mjs",
+            &[&a.base, "websocket", "open", room],
+            &[("BOB_BASE", &b.base), ("JOIN_GAP_MS", gap_ms)],
+        )
+        .await;
+        run.assert_passed();
+    }
 }
