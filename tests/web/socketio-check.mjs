@@ -99,6 +99,17 @@ async function main() {
     const carlHears = quiet(carl, 'offer');
     bob.emit('offer', offer, room);
     await carlHears;
+    // Of two joining a room at the same moment, exactly one hears of the other (as from the
+    // plan's server): both hearing would make both start the call.
+    const pairs = await Promise.all(Array.from({ length: 20 }, () => Promise.all([connect(), connect()])));
+    let heard = 0;
+    pairs.forEach(([one, other], i) => {
+      for (const socket of [one, other]) socket.on('user-connected', () => { heard += 1; });
+      one.emit('join-room', `${room}-together-${i}`, 'one');
+      other.emit('join-room', `${room}-together-${i}`, 'other');
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    same(heard, pairs.length, 'user-connected heard in rooms joined at once');
   } else {
     // Eve's token does not open Ann's meeting's room, and no token opens no room.
     const eve = await connect(eveToken);

@@ -3,11 +3,13 @@
 //! them has a peer there: published regardless, it would cost each message a trip through
 //! NATS, and every node the work of dropping it.
 //!
-//! A node that starts holding a namespace says `hello` on its subject, the nodes holding it
-//! answer `here`, and a node that lets go says `bye`. Until answers have had time to come
-//! back the node publishes as if others held it; a namespace it does not hold it always
-//! publishes to (it cannot know). A node that vanished without its `bye` only costs
-//! publishes nobody reads.
+//! Nodes say they are `alive` every few seconds (and at once to a node they have not
+//! heard of): a node that has heard of no other lately publishes no broadcast at all, the
+//! case of a single node with its embedded NATS. A node that starts holding a namespace says
+//! `hello` on its subject, the nodes holding it answer `here`, and a node that lets go says
+//! `bye`. Until answers have had time to come back the node publishes as if others held it;
+//! a namespace it does not hold it always publishes to while other nodes are alive (it
+//! cannot know). A node that vanished without its `bye` only costs publishes nobody reads.
 
 use super::locks::{read, write};
 use super::protocol::Namespace;
@@ -15,12 +17,26 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
-/// How long after its `hello` a node waits for the others' `here` before it trusts its list.
-pub const ANSWERS_WITHIN: Duration = Duration::from_secs(2);
+/// How long a node waits for the others' answers before it trusts what it heard: the
+/// `here`s after its `hello`, the `alive`s after it starts (a round trip through NATS is
+/// milliseconds; a node that starts does not serve anyone for longer than this anyway).
+#[derive(Debug, Clone, Copy)]
+pub struct Patience {
+    pub here: Duration,
+    pub alive: Duration,
+    /// How often a node says it is alive; one not heard of for three times as long is gone.
+    pub alive_every: Duration,
+}
+
+pub const PATIENCE: Patience =
+    Patience { here: Duration::from_secs(2), alive: Duration::from_millis(250), alive_every: Duration::from_secs(10) };
 
 pub struct Holders {
     namespaces: RwLock<HashMap<Namespace, Held>>,
-    answers_within: Duration,
+    /// When each other node was last heard of.
+    nodes: RwLock<HashMap<Box<str>, Instant>>,
+    started: Instant,
+    patience: Patience,
 }
 
 struct Held {
@@ -31,8 +47,27 @@ struct Held {
 }
 
 impl Holders {
-    pub fn new(answers_within: Duration) -> Self {
-        Self { namespaces: RwLock::default(), answers_within }
+    pub fn new(patience: Patience) -> Self {
+        Self { namespaces: RwLock::default(), nodes: RwLock::default(), started: Instant::now(), patience }
+    }
+
+    /// `node` is alive (any message of its says so); whether it is new to this node, which
+    /// then tells it at once that it is alive too.
+    pub fn alive(&self, node: &str) -> bool {
+        if let Some(heard) = write(&self.nodes).get_mut(node) {
+            let new = heard.elapsed() > 3 * self.patience.alive_every;
+            *heard = Instant::now();
+            return new;
+        }
+        write(&self.nodes).insert(node.into(), Instant::now());
+        true
+    }
+
+    /// Whether another node may be alive: one was heard of lately, or this node has only
+    /// just started.
+    fn others_alive(&self) -> bool {
+        self.started.elapsed() < self.patience.alive
+            || read(&self.nodes).values().any(|heard| heard.elapsed() <= 3 * self.patience.alive_every)
     }
 
     /// This node starts holding `namespace` (and says `hello`).
@@ -65,9 +100,10 @@ impl Holders {
 
     /// Whether a message for everyone in `namespace` is to be published to the other nodes.
     pub fn others_may_hold(&self, namespace: &Namespace) -> bool {
-        read(&self.namespaces)
-            .get(namespace)
-            .is_none_or(|held| !held.nodes.is_empty() || held.since.elapsed() < self.answers_within)
+        self.others_alive()
+            && read(&self.namespaces)
+                .get(namespace)
+                .is_none_or(|held| !held.nodes.is_empty() || held.since.elapsed() < self.patience.here)
     }
 }
 
@@ -77,13 +113,31 @@ mod tests {
     use crate::signaling::protocol::peerjs_namespace;
 
     #[test]
+    fn a_node_alone_publishes_nothing_once_it_has_listened_for_the_others() {
+        let millis = Duration::from_millis;
+        let holders = Holders::new(Patience { here: millis(200), alive: millis(200), alive_every: millis(100) });
+        let room = peerjs_namespace("room");
+        assert!(holders.others_may_hold(&room), "just started: the others may not have answered yet");
+        std::thread::sleep(Duration::from_millis(250));
+        assert!(!holders.others_may_hold(&room), "nobody said it is alive");
+        assert!(holders.alive("node-b"), "a node not heard of before is told at once");
+        assert!(!holders.alive("node-b"), "...once");
+        assert!(holders.others_may_hold(&room), "who holds a namespace not held here is unknown");
+        std::thread::sleep(Duration::from_millis(350));
+        assert!(!holders.others_may_hold(&room), "node-b has not been heard of for three periods");
+        assert!(holders.alive("node-b"), "back after a silence: told again");
+    }
+
+    #[test]
     fn a_namespace_crosses_to_other_nodes_only_while_one_may_hold_it() {
-        let holders = Holders::new(Duration::from_millis(30));
+        let millis = Duration::from_millis;
+        let holders = Holders::new(Patience { here: millis(200), alive: millis(200), alive_every: Duration::from_secs(60) });
+        holders.alive("node-c");
         let room = peerjs_namespace("room");
         assert!(holders.others_may_hold(&room), "not held here: who holds it is unknown");
         holders.start(&room);
         assert!(holders.others_may_hold(&room), "the others' answers may still be on their way");
-        std::thread::sleep(Duration::from_millis(40));
+        std::thread::sleep(Duration::from_millis(250));
         assert!(!holders.others_may_hold(&room), "nobody answered: nobody else holds it");
         assert!(holders.heard(&room, "node-b"), "a hello is answered");
         assert!(holders.others_may_hold(&room));

@@ -17,6 +17,12 @@ use std::sync::{Arc, OnceLock, RwLock};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// Carries messages to peers held by other nodes (over NATS core subjects).
+/// A message for the peers of one dialect already in a namespace a peer enters.
+pub struct Announcement {
+    pub dialect: Dialect,
+    pub text: Utf8Bytes,
+}
+
 pub trait RemoteRelay: Send + Sync + 'static {
     /// The node starts holding peers of `namespace`: take its messages.
     fn watch(&self, namespace: &Namespace);
@@ -109,6 +115,19 @@ impl Hub {
     /// Puts a peer in a namespace. A connection already holding that peer id is returned
     /// (the caller decides: resume replaces it, an impostor is refused before this).
     pub fn attach(&self, namespace: &Namespace, peer_id: Arc<str>, handle: PeerHandle) -> (Arc<LocalRoom>, Option<PeerHandle>) {
+        self.attach_announced(namespace, peer_id, handle, None)
+    }
+
+    /// [`Hub::attach`], telling the peers of the announcement's dialect already there in the
+    /// same step: of two peers entering at once, exactly one hears of the other (the other
+    /// nodes' peers are told by [`Hub::broadcast_to_other_nodes`]).
+    pub fn attach_announced(
+        &self,
+        namespace: &Namespace,
+        peer_id: Arc<str>,
+        handle: PeerHandle,
+        announcement: Option<&Announcement>,
+    ) -> (Arc<LocalRoom>, Option<PeerHandle>) {
         let mut rooms = write(&self.rooms);
         let room = rooms
             .entry(namespace.clone())
@@ -121,7 +140,16 @@ impl Hub {
                 Arc::new(LocalRoom::new(namespace.clone()))
             })
             .clone();
-        let replaced = write(&room.peers).insert(peer_id, handle);
+        let mut peers = write(&room.peers);
+        if let Some(Announcement { dialect, text }) = announcement {
+            for (id, peer) in peers.iter() {
+                if peer.dialect == *dialect && *id != peer_id {
+                    peer.push(text.clone());
+                }
+            }
+        }
+        let replaced = peers.insert(peer_id, handle);
+        drop(peers);
         (room, replaced)
     }
 
@@ -195,8 +223,13 @@ impl Hub {
         if let Some(room) = self.room(namespace) {
             room.broadcast_local(dialect, except, &text);
         }
+        self.broadcast_to_other_nodes(namespace, dialect, except, &text);
+    }
+
+    /// Tells every peer of `dialect` in the namespace on the other nodes, except `except`.
+    pub fn broadcast_to_other_nodes(&self, namespace: &Namespace, dialect: Dialect, except: Option<&str>, text: &str) {
         if let Some(remote) = self.remote.get() {
-            remote.broadcast(namespace, dialect, except, text.as_str());
+            remote.broadcast(namespace, dialect, except, text);
         }
     }
 
@@ -274,6 +307,25 @@ mod tests {
         let connection = handle.connection();
         let (_, replaced) = hub.attach(namespace, peer_id.into(), handle);
         (connection, replaced)
+    }
+
+    #[test]
+    fn a_peer_entering_is_announced_to_those_of_its_dialect_already_there_and_to_no_one_else() {
+        let hub = Hub::new("node-1".into(), 8);
+        let namespace = room_namespace(domain::RoomId(uuid::Uuid::from_u128(7)));
+        let enter = |peer_id: &str, dialect: Dialect| {
+            let (handle, inbox) = hub.open_connection(dialect, None);
+            let text = Utf8Bytes::from(format!("{peer_id} is here"));
+            hub.attach_announced(&namespace, peer_id.into(), handle, Some(&Announcement { dialect, text }));
+            inbox
+        };
+        let first = enter("first", Dialect::SocketIo);
+        let veche = enter("veche", Dialect::Veche);
+        let second = enter("second", Dialect::SocketIo);
+        assert_eq!(first.pop().as_deref(), Some("second is here"));
+        assert_eq!(first.pop(), None, "nothing of a peer of another dialect");
+        assert_eq!(veche.pop(), None, "a peer of another dialect hears nothing");
+        assert_eq!(second.pop(), None, "the newcomer is not told of itself, nor of who came before");
     }
 
     #[test]

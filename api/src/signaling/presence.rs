@@ -4,7 +4,7 @@
 
 use super::connection::{Ending, Session};
 use super::dialect::Dialect;
-use super::hub::Hub;
+use super::hub::{Announcement, Hub};
 use super::local_room::LocalRoom;
 use super::mailbox::{PeerHandle, PeerInbox};
 use super::protocol::{close_code, room_namespace, Namespace};
@@ -159,7 +159,7 @@ async fn admit<D: RoomDialect>(presence: &Presence, entering: Option<Box<Enterin
     let capacity = presence.rooms.capacity();
     let greeted = peer_id.clone();
     let greeting = move |others: &[PeerInfo], resumed: bool| Some(D::greeting(&greeted, others, resumed, capacity, access));
-    match presence.enter(access, peer_id, handle, greeting).await {
+    match presence.enter(access, peer_id, handle, greeting, None).await {
         Ok(entered) => Some(Admitted { inbox, session: D::session(presence.hub.clone(), entered) }),
         Err(refusal) => {
             let close_code = refusal.close_code();
@@ -212,12 +212,15 @@ impl Presence {
     /// with the same peer id resumes their place and replaces their older connection.
     /// `greeting` is the first message the connection gets, if its protocol has one (given
     /// everyone else and whether this is a resumption); it is queued before anything else.
+    /// `announcement` is what the peers of its dialect in the room are told, if its protocol
+    /// tells them (veche's own peers are told by a presence notice).
     pub async fn enter(
         &self,
         access: &RoomAccess,
         peer_id: Arc<str>,
         handle: PeerHandle,
         greeting: impl FnOnce(&[PeerInfo], bool) -> Option<Utf8Bytes>,
+        announcement: Option<Announcement>,
     ) -> Result<Entered, Refusal> {
         if access.cancelled {
             return Err(Refusal::Closed);
@@ -248,11 +251,14 @@ impl Presence {
         }
         handle.expire_at(access.expires_at.clamp(1, u32::MAX as i64) as u32);
         let namespace = room_namespace(access.room_id);
-        let (room, replaced) = self.hub.attach(&namespace, peer_id.clone(), handle);
+        let (room, replaced) = self.hub.attach_announced(&namespace, peer_id.clone(), handle, announcement.as_ref());
         if let Some(older) = replaced {
             older.disconnect(close_code::REPLACED);
         }
         self.hub.remote_ready().await;
+        if let Some(Announcement { dialect, text }) = &announcement {
+            self.hub.broadcast_to_other_nodes(&namespace, *dialect, Some(&peer_id), text);
+        }
         let me =
             PeerInfo { peer_id: peer_id.to_string(), name: access.actor.name.clone(), email: access.actor.email.to_string() };
         self.hub.broadcast(&namespace, Dialect::Veche, Some(&peer_id), presence_joined(&me, resumed));

@@ -66,7 +66,12 @@ enum Op {
     Here,
     /// The sending node holds no more peers of the namespace.
     Bye,
+    /// The sending node is up (on the nodes' own subject, [`NODES_TOKEN`]).
+    Alive,
 }
+
+/// The subject token of the nodes' `alive` (no namespace's: those are `room-` and `ns-`).
+const NODES_TOKEN: &str = "nodes";
 
 impl<'a> Envelope<'a> {
     fn new(op: Op) -> Self {
@@ -141,12 +146,17 @@ impl NatsRelay {
             Self {
                 bus: SignalBus::start(client, hub.node_id.clone(), inbound, shutdown),
                 hashed: RwLock::default(),
-                holders: Holders::new(super::holders::ANSWERS_WITHIN),
+                holders: Holders::new(super::holders::PATIENCE),
                 hub: Arc::downgrade(hub),
             }
         });
         hub.set_remote(relay.clone());
+        tokio::spawn(say_alive(Arc::downgrade(&relay)));
         relay
+    }
+
+    fn say_alive(&self) {
+        self.bus.publish(NODES_TOKEN, Bytes::from(serde_json::to_vec(&Envelope::new(Op::Alive)).expect("serialises")));
     }
 
     fn publish(&self, namespace: &Namespace, envelope: &Envelope<'_>) {
@@ -154,8 +164,11 @@ impl NatsRelay {
         self.bus.publish(&subject_token(namespace), Bytes::from(bytes));
     }
 
-    /// Another node's message: who holds what noted, the rest handed to the hub.
+    /// Another node's message: who is alive and holds what noted, the rest handed to the hub.
     fn receive(&self, origin: &str, token: &str, payload: &[u8]) {
+        if self.holders.alive(origin) {
+            self.say_alive();
+        }
         let (Some(hub), Some(namespace)) = (self.hub.upgrade(), namespace_of(token, &self.hashed)) else {
             return;
         };
@@ -173,8 +186,21 @@ impl NatsRelay {
                 self.holders.heard(&namespace, origin);
             }
             Op::Bye => self.holders.left(&namespace, origin),
+            Op::Alive => {}
             _ => deliver(&hub, &namespace, envelope),
         }
+    }
+}
+
+/// Says the node is alive now (the others answer at once) and every `PATIENCE.alive_every`, for as
+/// long as the relay is.
+async fn say_alive(relay: Weak<NatsRelay>) {
+    loop {
+        match relay.upgrade() {
+            Some(relay) => relay.say_alive(),
+            None => return,
+        }
+        tokio::time::sleep(super::holders::PATIENCE.alive_every).await;
     }
 }
 
@@ -219,7 +245,7 @@ fn deliver(hub: &Hub, namespace: &Namespace, envelope: Envelope<'_>) {
             }
         }
         // Taken by `NatsRelay::receive`.
-        Op::Hello | Op::Here | Op::Bye => {}
+        Op::Hello | Op::Here | Op::Bye | Op::Alive => {}
     }
 }
 

@@ -5,6 +5,7 @@ use super::packet::{self, Engine, Socket};
 use super::Endpoint;
 use crate::signaling::connection::{Flow, Session};
 use crate::signaling::dialect::Dialect;
+use crate::signaling::hub::Announcement;
 use crate::signaling::local_room::LocalRoom;
 use crate::signaling::mailbox::PeerHandle;
 use crate::signaling::presence::Entered;
@@ -139,26 +140,33 @@ impl SocketIoSession {
         let (room_key, user_id) = *joining;
         let state = &self.endpoint.state;
         let hub = &state.hub;
+        // The others already in the room hear of the newcomer as it enters, in the same step.
+        let user = serde_json::Value::from(user_id.as_str()).to_string();
+        let announcement = Announcement { dialect: Dialect::SocketIo, text: packet::event_frame("user-connected", &user) };
         let (namespace, room, access) = match self.token.as_deref() {
             None if self.endpoint.open => {
                 let namespace = Namespace::SocketIo(room_key.as_str().into());
-                let (room, _) = hub.attach(&namespace, self.id.clone(), self.handle.clone());
+                let (room, _) = hub.attach_announced(&namespace, self.id.clone(), self.handle.clone(), Some(&announcement));
                 hub.remote_ready().await;
+                hub.broadcast_to_other_nodes(&namespace, Dialect::SocketIo, Some(&self.id), &announcement.text);
                 (namespace, room, None)
             }
             None => return self.tell("unauthorized", "give a token or room pass in the handshake's auth"),
-            Some(token) => match self.enter(&room_key, token).await {
+            Some(token) => match self.enter(&room_key, token, announcement).await {
                 Ok((access, entered)) => (Namespace::Room(access.room_id), entered.room.clone(), Some((access, entered))),
                 Err((code, message)) => return self.tell(code, &message),
             },
         };
-        let user = serde_json::Value::from(user_id.as_str()).to_string();
-        hub.broadcast(&namespace, Dialect::SocketIo, Some(&self.id), packet::event_frame("user-connected", &user));
         self.joined = Some(Box::new(Joined { namespace, room_key: room_key.into(), user_id: user_id.into(), room, access }));
     }
 
     /// Enters a meeting's room: the token must open it, the join is a Room event.
-    async fn enter(&self, room_key: &str, token: &str) -> Result<(RoomAccess, Entered), (&'static str, String)> {
+    async fn enter(
+        &self,
+        room_key: &str,
+        token: &str,
+        announcement: Announcement,
+    ) -> Result<(RoomAccess, Entered), (&'static str, String)> {
         let state = &self.endpoint.state;
         let room_id: RoomId = room_key.parse().map_err(|_| ("room-not-found", "no such room".to_string()))?;
         let access = crate::signaling::access::authorize(state, room_id, token).await.map_err(|error| {
@@ -168,7 +176,7 @@ impl SocketIoSession {
         // The plan's clients are not greeted: its protocol has no such event.
         let entered = state
             .presence
-            .enter(&access, self.id.clone(), self.handle.clone(), |_, _| None)
+            .enter(&access, self.id.clone(), self.handle.clone(), |_, _| None, Some(announcement))
             .await
             .map_err(|refusal| refusal.describe())?;
         Ok((access, entered))
