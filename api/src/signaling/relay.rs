@@ -5,9 +5,9 @@
 //! to one peer, `{"op":"broadcast","except","text","dialect"}` for a presence notice or a
 //! Socket.io event to every peer of a dialect, `{"op":"close"}` when the room closes,
 //! `{"op":"remove","to"}` when a participant is taken off the meeting, and
-//! `{"op":"hello"|"here"|"bye"}` as nodes start and stop holding peers of a namespace
-//! ([`super::holders`]: a broadcast is published only while another node may hold peers of
-//! it). What arrives is checked like a client's input: peer ids must be valid, notices must
+//! `{"op":"hello"|"here"|"absent"|"bye"}` as nodes start and stop holding peers of a
+//! namespace and `{"op":"alive"}` on the nodes' own subject ([`super::holders`]: a broadcast
+//! is published only while another node may hold peers of it). What arrives is checked like a client's input: peer ids must be valid, notices must
 //! be what their dialect sends; anything else is dropped and counted.
 
 use super::dialect::Dialect;
@@ -62,8 +62,10 @@ enum Op {
     Remove,
     /// The sending node starts holding peers of the namespace (see [`super::holders`])...
     Hello,
-    /// ...and a node holding peers of it answers.
+    /// ...and every node alive answers: it holds peers of it...
     Here,
+    /// ...or it does not.
+    Absent,
     /// The sending node holds no more peers of the namespace.
     Bye,
     /// The sending node is up (on the nodes' own subject, [`NODES_TOKEN`]).
@@ -156,12 +158,11 @@ impl NatsRelay {
     }
 
     fn say_alive(&self) {
-        self.bus.publish(NODES_TOKEN, Bytes::from(serde_json::to_vec(&Envelope::new(Op::Alive)).expect("serialises")));
+        self.bus.publish(NODES_TOKEN, encode(&Envelope::new(Op::Alive)));
     }
 
     fn publish(&self, namespace: &Namespace, envelope: &Envelope<'_>) {
-        let bytes = serde_json::to_vec(envelope).expect("an envelope serialises");
-        self.bus.publish(&subject_token(namespace), Bytes::from(bytes));
+        self.bus.publish(&subject_token(namespace), encode(envelope));
     }
 
     /// Another node's message: who is alive and holds what noted, the rest handed to the hub.
@@ -169,27 +170,34 @@ impl NatsRelay {
         if self.holders.alive(origin) {
             self.say_alive();
         }
-        let (Some(hub), Some(namespace)) = (self.hub.upgrade(), namespace_of(token, &self.hashed)) else {
-            return;
-        };
         let Ok(envelope) = serde_json::from_slice::<Envelope<'_>>(payload) else {
             metrics::counter!("veche_signal_bus_dropped_total", "why" => "undecodable").increment(1);
             return;
         };
-        match envelope.op {
-            Op::Hello => {
-                if self.holders.heard(&namespace, origin) {
-                    self.publish(&namespace, &Envelope::new(Op::Here));
+        let namespace = namespace_of(token, &self.hashed);
+        match (envelope.op, namespace) {
+            (Op::Hello, Some(namespace)) if self.holders.here(&namespace, origin) => {
+                self.publish(&namespace, &Envelope::new(Op::Here));
+            }
+            // A namespace of no peer here: its hashed token is unknown to this node, so the
+            // answer goes back on the token it came on.
+            (Op::Hello, _) => self.bus.publish(token, encode(&Envelope::new(Op::Absent))),
+            (Op::Here, Some(namespace)) => {
+                self.holders.here(&namespace, origin);
+            }
+            (Op::Absent | Op::Bye, Some(namespace)) => self.holders.absent(&namespace, origin),
+            (_, Some(namespace)) => {
+                if let Some(hub) = self.hub.upgrade() {
+                    deliver(&hub, &namespace, envelope);
                 }
             }
-            Op::Here => {
-                self.holders.heard(&namespace, origin);
-            }
-            Op::Bye => self.holders.left(&namespace, origin),
-            Op::Alive => {}
-            _ => deliver(&hub, &namespace, envelope),
+            (_, None) => {}
         }
     }
+}
+
+fn encode(envelope: &Envelope<'_>) -> Bytes {
+    Bytes::from(serde_json::to_vec(envelope).expect("an envelope serialises"))
 }
 
 /// Says the node is alive now (the others answer at once) and every `PATIENCE.alive_every`, for as
@@ -245,7 +253,7 @@ fn deliver(hub: &Hub, namespace: &Namespace, envelope: Envelope<'_>) {
             }
         }
         // Taken by `NatsRelay::receive`.
-        Op::Hello | Op::Here | Op::Bye | Op::Alive => {}
+        Op::Hello | Op::Here | Op::Absent | Op::Bye | Op::Alive => {}
     }
 }
 
