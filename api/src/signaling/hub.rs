@@ -28,6 +28,11 @@ pub trait RemoteRelay: Send + Sync + 'static {
     fn watch(&self, namespace: &Namespace);
     /// The node holds no more peers of `namespace`.
     fn unwatch(&self, namespace: &Namespace);
+    /// A chat message for the room's peers on the other nodes (who keep it too).
+    fn say(&self, namespace: &Namespace, text: &str);
+    /// A participant's state for the room's peers on the other nodes (who keep it too);
+    /// empty: the participant left, its state goes.
+    fn set_state(&self, namespace: &Namespace, peer_id: &str, text: &str);
     /// Resolves once messages from other nodes are being received.
     fn ready(&self) -> futures::future::BoxFuture<'_, ()>;
     /// A message for a peer not held here.
@@ -148,6 +153,9 @@ impl Hub {
                 }
             }
         }
+        if handle.dialect == Dialect::Veche {
+            room.tell_backlog(&peer_id, &handle);
+        }
         let replaced = peers.insert(peer_id, handle);
         drop(peers);
         (room, replaced)
@@ -169,6 +177,11 @@ impl Hub {
         let removed = match peers.get(peer_id) {
             Some(current) if current.connection() == connection => {
                 peers.remove(peer_id);
+                if room.forget(peer_id) {
+                    if let Some(remote) = self.remote.get() {
+                        remote.set_state(&room.namespace, peer_id, "");
+                    }
+                }
                 true
             }
             _ => false,
@@ -224,6 +237,22 @@ impl Hub {
             room.broadcast_local(dialect, except, &text);
         }
         self.broadcast_to_other_nodes(namespace, dialect, except, &text);
+    }
+
+    /// A chat message to everyone in the room (veche's protocol), on every node.
+    pub fn say(&self, room: &LocalRoom, text: Utf8Bytes) {
+        room.say(Dialect::Veche, &text);
+        if let Some(remote) = self.remote.get() {
+            remote.say(&room.namespace, text.as_str());
+        }
+    }
+
+    /// A participant's state to the others in the room (veche's protocol), on every node.
+    pub fn set_state(&self, room: &LocalRoom, peer_id: &Arc<str>, text: Utf8Bytes) {
+        room.set_state(Dialect::Veche, peer_id, &text);
+        if let Some(remote) = self.remote.get() {
+            remote.set_state(&room.namespace, peer_id, text.as_str());
+        }
     }
 
     /// Tells every peer of `dialect` in the namespace on the other nodes, except `except`.

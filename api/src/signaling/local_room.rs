@@ -4,8 +4,9 @@ use super::dialect::Dialect;
 use super::locks::read;
 use super::mailbox::PeerHandle;
 use super::protocol::{Namespace, Relayed};
+use super::recent::Recent;
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// The peers this node holds in one namespace.
@@ -13,6 +14,10 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 pub struct LocalRoom {
     pub namespace: Namespace,
     pub(super) peers: RwLock<PeerMap>,
+    /// The chat and the participants' states, once there are any (boxed: most namespaces
+    /// never have any). Changed under the peers' read lock and read under their write lock
+    /// as a peer enters, so that what is said as someone enters reaches them exactly once.
+    recent: Mutex<Option<Box<Recent>>>,
 }
 
 /// A namespace's peers by peer id. A meeting's room holds a few (a mesh), kept in a vector
@@ -98,7 +103,48 @@ impl PeerMap {
 
 impl LocalRoom {
     pub fn new(namespace: Namespace) -> Self {
-        Self { namespace, peers: RwLock::new(PeerMap::Few(Vec::new())) }
+        Self { namespace, peers: RwLock::new(PeerMap::Few(Vec::new())), recent: Mutex::default() }
+    }
+
+    fn recent(&self) -> MutexGuard<'_, Option<Box<Recent>>> {
+        self.recent.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A chat message: kept for those who enter later, and sent to every peer of `dialect`
+    /// here, the sender included (its confirmation, in the room's order).
+    pub fn say(&self, dialect: Dialect, text: &Utf8Bytes) {
+        let peers = read(&self.peers);
+        self.recent().get_or_insert_default().said(text.clone());
+        for peer in peers.values().filter(|peer| peer.dialect == dialect) {
+            peer.push(text.clone());
+        }
+    }
+
+    /// A participant's state: kept for those who enter later, and sent to the other peers of
+    /// `dialect` here.
+    pub fn set_state(&self, dialect: Dialect, peer_id: &Arc<str>, text: &Utf8Bytes) {
+        let peers = read(&self.peers);
+        self.recent().get_or_insert_default().state(peer_id, text.clone());
+        for (id, peer) in peers.iter() {
+            if peer.dialect == dialect && id != peer_id {
+                peer.push(text.clone());
+            }
+        }
+    }
+
+    /// Tells a peer entering (under the peers' write lock) what was said and who is in
+    /// which state.
+    pub(super) fn tell_backlog(&self, peer_id: &str, peer: &PeerHandle) {
+        if let Some(recent) = self.recent().as_ref() {
+            for text in recent.backlog(peer_id) {
+                peer.push(text.clone());
+            }
+        }
+    }
+
+    /// A peer left: its state goes. Whether it had one.
+    pub(super) fn forget(&self, peer_id: &str) -> bool {
+        self.recent().as_mut().is_some_and(|recent| recent.gone(peer_id))
     }
 
     pub fn get(&self, peer_id: &str) -> Option<PeerHandle> {

@@ -19,6 +19,8 @@
 //! | `{"type":"joined","peer":{"peer_id","name","email"},"resumed"}` | someone entered (or came back) |
 //! | `{"type":"left","peer_id","reason":"left"\|"expired"}` | someone left, or dropped and did not come back in time |
 //! | `{"type":"signal","kind":"offer"\|"answer"\|"candidate","from","data"}` | a message addressed to you |
+//! | `{"type":"chat","from","name","text","at"}` | someone (you too) wrote in the chat; after `welcome`, the room's recent chat (the last 300) |
+//! | `{"type":"state","peer_id","muted","camera","sharing","hand"}` | someone's microphone, camera, screen sharing or raised hand changed; after `welcome`, each other participant's last state |
 //! | `{"type":"room-closed"}` | the meeting was cancelled; the connection closes with 4001 |
 //! | `{"type":"removed"}` | the organizer took you off the meeting; the connection closes with 4003 and the room stays shut to you |
 //! | `{"type":"meeting","status":"started"\|"ended"\|"rescheduled","starts_at","ends_at"}` | the scheduled start or end came, or the meeting moved (the call goes on either way) |
@@ -26,7 +28,11 @@
 //! | `{"type":"error","code","message"}` | the previous message was refused (codes: `malformed-message`, `unknown-type`, `no-such-peer`, `rate-limited`; on entering: `room-full`, `too-many-seats`, `room-closed`, `peer-id-taken`, `internal`) |
 //!
 //! The client sends `{"type":"signal","to":"<peer_id>","kind":"offer"|"answer"|"candidate","data":{...}}`
-//! (relayed only to that participant of this room), `{"type":"leave"}`, `{"type":"ping"}`.
+//! (relayed only to that participant of this room), `{"type":"chat","text"}` (1–2,000
+//! characters, no control characters but newlines and tabs, a message a second with bursts of
+//! five; text, which clients show as text), `{"type":"state","muted","camera","sharing","hand"}`
+//! (each true or false), `{"type":"leave"}`, `{"type":"ping"}`. The chat and the states are
+//! kept in memory by each node holding the room, for as long as it does, and never written.
 //!
 //! Reconnecting with the same `peer_id` within the grace period (`VECHE_SIGNAL_RECONNECT_GRACE_SECS`)
 //! resumes the place (`welcome.resumed = true`; the others get `joined` with `resumed`) and
@@ -60,6 +66,7 @@ pub mod mailbox;
 pub mod presence;
 pub mod protocol;
 pub mod rate;
+pub mod recent;
 pub mod relay;
 pub mod upgrade;
 

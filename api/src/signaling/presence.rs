@@ -61,7 +61,7 @@ pub trait RoomDialect: Session + Sized {
     fn greeting(peer_id: &str, others: &[PeerInfo], resumed: bool, capacity: usize, access: &RoomAccess) -> Utf8Bytes;
     /// The message telling a refused participant why (the close code is the refusal's).
     fn refusal(refusal: &Refusal) -> Utf8Bytes;
-    fn session(hub: Arc<Hub>, entered: Entered) -> Self;
+    fn session(hub: Arc<Hub>, entered: Entered, access: &RoomAccess) -> Self;
     /// Where the session's participant is.
     fn entered(&self) -> &Entered;
 }
@@ -160,7 +160,7 @@ async fn admit<D: RoomDialect>(presence: &Presence, entering: Option<Box<Enterin
     let greeted = peer_id.clone();
     let greeting = move |others: &[PeerInfo], resumed: bool| Some(D::greeting(&greeted, others, resumed, capacity, access));
     match presence.enter(access, peer_id, handle, greeting, None).await {
-        Ok(entered) => Some(Admitted { inbox, session: D::session(presence.hub.clone(), entered) }),
+        Ok(entered) => Some(Admitted { inbox, session: D::session(presence.hub.clone(), entered, access) }),
         Err(refusal) => {
             let close_code = refusal.close_code();
             let _ = socket.send(Message::Text(D::refusal(&refusal))).await;

@@ -3,7 +3,9 @@
 //!
 //! Envelopes are JSON: `{"op":"relay","kind","from","to","payload"}` for a signaling message
 //! to one peer, `{"op":"broadcast","except","text","dialect"}` for a presence notice or a
-//! Socket.io event to every peer of a dialect, `{"op":"close"}` when the room closes,
+//! Socket.io event to every peer of a dialect, `{"op":"say","text"}` for a chat message and
+//! `{"op":"state","from","text"}` for a participant's state (both kept by the room on every
+//! node for those who enter later), `{"op":"close"}` when the room closes,
 //! `{"op":"remove","to"}` when a participant is taken off the meeting, and
 //! `{"op":"hello"|"here"|"absent"|"bye"}` as nodes start and stop holding peers of a
 //! namespace and `{"op":"alive"}` on the nodes' own subject ([`super::holders`]: a broadcast
@@ -60,6 +62,10 @@ enum Op {
     Close,
     /// A participant was taken off the meeting.
     Remove,
+    /// A chat message, which the room keeps for those who enter later.
+    Say,
+    /// A participant's state (`from`), which the room keeps; empty: the participant left.
+    State,
     /// The sending node starts holding peers of the namespace (see [`super::holders`])...
     Hello,
     /// ...and every node alive answers: it holds peers of it...
@@ -212,6 +218,11 @@ async fn say_alive(relay: Weak<NatsRelay>) {
     }
 }
 
+/// What veche's protocol sends: a JSON object.
+fn is_json_object(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).is_ok()
+}
+
 /// Hands a message from another node to the peers this node holds.
 fn deliver(hub: &Hub, namespace: &Namespace, envelope: Envelope<'_>) {
     let valid = |peer: Option<&str>| peer.is_none_or(super::protocol::valid_peer_id);
@@ -234,7 +245,7 @@ fn deliver(hub: &Hub, namespace: &Namespace, envelope: Envelope<'_>) {
             // object, a Socket.io event one of the plan's with JSON arguments.
             let dialect = envelope.dialect.unwrap_or(Dialect::Veche);
             let well_formed = |text: &str| match dialect {
-                Dialect::Veche => serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).is_ok(),
+                Dialect::Veche => is_json_object(text),
                 Dialect::SocketIo => super::dialect::socketio::well_formed(text),
                 Dialect::PeerJs => false,
             };
@@ -244,6 +255,20 @@ fn deliver(hub: &Hub, namespace: &Namespace, envelope: Envelope<'_>) {
             }
             if let (Some(room), Some(text)) = (hub.room(namespace), notice) {
                 room.broadcast_local(dialect, envelope.except.as_deref(), &Utf8Bytes::from(text.into_owned()));
+            }
+        }
+        Op::Say => {
+            let said = envelope.text.filter(|text| is_json_object(text));
+            if let (Some(room), Some(text)) = (hub.room(namespace), said) {
+                room.say(Dialect::Veche, &Utf8Bytes::from(text.into_owned()));
+            }
+        }
+        Op::State => {
+            let (Some(room), Some(from), Some(text)) = (hub.room(namespace), envelope.from, envelope.text) else { return };
+            if text.is_empty() {
+                room.forget(from);
+            } else if is_json_object(&text) {
+                room.set_state(Dialect::Veche, &Arc::from(from), &Utf8Bytes::from(text.into_owned()));
             }
         }
         Op::Close => hub.close_local_room(namespace),
@@ -289,6 +314,19 @@ impl RemoteRelay for NatsRelay {
     fn broadcast(&self, namespace: &Namespace, dialect: Dialect, except: Option<&str>, text: &str) {
         if self.holders.others_may_hold(namespace) {
             self.publish(namespace, &Envelope::broadcast(dialect, except, text));
+        }
+    }
+
+    fn say(&self, namespace: &Namespace, text: &str) {
+        if self.holders.others_may_hold(namespace) {
+            self.publish(namespace, &Envelope { text: Some(Cow::Borrowed(text)), ..Envelope::new(Op::Say) });
+        }
+    }
+
+    fn set_state(&self, namespace: &Namespace, peer_id: &str, text: &str) {
+        if self.holders.others_may_hold(namespace) {
+            let envelope = Envelope { from: Some(peer_id), text: Some(Cow::Borrowed(text)), ..Envelope::new(Op::State) };
+            self.publish(namespace, &envelope);
         }
     }
 

@@ -63,6 +63,17 @@ async fn participants_on_two_nodes_signal_each_other_and_a_dead_nodes_participan
     bob_client.send_json(json!({ "type": "signal", "to": "ann-1", "kind": "answer", "data": { "sdp": "v=0" } })).await;
     assert_eq!(ann_client.next_of_type("signal").await["from"], "bob-1");
 
+    // The chat and a participant's state cross too, and node a keeps them for a late comer.
+    bob_client.send_json(json!({ "type": "chat", "text": "from node b" })).await;
+    assert_eq!(ann_client.next_of_type("chat").await["text"], "from node b");
+    bob_client.send_json(json!({ "type": "state", "muted": true, "camera": true, "sharing": false, "hand": false })).await;
+    assert_eq!(ann_client.next_of_type("state").await["peer_id"], "bob-1");
+    let mut ann_again = SignalClient::join(&node_a.base, &room, &ann.token, Some("ann-2")).await.unwrap();
+    assert_eq!(ann_again.next_of_type("chat").await["text"], "from node b");
+    assert_eq!(ann_again.next_of_type("state").await["muted"], true);
+    ann_again.leave().await;
+    assert_eq!(ann_client.next_of_type("left").await["peer_id"], "ann-2");
+
     node_b.kill();
     let left = ann_client.next_of_type("left").await;
     assert_eq!(left, json!({ "type": "left", "peer_id": "bob-1", "reason": "expired" }));
@@ -72,7 +83,9 @@ async fn participants_on_two_nodes_signal_each_other_and_a_dead_nodes_participan
         .into_iter()
         .map(|e| e.event_type)
         .collect();
-    assert_eq!(events, ["RoomOpened", "ParticipantJoined", "ParticipantJoined", "ParticipantExpired"]);
+    let expected =
+        ["RoomOpened", "ParticipantJoined", "ParticipantJoined", "ParticipantJoined", "ParticipantLeft", "ParticipantExpired"];
+    assert_eq!(events, expected);
     drop(node_a);
 }
 

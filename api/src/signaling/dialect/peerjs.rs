@@ -233,7 +233,7 @@ impl RoomDialect for PeerJsSession {
         }
     }
 
-    fn session(hub: Arc<Hub>, entered: Entered) -> Self {
+    fn session(hub: Arc<Hub>, entered: Entered, _: &application::room_access::RoomAccess) -> Self {
         Self { hub, entered }
     }
 

@@ -3,11 +3,12 @@
 
 use crate::error::ApiError;
 use crate::signaling::access::RoomCaller;
-use crate::signaling::connection::{Flow, Session};
+use crate::signaling::connection::{ConnectionLimits, Flow, Session};
 use crate::signaling::dialect::Dialect;
 use crate::signaling::hub::{Delivery, Hub};
 use crate::signaling::presence::{self, Entered, PeerInfo, Refusal, RoomConnection, RoomDialect};
 use crate::signaling::protocol::{valid_peer_id, Relayed, SignalKind};
+use crate::signaling::rate::TokenBucket;
 use crate::signaling::upgrade::{Connection, Socket, WebSocketRequest};
 use crate::signaling::SignalSettings;
 use crate::state::AppState;
@@ -128,11 +129,30 @@ struct Incoming<'a> {
     signal: Option<SignalKind>,
     #[serde(default, borrow)]
     data: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    text: Option<Cow<'a, str>>,
+    muted: Option<bool>,
+    camera: Option<bool>,
+    sharing: Option<bool>,
+    hand: Option<bool>,
 }
 
+/// The longest chat message, in characters.
+pub const CHAT_MAX_CHARS: usize = 2000;
+/// A participant's chat: a message a second on average, five at once.
+const CHAT_RATE: ConnectionLimits = ConnectionLimits { messages_per_second: 1, burst: 5 };
+
 struct VecheSession {
-    hub: Arc<Hub>,
     entered: Entered,
+    /// Boxed: a connection keeps its session for its whole life, in its task.
+    seat: Box<Seat>,
+}
+
+/// The participant's hub, name (for the chat) and chat rate.
+struct Seat {
+    hub: Arc<Hub>,
+    name: Box<str>,
+    chat: TokenBucket,
 }
 
 impl RoomDialect for VecheSession {
@@ -159,8 +179,9 @@ impl RoomDialect for VecheSession {
         error_message(code, &message)
     }
 
-    fn session(hub: Arc<Hub>, entered: Entered) -> Self {
-        Self { hub, entered }
+    fn session(hub: Arc<Hub>, entered: Entered, access: &RoomAccess) -> Self {
+        let seat = Box::new(Seat { hub, name: access.actor.name.as_str().into(), chat: TokenBucket::new(&CHAT_RATE) });
+        Self { entered, seat }
     }
 
     fn entered(&self) -> &Entered {
@@ -187,13 +208,28 @@ impl Session for VecheSession {
                     return Flow::Reply(error_message("no-such-peer", "`to` must be another participant's peer id"));
                 }
                 let relayed = Relayed { kind: signal, from: peer_id, to: &to, payload: data };
-                match self.hub.relay(room, &relayed) {
+                match self.seat.hub.relay(room, &relayed) {
                     Delivery::Local | Delivery::Remote => Flow::Continue,
                     Delivery::NoSuchPeer => {
                         Flow::Reply(error_message("no-such-peer", &format!("no participant {to} in this room")))
                     }
                 }
             }
+            "chat" => self.chat(incoming.text.as_deref()),
+            "state" => match (incoming.muted, incoming.camera, incoming.sharing, incoming.hand) {
+                (Some(muted), Some(camera), Some(sharing), Some(hand)) => {
+                    let Entered { room, peer_id } = &self.entered;
+                    let state = serde_json::json!({
+                        "type": "state", "peer_id": peer_id, "muted": muted, "camera": camera, "sharing": sharing, "hand": hand,
+                    });
+                    self.seat.hub.set_state(room, peer_id, state.to_string().into());
+                    Flow::Continue
+                }
+                _ => Flow::Reply(error_message(
+                    "malformed-message",
+                    "a state has `muted`, `camera`, `sharing` and `hand`, each true or false",
+                )),
+            },
             "leave" => Flow::Leave,
             "ping" => Flow::Reply(Utf8Bytes::from_static(r#"{"type":"pong"}"#)),
             other => Flow::Reply(error_message("unknown-type", &format!("unknown message type `{other}`"))),
@@ -206,6 +242,27 @@ impl Session for VecheSession {
 
     fn binary_refused(&self) -> Utf8Bytes {
         error_message("malformed-message", "messages are JSON text frames")
+    }
+}
+
+impl VecheSession {
+    /// A chat message to the room: text only (the clients render it as text), bounded.
+    fn chat(&mut self, text: Option<&str>) -> Flow {
+        let text = text.map(str::trim).unwrap_or_default();
+        let printable = !text.chars().any(|c| c.is_control() && c != '\n' && c != '\t');
+        if text.is_empty() || text.chars().count() > CHAT_MAX_CHARS || !printable {
+            let rule = format!("a chat message is `text` of 1 to {CHAT_MAX_CHARS} characters, without control characters");
+            return Flow::Reply(error_message("malformed-message", &rule));
+        }
+        if !self.seat.chat.take(&CHAT_RATE) {
+            return Flow::Reply(error_message("rate-limited", "too many chat messages; wait a moment"));
+        }
+        let Entered { room, peer_id } = &self.entered;
+        let said = serde_json::json!({
+            "type": "chat", "from": peer_id, "name": &*self.seat.name, "text": text, "at": chrono::Utc::now(),
+        });
+        self.seat.hub.say(room, said.to_string().into());
+        Flow::Continue
     }
 }
 

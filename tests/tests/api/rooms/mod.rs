@@ -3,6 +3,7 @@
 //! The helpers here are the scenarios' shared steps.
 
 mod access;
+mod chat;
 mod ice;
 mod limits;
 mod presence;
