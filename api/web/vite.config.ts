@@ -4,7 +4,7 @@ import react from '@vitejs/plugin-react';
 
 // The veche server the dev server forwards to (`veche serve` on its default port).
 const backend = 'http://127.0.0.1:18090';
-const proxied = ['/api', '/auth', '/rooms', '/links', '/outbox'];
+const proxied = ['/api', '/auth', '/links', '/outbox'];
 
 export default defineConfig({
   plugins: [react()],

@@ -8,16 +8,12 @@
 // violation) and photographed at desktop and phone width.
 //
 //   node app-story.mjs <veche base URL> <Bob's Maildir> <screenshots dir> <Monday YYYY-MM-DD>
-import { readdirSync, readFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
-import { openBrowser, run, WAIT_MS } from './lib.mjs';
+import { DESKTOP, lookAt, openBrowser, run, WAIT_MS } from './lib.mjs';
 
 const [base, maildir, shots, monday] = process.argv.slice(2);
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-mkdirSync(shots, { recursive: true });
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
+const look = lookAt(shots);
 
 /// Nothing leaves this machine: the provider's login page asks for a web font from Google.
 async function loopbackOnly(page) {
@@ -25,31 +21,6 @@ async function loopbackOnly(page) {
     const host = new URL(route.request().url()).hostname;
     return host === '127.0.0.1' || host === 'localhost' ? route.continue() : route.abort();
   });
-}
-
-/// axe-core on the page as it is: fails on any serious or critical violation.
-async function accessible(page, name) {
-  // Evaluated through the DevTools protocol: the app's Content-Security-Policy rightly
-  // refuses an injected <script>.
-  await page.evaluate(axeSource);
-  const results = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
-  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  if (bad.length) {
-    const said = bad.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-    throw new Error(`${name}: accessibility violations:\n${said.join('\n')}`);
-  }
-  console.log(`${name}: axe found no serious or critical violation`);
-}
-
-/// The page at desktop and at phone width, checked and photographed at each.
-async function look(page, name) {
-  for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
-    await page.setViewportSize(viewport);
-    await page.waitForTimeout(300);
-    await accessible(page, `${name} (${size})`);
-    await page.screenshot({ path: join(shots, `${name}-${size}.png`) });
-  }
-  await page.setViewportSize(DESKTOP);
 }
 
 /// The sign-in link of the newest message in the Maildir (quoted-printable undone).

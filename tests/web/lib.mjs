@@ -1,7 +1,10 @@
 // What the browser scripts share: launching Debian's Chromium with a fake camera and
 // microphone, bounding the whole run, and checking that a <video> shows a live stream.
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 /// How long one wait may take: WebRTC on loopback in a busy container can be slow.
@@ -104,6 +107,19 @@ export async function expectLiveVideo(page, label, selector) {
   console.log(`${label} receives video (${size}) at ${selector}`);
 }
 
+/// Opens the call page of `room` with `token` in its link, joins from the pre-join check,
+/// and waits until the page is in the call.
+export async function joinCall(page, base, room, token) {
+  await page.goto(`${base}/rooms/${room}?access_token=${encodeURIComponent(token)}`);
+  await page.getByRole('button', { name: /^(Join now|Присоединиться)$/ }).click();
+  await page.waitForFunction(() => document.querySelector('[role=status]')?.dataset.phase === 'in-call');
+}
+
+/// What the call page's status line says.
+export async function statusOf(page) {
+  return page.textContent('[role=status]');
+}
+
 /// Serves `files` (path → [file under tests/web, content type]) on loopback, as a frontend
 /// of another origin would be served; port 0 takes a free one. Returns the origin.
 export async function serveFiles(files, port = 0) {
@@ -116,4 +132,37 @@ export async function serveFiles(files, port = 0) {
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
   server.unref();
   return `http://127.0.0.1:${server.address().port}`;
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+/// axe-core on the page as it is: fails on any serious or critical violation.
+export async function accessible(page, name) {
+  // Evaluated through the DevTools protocol: the app's Content-Security-Policy rightly
+  // refuses an injected <script>.
+  await page.evaluate(axeSource);
+  const results = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (bad.length) {
+    const said = bad.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+    throw new Error(`${name}: accessibility violations:\n${said.join('\n')}`);
+  }
+  console.log(`${name}: axe found no serious or critical violation`);
+}
+
+/// `look(page, name)`: the page at desktop and at phone width, checked by axe-core and
+/// photographed at each into `shots` (`<name>-desktop.png`, `<name>-phone.png`).
+export function lookAt(shots) {
+  mkdirSync(shots, { recursive: true });
+  return async function look(page, name) {
+    for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+      await page.setViewportSize(viewport);
+      await page.waitForTimeout(300);
+      await accessible(page, `${name} (${size})`);
+      await page.screenshot({ path: join(shots, `${name}-${size}.png`) });
+    }
+    await page.setViewportSize(DESKTOP);
+  };
 }

@@ -1,5 +1,6 @@
-// Two people in one meeting's room through veche's own web page (api/web/room.html):
-// each in a Chromium of their own with a fake camera, each must receive the other's video.
+// Two people in one meeting's call through the web app's call page (`/rooms/{id}`): each in
+// a Chromium of their own with a fake camera joins from the pre-join check, and each must
+// receive the other's video.
 // Then, if asked:
 // - `reconnect`: the second person's signaling connection drops; the page must come back
 //   with the same peer id (resuming its place) and the call must carry video again;
@@ -7,7 +8,7 @@
 //   must say that the room is closed, end the call, and not try to reconnect.
 //
 //   node room-call.mjs <base-url> <room-id> <token-a> <token-b> [reconnect | cancel:<meeting-id>]
-import { expectLiveVideo, openBrowser, run } from './lib.mjs';
+import { expectLiveVideo, joinCall, openBrowser, run, statusOf } from './lib.mjs';
 
 const [base, room, tokenA, tokenB, then = ''] = process.argv.slice(2);
 const tokens = [tokenA, tokenB];
@@ -25,10 +26,7 @@ run(async () => {
   const people = tokens.map((token) => ({ token, name: nameIn(token) }));
   const pages = await Promise.all(people.map((person) => openBrowser(person.name)));
   // One after the other, so that the second is the newcomer who offers to the first.
-  for (const [i, person] of people.entries()) {
-    await pages[i].goto(`${base}/rooms/${room}?access_token=${encodeURIComponent(person.token)}`);
-    await pages[i].waitForFunction(() => document.getElementById('status').textContent.startsWith('In the room'));
-  }
+  for (const [i, person] of people.entries()) await joinCall(pages[i], base, room, person.token);
   await expectEachSeesTheOther(pages, people);
   // The token came in the link: the page took it out of its address.
   for (const page of pages) {
@@ -38,8 +36,8 @@ run(async () => {
   if (then.startsWith('cancel:')) await cancelAndExpectClosedRooms(pages, then.slice('cancel:'.length), tokenA);
 });
 
-/// The remote tile of `name` that was not there before (see dropAndExpectResumedCall).
-const tileOf = (name) => `figure.remote[data-name=${JSON.stringify(name)}]:not([data-before])`;
+/// The remote tile of `name`.
+const tileOf = (name) => `figure.remote[data-name=${JSON.stringify(name)}]`;
 
 async function expectEachSeesTheOther(pages, people) {
   await Promise.all(people.map((person, i) => expectLiveVideo(pages[i], person.name, `${tileOf(people[1 - i].name)} video`)));
@@ -48,11 +46,18 @@ async function expectEachSeesTheOther(pages, people) {
 async function dropAndExpectResumedCall(pages, people) {
   const peerIdOf = (page) => page.evaluate((key) => sessionStorage.getItem(key), `veche-peer:${room}`);
   const peerBefore = await peerIdOf(pages[1]);
-  // Mark today's tiles, so that only new ones (made for the renewed connections) count.
-  for (const page of pages) await page.evaluate(() => document.querySelectorAll('figure.remote').forEach((f) => { f.dataset.before = ''; }));
-  // Close the page's WebSocket as a network drop would (any code but the final ones).
-  await pages[1].evaluate(() => socket.close(4000, 'test drop'));
-  await pages[1].waitForFunction(() => document.getElementById('status').textContent.startsWith('In the room'));
+  // Mark the streams shown now, so that only those of the renewed connections count after.
+  const mark = (page) => page.evaluate(() => document.querySelectorAll('figure.remote video').forEach((v) => { if (v.srcObject) v.srcObject.before = true; }));
+  await Promise.all(pages.map(mark));
+  // Close the page's WebSocket as a network drop would (any code but the final ones): the
+  // page says it is reconnecting, then is back in the call.
+  await pages[1].evaluate(() => window.veche.call.dropConnection());
+  await pages[1].waitForFunction(() => document.querySelector('[role=status]')?.dataset.phase === 'reconnecting');
+  console.log(`while reconnecting the page says: ${await statusOf(pages[1])}`);
+  await pages[1].waitForFunction(() => document.querySelector('[role=status]')?.dataset.phase === 'in-call');
+  await Promise.all(pages.map((page) => page.waitForFunction(
+    () => [...document.querySelectorAll('figure.remote video')].some((v) => v.srcObject && !v.srcObject.before),
+  )));
   const peerAfter = await peerIdOf(pages[1]);
   if (peerAfter !== peerBefore) throw new Error(`the page came back as ${peerAfter}, not as ${peerBefore}`);
   await expectEachSeesTheOther(pages, people);
@@ -70,12 +75,11 @@ async function cancelAndExpectClosedRooms(pages, meeting, organizerToken) {
   });
   if (!response.ok) throw new Error(`cancelling failed: ${response.status} ${await response.text()}`);
   await Promise.all(pages.map(async (page) => {
-    await page.waitForFunction(() => document.getElementById('notice').textContent.includes('room is closed')
+    await page.waitForFunction(() => document.querySelector('[role=alert] h1')?.textContent.includes('room is closed')
       && document.querySelectorAll('figure.remote').length === 0);
     // and it stays so: a closed room is not a dropped connection to come back to.
     await page.waitForTimeout(2_000);
-    const status = await page.textContent('#status');
-    if (status !== 'Not connected.') throw new Error(`after the room closed the page says: ${status}`);
-    console.log(`the page says: ${await page.textContent('#notice')} ${status}`);
+    if (await page.locator('[role=status]').count()) throw new Error(`after the room closed the page says: ${await statusOf(page)}`);
+    console.log(`the page says: ${await page.textContent('[role=alert] h1')}`);
   }));
 }

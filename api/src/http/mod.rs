@@ -290,15 +290,10 @@ fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
 /// WebRTC connections signaled through `/api/rooms/{id}/signal`. The page itself is the
 /// same for every room and holds nothing secret; the room is checked when it asks for the
 /// ICE servers and opens the WebSocket. A path that is no room id gets a 404 problem.
-async fn room_page(crate::extract::Path(_room_id): crate::extract::Path<uuid::Uuid>) -> impl IntoResponse {
-    (
-        [
-            (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            // The link may carry a token in its query: never send it on as a referrer.
-            (axum::http::header::REFERRER_POLICY, "no-referrer"),
-        ],
-        include_str!("../../web/room.html"),
-    )
+/// A meeting's call: the web app's page (its router shows the call), never sending its
+/// address on as a referrer (a link may carry a token in its query).
+async fn room_page(crate::extract::Path(_room_id): crate::extract::Path<uuid::Uuid>) -> Response {
+    web_app::page_without_referrer()
 }
 
 /// Request latency by route and status, for Prometheus.

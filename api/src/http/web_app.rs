@@ -47,6 +47,13 @@ pub async fn app_or_not_found(method: Method, uri: Uri) -> Response {
     page()
 }
 
+/// The app's page for an address that may carry a token in its query (a meeting's call).
+pub fn page_without_referrer() -> Response {
+    let mut response = page();
+    response.headers_mut().insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
 /// The app's page, or the note that it was not built.
 fn page() -> Response {
     let headers = [

@@ -1,13 +1,25 @@
-/** The pages: the calendar at `/`, a meeting over it at `/meetings/:id`. */
+/** The pages: the calendar at `/`, a meeting over it at `/meetings/:id`, a meeting's call at
+ * `/rooms/:roomId` (open to guests with a link, so outside the signed-in frame; loaded when
+ * first needed). */
 
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { createBrowserRouter, RouterProvider, type RouteObject } from 'react-router-dom';
 import { AppRoot } from './routes/app-root';
 import { CalendarRoute } from './routes/calendar';
 import { MeetingRoute } from './routes/meeting';
 import { NotFoundRoute } from './routes/not-found';
 
+const RoomPage = lazy(() => import('../features/call/components/room-page').then((module) => ({ default: module.RoomPage })));
+
 export const routes: RouteObject[] = [
+  {
+    path: '/rooms/:roomId',
+    element: (
+      <Suspense fallback={null}>
+        <RoomPage />
+      </Suspense>
+    ),
+  },
   {
     path: '/',
     element: <AppRoot />,

@@ -102,3 +102,45 @@ export const Globe = icon(
 );
 export const LogOut = icon(<path d="M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4M16 17l5-5-5-5M21 12H9" />);
 export const Refresh = icon(<path d="M23 4v6h-6M1 20v-6h6M3.5 9a9 9 0 0 1 14.9-3.4L23 10M1 14l4.6 4.4A9 9 0 0 0 20.5 15" />);
+export const Microphone = icon(
+  <>
+    <rect x="9" y="3" width="6" height="11" rx="3" />
+    <path d="M5 11a7 7 0 0 0 14 0M12 18v3" />
+  </>,
+);
+export const MicrophoneOff = icon(
+  <>
+    <path d="M15 9.3V6a3 3 0 0 0-5.7-1.3M9 9v2a3 3 0 0 0 5 2.2M5 11a7 7 0 0 0 11.4 5.4M19 11a7 7 0 0 1-.6 2.8M12 18v3M3 3l18 18" />
+  </>,
+);
+export const Camera = icon(
+  <>
+    <rect x="3" y="6" width="13" height="12" rx="2" />
+    <path d="M16 10l5-3v10l-5-3" />
+  </>,
+);
+export const CameraOff = icon(
+  <>
+    <path d="M16 16v1a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V7a1 1 0 0 1 1-1h2M10 6h5a1 1 0 0 1 1 1v3l5-3v10M3 3l18 18" />
+  </>,
+);
+export const Screen = icon(
+  <>
+    <rect x="3" y="4" width="18" height="12" rx="2" />
+    <path d="M8 20h8M12 16v4M12 8v5M9.5 10.5L12 8l2.5 2.5" />
+  </>,
+);
+export const Hand = icon(
+  <path d="M8 13V5.5a1.5 1.5 0 0 1 3 0V12M11 11V4.5a1.5 1.5 0 0 1 3 0V12M14 11V6.5a1.5 1.5 0 0 1 3 0V15a6 6 0 0 1-6 6h-.5a6 6 0 0 1-4.6-2.2L4 16.2a1.6 1.6 0 0 1 2.4-2.1L8 15.5" />,
+);
+export const People = icon(
+  <>
+    <circle cx="9" cy="8" r="3.5" />
+    <path d="M2.5 20a6.5 6.5 0 0 1 13 0M16 4.6a3.5 3.5 0 0 1 0 6.8M18 14a6.5 6.5 0 0 1 3.5 6" />
+  </>,
+);
+export const Chat = icon(<path d="M4 5h16v11H9l-5 4z" />);
+export const PhoneOff = icon(
+  <path d="M3 14.5c5-4.7 13-4.7 18 0l-2.3 2.3a1 1 0 0 1-1.3.1l-2.2-1.6a1 1 0 0 1-.4-.8v-1.8a12 12 0 0 0-5.6 0v1.8a1 1 0 0 1-.4.8l-2.2 1.6a1 1 0 0 1-1.3-.1z" />,
+);
+export const Send = icon(<path d="M4 12l16-8-6 16-2.5-6.5z" />);
