@@ -133,12 +133,13 @@ impl LocalRoom {
     }
 
     /// Tells a peer entering (under the peers' write lock) what was said and who is in
-    /// which state.
+    /// which state, in one message: `{"type":"recent","messages":[...]}`.
     pub(super) fn tell_backlog(&self, peer_id: &str, peer: &PeerHandle) {
-        if let Some(recent) = self.recent().as_ref() {
-            for text in recent.backlog(peer_id) {
-                peer.push(text.clone());
-            }
+        let recent = self.recent();
+        let Some(recent) = recent.as_ref() else { return };
+        let messages: Vec<&str> = recent.backlog(peer_id).map(Utf8Bytes::as_str).collect();
+        if !messages.is_empty() {
+            peer.push([r#"{"type":"recent","messages":["#, &messages.join(","), "]}"].concat().into());
         }
     }
 

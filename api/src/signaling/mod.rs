@@ -19,8 +19,9 @@
 //! | `{"type":"joined","peer":{"peer_id","name","email"},"resumed"}` | someone entered (or came back) |
 //! | `{"type":"left","peer_id","reason":"left"\|"expired"}` | someone left, or dropped and did not come back in time |
 //! | `{"type":"signal","kind":"offer"\|"answer"\|"candidate","from","data"}` | a message addressed to you |
-//! | `{"type":"chat","from","name","text","at"}` | someone (you too) wrote in the chat; after `welcome`, the room's recent chat (the last 300) |
-//! | `{"type":"state","peer_id","muted","camera","sharing","hand"}` | someone's microphone, camera, screen sharing or raised hand changed; after `welcome`, each other participant's last state |
+//! | `{"type":"chat","from","name","text","at"}` | someone (you too) wrote in the chat |
+//! | `{"type":"state","peer_id","muted","camera","sharing","hand"}` | someone's microphone, camera, screen sharing or raised hand changed |
+//! | `{"type":"recent","messages":[...]}` | right after `welcome`, if there is any: the room's recent `chat` messages (the last 300), then each other participant's last `state` |
 //! | `{"type":"room-closed"}` | the meeting was cancelled; the connection closes with 4001 |
 //! | `{"type":"removed"}` | the organizer took you off the meeting; the connection closes with 4003 and the room stays shut to you |
 //! | `{"type":"meeting","status":"started"\|"ended"\|"rescheduled","starts_at","ends_at"}` | the scheduled start or end came, or the meeting moved (the call goes on either way) |

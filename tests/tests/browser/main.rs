@@ -2,6 +2,7 @@
 //! and microphone, driven by the scripts of `tests/web`. Each person must receive the
 //! other's video, through veche's own room page and through the PeerJS client library.
 
+mod call;
 mod web_app;
 
 use reqwest::Method;

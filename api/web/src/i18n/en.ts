@@ -33,7 +33,6 @@ export const en = {
       default: 'Default',
     },
     me: 'You',
-    you: '{{name}} (you)',
     videoOf: 'Video of {{name}}',
     people_one: '{{count}} person',
     people_other: '{{count}} people',

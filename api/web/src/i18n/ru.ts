@@ -33,7 +33,6 @@ export const ru = {
       default: 'По умолчанию',
     },
     me: 'Вы',
-    you: '{{name}} (вы)',
     videoOf: 'Видео: {{name}}',
     people_one: '{{count}} участник',
     people_few: '{{count}} участника',

@@ -15,17 +15,17 @@ import styles from './call.module.css';
 export function CallView({ call, sinkId }: { call: Call; sinkId: string }) {
   const { t } = useTranslation();
   const snapshot = useCall(call);
-  const { me, participants, chat, myId, phase, notice } = snapshot;
+  const { me, participants, chat, myId, phase, notice, earlier } = snapshot;
   const [panel, setPanel] = useState<Panel>(null);
   const [read, setRead] = useState(0);
-  const unread = panel === 'chat' ? 0 : Math.max(0, chat.length - read);
+  const unread = panel === 'chat' ? 0 : Math.max(0, chat.length - Math.max(read, earlier));
 
   useEffect(() => {
     if (panel === 'chat') setRead(chat.length);
   }, [panel, chat.length]);
 
-  // A message while the chat is closed shows for a moment.
-  const last = chat[chat.length - 1];
+  // A message while the chat is closed shows for a moment (not those said before we came).
+  const last = chat.length > earlier ? chat[chat.length - 1] : undefined;
   useEffect(() => {
     if (last && panel !== 'chat' && last.from !== myId) toast(`${last.name}: ${last.text.slice(0, 140)}`, { id: 'chat' });
   }, [last, panel, myId]);
@@ -83,7 +83,7 @@ export function CallView({ call, sinkId }: { call: Call; sinkId: string }) {
           <aside className={styles.side}>
             {panel === 'people' ? (
               <ParticipantsPanel
-                people={[{ id: myId ?? 'me', name: t('call.me'), state: me, you: true }, ...participants]}
+                people={[{ id: myId ?? 'me', name: t('call.me'), state: me }, ...participants]}
               />
             ) : (
               <ChatPanel messages={chat} myId={myId} onSend={(text) => call.say(text)} />

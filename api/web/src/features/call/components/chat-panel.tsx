@@ -11,7 +11,10 @@ export function ChatPanel({ messages, myId, onSend }: { messages: ChatMessage[];
   const { t, i18n } = useTranslation();
   const [draft, setDraft] = useState('');
   const end = useRef<HTMLLIElement>(null);
-  useEffect(() => end.current?.scrollIntoView?.({ block: 'end' }), [messages.length]);
+  // Braces: scrollIntoView returns a promise in newer browsers, which is no effect cleanup.
+  useEffect(() => {
+    void end.current?.scrollIntoView?.({ block: 'end' });
+  }, [messages.length]);
   const time = new Intl.DateTimeFormat(i18n.language, { hour: '2-digit', minute: '2-digit' });
 
   const send = () => {
@@ -61,7 +64,7 @@ export function ChatPanel({ messages, myId, onSend }: { messages: ChatMessage[];
             }
           }}
         />
-        <button type="submit" className="btn btn-primary btn-icon" disabled={!draft.trim()} title={t('call.chat.send')}>
+        <button type="submit" className={styles.send} disabled={!draft.trim()} title={t('call.chat.send')}>
           <Send />
           <span className="visually-hidden">{t('call.chat.send')}</span>
         </button>

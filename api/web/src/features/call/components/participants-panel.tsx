@@ -9,7 +9,6 @@ interface Person {
   id: string;
   name: string;
   state: MediaState;
-  you?: boolean;
 }
 
 export function ParticipantsPanel({ people }: { people: Person[] }) {
@@ -20,7 +19,7 @@ export function ParticipantsPanel({ people }: { people: Person[] }) {
       <ul className={styles.people}>
         {people.map((person) => (
           <li key={person.id}>
-            <span className={styles.personName}>{person.you ? t('call.you', { name: person.name }) : person.name}</span>
+            <span className={styles.personName}>{person.name}</span>
             <span className={styles.personState}>
               {person.state.hand && <Hand role="img" aria-hidden={false} aria-label={t('call.state.hand')} className={styles.hand} />}
               {person.state.sharing && <Screen role="img" aria-hidden={false} aria-label={t('call.state.sharing')} />}

@@ -90,6 +90,9 @@ export function PreJoin({ onJoin }: { onJoin: (choice: JoinChoice) => void }) {
       </div>
       <div className={styles.preJoinSide}>
         <h1 id="pre-join-title">{t('call.readyTitle')}</h1>
+        <span className={styles.meterLabel} aria-hidden="true">
+          {t('call.microphoneLevel')}
+        </span>
         <div className={styles.meter} role="meter" aria-label={t('call.microphoneLevel')} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(level * 100)}>
           <span style={{ width: `${Math.round(level * 100)}%` }} />
         </div>

@@ -73,7 +73,7 @@ export function VideoTile({ peerId, name, stream, state, local = false, large = 
       <figcaption className={styles.caption}>
         {state.muted && <MicrophoneOff aria-label={t('call.state.muted')} role="img" aria-hidden={false} />}
         {state.hand && <Hand aria-label={t('call.state.hand')} role="img" aria-hidden={false} className={styles.hand} />}
-        <span>{local ? t('call.you', { name }) : name}</span>
+        <span>{name}</span>
         {quality && (
           <span
             className={`${styles.quality} ${styles[quality.level]}`}

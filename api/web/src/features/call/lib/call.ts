@@ -31,6 +31,8 @@ export interface CallSnapshot {
   preview: MediaStream;
   participants: Participant[];
   chat: ChatMessage[];
+  /** How many of `chat` were said before we came (read already). */
+  earlier: number;
 }
 
 /** What the page asks of the browser, replaceable in tests. */
@@ -85,7 +87,7 @@ export class Call {
   ) {
     this.cameraTrack = local.getVideoTracks()[0] ?? null;
     this.snapshot = {
-      phase: 'joining', ended: null, notice: null, myId: null, participants: [], chat: [],
+      phase: 'joining', ended: null, notice: null, myId: null, participants: [], chat: [], earlier: 0,
       me: { ...NOBODY, ...me }, preview: new MediaStream(this.cameraTrack ? [this.cameraTrack] : []),
     };
     this.mesh = new Mesh(local, (to, signal) => this.signal.send({ type: 'signal', to, ...signal }), () => this.refresh());
@@ -161,7 +163,7 @@ export class Call {
           this.names.set(peer.peer_id, displayName(peer));
           this.mesh.add(peer.peer_id, true);
         }
-        this.set({ myId: message.peer_id, chat: [], notice: null });
+        this.set({ myId: message.peer_id, chat: [], earlier: 0, notice: null });
         this.announce();
         this.refresh();
         break;
@@ -191,6 +193,10 @@ export class Call {
         this.refresh();
         break;
       }
+      case 'recent':
+        message.messages.forEach((earlier) => this.onMessage(earlier));
+        this.set({ earlier: this.snapshot.chat.length });
+        break;
       case 'room-closed':
         this.end('call.ended.closed');
         break;

@@ -28,6 +28,7 @@ export type ServerMessage =
   | { type: 'signal'; kind: 'offer' | 'answer' | 'candidate'; from: string; data: unknown }
   | ({ type: 'chat' } & ChatMessage)
   | ({ type: 'state'; peer_id: string } & MediaState)
+  | { type: 'recent'; messages: ServerMessage[] }
   | { type: 'room-closed' }
   | { type: 'removed' }
   | { type: 'meeting'; status: 'started' | 'ended' | 'rescheduled'; starts_at: string; ends_at: string }
