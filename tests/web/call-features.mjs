@@ -1,6 +1,7 @@
 // Three people in a call on the web app's call page, each in a Chromium of their own with a
 // fake camera and microphone: Ann and Bob join from the pre-join check; Bob mutes (Ann hears
-// his sound fall to nothing and sees him muted), Ann turns her camera off and on, Bob
+// his sound fall to nothing and sees him muted), Ann turns her camera off and on and changes
+// her microphone (Bob still hears her), Bob
 // shares his screen (Ann sees it as the large tile) and raises his hand; they write in the
 // chat both ways (text stays text); Cara joins late and reads the chat, sees the shared
 // screen and the raised hand, and reads the page in Russian; Bob leaves. Every page is
@@ -67,6 +68,17 @@ run(async () => {
   await ann.keyboard.press('Control+e');
   await bob.locator(`${tile(annName)}:not([data-camera-off])`).waitFor();
   await expectLiveVideo(bob, 'bob (ann back on camera)', `${tile(annName)} video`);
+
+  // Ann changes her microphone mid-call: Bob goes on hearing her, from the new one.
+  await ann.getByRole('button', { name: 'Devices' }).click();
+  const microphones = ann.getByRole('combobox', { name: 'Microphone' });
+  const other = await microphones.locator('option').nth(2).getAttribute('value');
+  await microphones.selectOption(other);
+  await ann.waitForFunction((id) => window.veche.call.local.getAudioTracks()[0]?.getSettings().deviceId === id, other);
+  const heard = await loudness(bob, annName);
+  console.log(`after Ann changed her microphone Bob hears her with energy ${heard.toExponential(2)}`);
+  if (!(heard > 0)) throw new Error('Bob hears nothing of Ann after she changed her microphone');
+  await look(ann, 'call-devices');
 
   // Bob shares his screen: Ann sees it large; Bob raises his hand.
   await bob.getByRole('button', { name: 'Share your screen' }).click();

@@ -21,6 +21,7 @@ export const en = {
     microphoneLevel: 'Microphone level',
     noDevices: 'No camera or microphone ({{name}}): you can still see and hear the others.',
     noCamera: 'The camera could not be turned on ({{name}}).',
+    noDevice: 'That device could not be used ({{name}}).',
     noScreen: 'The screen could not be shared ({{name}}).',
     join: 'Join now',
     gettingDevices: 'Starting your camera…',
@@ -66,6 +67,7 @@ export const en = {
       people: 'Participants',
       chat: 'Chat',
       leave: 'Leave call',
+      devices: 'Devices',
     },
     chat: {
       title: 'Chat',

@@ -2,11 +2,11 @@
 
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Camera, CameraOff, Chat, Hand, Microphone, MicrophoneOff, People, PhoneOff, Screen } from '../../../components/ui/icons';
+import { Camera, CameraOff, Chat, Hand, Microphone, MicrophoneOff, People, PhoneOff, Screen, Settings } from '../../../components/ui/icons';
 import type { MediaState } from '../lib/protocol';
 import styles from './call.module.css';
 
-export type Panel = 'people' | 'chat' | null;
+export type Panel = 'people' | 'chat' | 'devices' | null;
 
 interface CallControlsProps {
   me: MediaState;
@@ -66,6 +66,7 @@ export function CallControls(props: CallControlsProps) {
         </button>
       </div>
       <div className={styles.controlGroup}>
+        {toggle(panel === 'devices', t('call.controls.devices'), <Settings />, () => props.onPanel(panel === 'devices' ? null : 'devices'))}
         {toggle(panel === 'people', t('call.controls.people'), <People />, () => props.onPanel(panel === 'people' ? null : 'people'))}
         <span className={styles.badgeHolder}>
           {toggle(panel === 'chat', t('call.controls.chat'), <Chat />, () => props.onPanel(panel === 'chat' ? null : 'chat'))}

@@ -8,16 +8,18 @@ import { useCall } from '../hooks/use-call';
 import type { Call } from '../lib/call';
 import { CallControls, type Panel } from './call-controls';
 import { ChatPanel } from './chat-panel';
+import { DevicesPanel } from './devices-panel';
 import { ParticipantsPanel } from './participants-panel';
 import { VideoTile } from './video-tile';
 import styles from './call.module.css';
 
-export function CallView({ call, sinkId }: { call: Call; sinkId: string }) {
+export function CallView({ call, speaker }: { call: Call; speaker: string }) {
   const { t } = useTranslation();
   const snapshot = useCall(call);
   const { me, participants, chat, myId, phase, notice, earlier } = snapshot;
   const [panel, setPanel] = useState<Panel>(null);
   const [read, setRead] = useState(0);
+  const [sinkId, setSinkId] = useState(speaker);
   const unread = panel === 'chat' ? 0 : Math.max(0, chat.length - Math.max(read, earlier));
 
   useEffect(() => {
@@ -81,12 +83,14 @@ export function CallView({ call, sinkId }: { call: Call; sinkId: string }) {
         </div>
         {panel && (
           <aside className={styles.side}>
-            {panel === 'people' ? (
-              <ParticipantsPanel
-                people={[{ id: myId ?? 'me', name: t('call.me'), state: me }, ...participants]}
+            {panel === 'people' && <ParticipantsPanel people={[{ id: myId ?? 'me', name: t('call.me'), state: me }, ...participants]} />}
+            {panel === 'chat' && <ChatPanel messages={chat} myId={myId} onSend={(text) => call.say(text)} />}
+            {panel === 'devices' && (
+              <DevicesPanel
+                speaker={sinkId}
+                onSpeaker={setSinkId}
+                onDevice={(kind, deviceId) => void call.useDevice(kind, deviceId).catch(fail('call.noDevice'))}
               />
-            ) : (
-              <ChatPanel messages={chat} myId={myId} onSend={(text) => call.say(text)} />
             )}
           </aside>
         )}

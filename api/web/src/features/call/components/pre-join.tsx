@@ -8,6 +8,7 @@ import { useTranslation } from 'react-i18next';
 import { Camera, CameraOff, Microphone, MicrophoneOff } from '../../../components/ui/icons';
 import { useAudioLevel } from '../hooks/use-audio-level';
 import { useMediaDevices } from '../hooks/use-media-devices';
+import { DeviceSelect } from './device-select';
 import styles from './call.module.css';
 
 export interface JoinChoice {
@@ -63,14 +64,11 @@ export function PreJoin({ onJoin }: { onJoin: (choice: JoinChoice) => void }) {
     if (video.current) video.current.srcObject = stream;
   }, [stream, muted]);
 
-  const choose = (kind: keyof typeof ids) => (event: React.ChangeEvent<HTMLSelectElement>) =>
-    setIds((current) => ({ ...current, [kind]: event.target.value }));
   const join = () => {
     handedOver.current = true;
     const chosen = stream ?? new MediaStream();
     onJoin({ stream: chosen, muted, camera: camera && chosen.getVideoTracks().length > 0, speaker: ids.audiooutput });
   };
-  const list = (kind: MediaDeviceKind) => devices.filter((device) => device.kind === kind && device.deviceId);
 
   return (
     <section className={styles.preJoin} aria-labelledby="pre-join-title">
@@ -97,21 +95,9 @@ export function PreJoin({ onJoin }: { onJoin: (choice: JoinChoice) => void }) {
           <span style={{ width: `${Math.round(level * 100)}%` }} />
         </div>
         {problem && <p role="alert" className={styles.problem}>{t('call.noDevices', { name: problem })}</p>}
-        {(['videoinput', 'audioinput', 'audiooutput'] as const).map((kind) =>
-          list(kind).length > 0 ? (
-            <label key={kind} className={styles.device}>
-              <span>{t(`call.devices.${kind}`)}</span>
-              <select value={ids[kind]} onChange={choose(kind)}>
-                <option value="">{t('call.devices.default')}</option>
-                {list(kind).map((device, i) => (
-                  <option key={device.deviceId} value={device.deviceId}>
-                    {device.label || t(`call.devices.${kind}`) + ` ${i + 1}`}
-                  </option>
-                ))}
-              </select>
-            </label>
-          ) : null,
-        )}
+        {(['videoinput', 'audioinput', 'audiooutput'] as const).map((kind) => (
+          <DeviceSelect key={kind} kind={kind} devices={devices} value={ids[kind]} onChange={(id) => setIds((current) => ({ ...current, [kind]: id }))} />
+        ))}
         {/* Until the devices answer (or refuse), joining would join without them. */}
         <button type="button" className="btn btn-primary" onClick={join} disabled={stream === null && problem === null}>
           {stream === null && problem === null ? t('call.gettingDevices') : t('call.join')}

@@ -21,7 +21,7 @@ export function RoomPage() {
   const { roomId = '' } = useParams();
   const [entry, setEntry] = useState<Entry>(null);
   const [call, setCall] = useState<Call | null>(null);
-  const [sinkId, setSinkId] = useState('');
+  const [speaker, setSpeaker] = useState('');
   const [refused, setRefused] = useState<string | null>(null);
 
   useEffect(() => {
@@ -45,7 +45,7 @@ export function RoomPage() {
     const renew = entry.fromSession ? () => passFromSession(roomId) : null;
     const next = new Call(roomId, entry.token, choice.stream, { muted: choice.muted, camera: choice.camera }, renew);
     (window as unknown as { veche?: { call: Call } }).veche = { call: next };
-    setSinkId(choice.speaker);
+    setSpeaker(choice.speaker);
     next
       .start()
       .then(() => setCall(next))
@@ -66,16 +66,16 @@ export function RoomPage() {
         {entry === 'none' && <Ended reason="call.ended.signIn" />}
         {ended && <Ended reason={ended} />}
         {entry && entry !== 'none' && !call && !ended && <PreJoin onJoin={join} />}
-        {call && <CallOrEnded call={call} sinkId={sinkId} />}
+        {call && <CallOrEnded call={call} speaker={speaker} />}
       </main>
     </div>
   );
 }
 
-function CallOrEnded({ call, sinkId }: { call: Call; sinkId: string }) {
+function CallOrEnded({ call, speaker }: { call: Call; speaker: string }) {
   const [ended, setEnded] = useState<string | null>(call.getSnapshot().ended);
   useEffect(() => call.subscribe(() => setEnded(call.getSnapshot().ended)), [call]);
-  return ended ? <Ended reason={ended} /> : <CallView call={call} sinkId={sinkId} />;
+  return ended ? <Ended reason={ended} /> : <CallView call={call} speaker={speaker} />;
 }
 
 function Ended({ reason }: { reason: string }) {
