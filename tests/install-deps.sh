@@ -10,6 +10,7 @@
 #   postgresql       the server the embedded cluster runs (/usr/lib/postgresql/<N>/bin)
 #   nats-server      the message bus between veche nodes (/usr/sbin/nats-server)
 #   coturn           the TURN server of the video rooms (turnserver)
+#   iproute2         `ip`: the network namespaces of the test where browsers reach each other only through coturn
 #   chromium         the browser of the end-to-end tests (/usr/bin/chromium)
 #   chromium-driver  its WebDriver (/usr/bin/chromedriver)
 #   nodejs           runs the browser tests' scripts (tests/web, playwright-core)
@@ -25,7 +26,7 @@ set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
 
-ALL=(postgresql libssl-dev nats-server coturn chromium chromium-driver nodejs npm python3-aiosmtpd openssl cargo-nextest cargo-machete schemathesis)
+ALL=(postgresql libssl-dev nats-server coturn iproute2 chromium chromium-driver nodejs npm python3-aiosmtpd openssl cargo-nextest cargo-machete schemathesis)
 
 # The version the tests were written against (its CLI and checks change between releases).
 SCHEMATHESIS_VERSION=4.32.5
@@ -36,6 +37,7 @@ present() {
         postgresql) compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null ;;
         nats-server) [ -x /usr/sbin/nats-server ] ;;
         coturn) command -v turnserver >/dev/null 2>&1 || [ -x /usr/bin/turnserver ] ;;
+        iproute2) command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] ;;
         chromium) [ -x /usr/bin/chromium ] ;;
         chromium-driver) [ -x /usr/bin/chromedriver ] ;;
         nodejs) command -v node >/dev/null 2>&1 ;;

@@ -12,7 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # Chromium driven by Node.js scripts (their npm packages are installed by the tests
 # themselves); libssl-dev is what the Web Push encryption builds against; schemathesis
 # (PyPI) drives the HTTP API from its OpenAPI document.
-bash tests/install-deps.sh postgresql libssl-dev python3-aiosmtpd openssl coturn nats-server chromium nodejs npm schemathesis cargo-machete
+bash tests/install-deps.sh postgresql libssl-dev python3-aiosmtpd openssl coturn iproute2 nats-server chromium nodejs npm schemathesis cargo-machete
 
 # The web app first: veche serves api/web/dist, which the browser tests drive; its own
 # component tests (Vitest) run here too.

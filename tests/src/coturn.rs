@@ -14,15 +14,20 @@ pub struct Coturn {
 }
 
 impl Coturn {
-    /// Starts `turnserver` and waits until it answers on its port.
+    /// Starts `turnserver` on loopback and waits until it answers on its port.
     pub async fn start(secret: &str) -> Self {
+        Self::start_on(secret, &["127.0.0.1"], "127.0.0.1").await
+    }
+
+    /// Starts `turnserver` listening on `listening` addresses, relaying from `relay`.
+    pub async fn start_on(secret: &str, listening: &[&str], relay: &str) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let port = free_udp_and_tcp_port();
         let log = std::fs::File::create(dir.path().join("turnserver.log")).unwrap();
         let child = Command::new("turnserver")
-            .args(["-n", "--no-cli", "--no-tls", "--no-dtls", "--simple-log", "--log-file=stdout"])
-            .arg("--listening-ip=127.0.0.1")
-            .arg("--relay-ip=127.0.0.1")
+            .args(["-n", "--no-cli", "--no-tls", "--no-dtls", "--simple-log", "--log-file=stdout", "--verbose"])
+            .args(listening.iter().map(|address| format!("--listening-ip={address}")))
+            .arg(format!("--relay-ip={relay}"))
             .arg(format!("--listening-port={port}"))
             .arg("--min-port=49152")
             .arg("--max-port=65535")
@@ -40,7 +45,7 @@ impl Coturn {
         crate::process::run_after_exit(&format!("kill -9 {} 2>/dev/null", child.id()));
         let server = Self { port, secret: secret.to_string(), child, _dir: dir };
         for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            if std::net::TcpStream::connect((listening[0], port)).is_ok() {
                 return server;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

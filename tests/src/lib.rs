@@ -31,6 +31,7 @@ pub mod coturn;
 pub mod cpu;
 pub mod event_stream;
 pub mod nats;
+pub mod netns;
 pub mod node;
 pub mod oidc;
 pub mod process;

@@ -68,11 +68,13 @@ export function run(main) {
 }
 
 /// A new Chromium process, and a page in it whose console is echoed with a label.
-export async function openBrowser(label) {
+/// `executablePath`: another way to start Debian's Chromium (e.g. in a network namespace);
+/// `args`: flags beside the usual ones.
+export async function openBrowser(label, { executablePath = '/usr/bin/chromium', args = [] } = {}) {
   const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath,
     headless: true,
-    args: CHROMIUM_FLAGS,
+    args: [...CHROMIUM_FLAGS, ...args],
     timeout: WAIT_MS,
   });
   browsers.push(browser);
