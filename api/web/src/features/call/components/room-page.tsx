@@ -8,7 +8,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router-dom';
 import { LanguageSwitch } from '../../../components/language-switch';
 import { Spinner } from '../../../components/ui/spinner';
-import { Call } from '../lib/call';
+import { Call, iceServersFor, type IceAnswer } from '../lib/call';
 import { linkToken, passFromSession } from '../lib/room-token';
 import { CallView } from './call-view';
 import { PreJoin, type JoinChoice } from './pre-join';
@@ -23,6 +23,14 @@ export function RoomPage() {
   const [call, setCall] = useState<Call | null>(null);
   const [speaker, setSpeaker] = useState('');
   const [refused, setRefused] = useState<string | null>(null);
+  // Asked for while the person checks their devices, so that joining does not wait for it.
+  const [iceServers, setIceServers] = useState<Promise<IceAnswer> | null>(null);
+  useEffect(() => {
+    if (!entry || entry === 'none') return;
+    const asked = iceServersFor(roomId, entry.token);
+    asked.catch(() => {});
+    setIceServers(asked);
+  }, [entry, roomId]);
 
   useEffect(() => {
     const fromLink = linkToken(roomId);
@@ -47,7 +55,7 @@ export function RoomPage() {
     (window as unknown as { veche?: { call: Call } }).veche = { call: next };
     setSpeaker(choice.speaker);
     next
-      .start()
+      .start(iceServers ?? undefined)
       .then(() => setCall(next))
       .catch((error: { status?: number }) => setRefused(error.status === 404 ? 'call.ended.noRoom' : 'call.ended.cannotEnter'));
   };

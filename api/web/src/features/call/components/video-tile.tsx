@@ -4,7 +4,7 @@
 import { useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Hand, MicrophoneOff } from '../../../components/ui/icons';
-import { SPEAKING, useAudioLevel } from '../hooks/use-audio-level';
+import { useSpeaking } from '../hooks/use-audio-level';
 import type { MediaState } from '../lib/protocol';
 import type { Quality } from '../lib/quality';
 import styles from './call.module.css';
@@ -24,7 +24,7 @@ interface VideoTileProps {
 export function VideoTile({ peerId, name, stream, state, local = false, large = false, quality, sinkId }: VideoTileProps) {
   const { t } = useTranslation();
   const video = useRef<HTMLVideoElement>(null);
-  const level = useAudioLevel(local ? null : stream);
+  const voice = useSpeaking(local ? null : stream);
   const showsVideo = Boolean(stream?.getVideoTracks().length) && (state.camera || state.sharing);
 
   useEffect(() => {
@@ -43,7 +43,7 @@ export function VideoTile({ peerId, name, stream, state, local = false, large = 
     if (element?.setSinkId && sinkId !== undefined && !local) void element.setSinkId(sinkId).catch(() => {});
   }, [sinkId, local]);
 
-  const speaking = !local && !state.muted && level > SPEAKING;
+  const speaking = voice && !state.muted;
   const classes = [styles.tile, large && styles.large, speaking && styles.speaking, local ? 'local' : 'remote'];
   return (
     <figure

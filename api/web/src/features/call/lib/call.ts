@@ -128,21 +128,19 @@ export class Call {
     this.set({ participants });
   }
 
-  async start(): Promise<void> {
-    await this.refreshIceServers();
+  /** Enters the room; `iceServers` if already asked for (while the person checked their devices). */
+  async start(iceServers?: Promise<IceAnswer>): Promise<void> {
+    await this.refreshIceServers(iceServers);
     this.signal.connect();
     this.timers.push(window.setInterval(() => void this.measure(), STATS_EVERY_MS));
   }
 
-  private async api<T>(path: string): Promise<T> {
-    const response = await fetch(path, { headers: { Authorization: `Bearer ${this.token}` } });
-    if (!response.ok) throw Object.assign(new Error(response.statusText), { status: response.status });
-    return (await response.json()) as T;
-  }
 
   /** STUN/TURN with time-limited credentials, asked for again before they expire. */
-  private async refreshIceServers(): Promise<void> {
-    const answer = await this.api<{ ice_servers: RTCIceServer[]; refresh_at?: string | null }>(`/api/rooms/${this.roomId}/ice-servers`);
+  private async refreshIceServers(asked?: Promise<IceAnswer>): Promise<void> {
+    let answer = await (asked ?? iceServersFor(this.roomId, this.token));
+    // Asked for long before joining: past their refresh time, ask again now.
+    if (asked && answer.refresh_at && Date.parse(answer.refresh_at) < Date.now()) answer = await iceServersFor(this.roomId, this.token);
     this.mesh.setIceServers(answer.ice_servers);
     if (answer.refresh_at) {
       const delay = Math.max(5_000, Date.parse(answer.refresh_at) - Date.now());
@@ -168,8 +166,9 @@ export class Call {
         this.refresh();
         break;
       case 'joined':
-        // A newcomer, or someone back: they offer, and we answer on a new connection.
-        this.mesh.remove(message.peer.peer_id);
+        // Someone back after a drop offers afresh: their old connection goes. A newcomer's
+        // offer may arrive before this notice, and its connection stays.
+        if (message.resumed) this.mesh.remove(message.peer.peer_id);
         this.names.set(message.peer.peer_id, displayName(message.peer));
         this.refresh();
         break;
@@ -323,6 +322,18 @@ export class Call {
     this.screenTrack?.stop();
     this.set({ phase: 'ended', ended: reason, participants: [] });
   }
+}
+
+export interface IceAnswer {
+  ice_servers: RTCIceServer[];
+  refresh_at?: string | null;
+}
+
+/** The room's STUN/TURN servers and credentials for the holder of `token`. */
+export async function iceServersFor(roomId: string, token: string): Promise<IceAnswer> {
+  const response = await fetch(`/api/rooms/${roomId}/ice-servers`, { headers: { Authorization: `Bearer ${token}` } });
+  if (!response.ok) throw Object.assign(new Error(response.statusText), { status: response.status });
+  return (await response.json()) as IceAnswer;
 }
 
 function displayName(peer: PeerInfo): string {
