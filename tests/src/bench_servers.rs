@@ -27,6 +27,22 @@ impl BenchServers {
         Ok(Self { dir, cluster, nats })
     }
 
+    /// A veche node over the cluster on a free loopback port (its data under the directory),
+    /// its settings changed by `configure` first; with its base URL.
+    pub async fn veche(
+        &self,
+        configure: impl FnOnce(&mut api::settings::Settings),
+    ) -> anyhow::Result<(api::server::RunningServer, String)> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut settings = crate::app::test_settings(&self.cluster.database_url());
+        settings.listen = format!("127.0.0.1:{port}").parse()?;
+        settings.public_url = Some(base.clone());
+        settings.data_dir = Some(self.dir.path().join("veche"));
+        configure(&mut settings);
+        Ok((api::server::start(settings).await?, base))
+    }
+
     /// Stops both servers, then prints the report `outcome` holds (or gives its error).
     pub async fn stop_and_print(self, outcome: anyhow::Result<String>) -> anyhow::Result<()> {
         self.nats.stop().await?;

@@ -14,7 +14,7 @@
 
 use clap::Parser;
 use serde_json::{json, Value};
-use veche_tests::app::{claims, test_settings, token};
+use veche_tests::app::{claims, token};
 use veche_tests::bench_servers::{until_interrupted, BenchServers};
 use veche_tests::browser::run_script;
 use veche_tests::stats::Percentiles;
@@ -38,15 +38,8 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn measure(servers: &BenchServers, options: &Options) -> anyhow::Result<String> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut settings = test_settings(&servers.cluster.database_url());
-    settings.listen = format!("127.0.0.1:{port}").parse()?;
-    settings.public_url = Some(base.clone());
-    settings.data_dir = Some(servers.dir.path().join("veche"));
     // Dozens of joins by the same four people: the per-person limits are not what this measures.
-    settings.rate_commands_per_second = 0.0;
-    let server = api::server::start(settings).await?;
+    let (server, base) = servers.veche(|settings| settings.rate_commands_per_second = 0.0).await?;
     let client = reqwest::Client::new();
     let people = ["ann", "bob", "cara", "dan"].map(|name| token(&claims(name)));
     let guests: Vec<Value> =

@@ -14,7 +14,7 @@
 
 use clap::Parser;
 use serde_json::{json, Value};
-use veche_tests::app::{test_settings, token};
+use veche_tests::app::token;
 use veche_tests::bench_servers::{until_interrupted, BenchServers};
 use veche_tests::browser::run_script;
 use veche_tests::stats::Percentiles;
@@ -44,13 +44,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn measure(servers: &BenchServers, options: &Options) -> anyhow::Result<String> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut settings = test_settings(&servers.cluster.database_url());
-    settings.listen = format!("127.0.0.1:{port}").parse()?;
-    settings.public_url = Some(base.clone());
-    settings.data_dir = Some(servers.dir.path().join("veche"));
-    let server = api::server::start(settings).await?;
+    let (server, base) = servers.veche(|_| {}).await?;
     let client = reqwest::Client::new();
     let ann = token(&veche_tests::app::claims("ann"));
     eprintln!("scheduling {} meetings in the week of {WEEK}", options.meetings);
