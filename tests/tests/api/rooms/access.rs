@@ -157,7 +157,7 @@ async fn a_connection_ends_when_the_token_it_entered_with_expires() {
 }
 
 #[tokio::test]
-async fn the_meeting_link_serves_the_room_page_and_a_path_that_is_no_room_gets_a_404() {
+async fn the_meeting_link_serves_the_web_apps_call_page_and_a_path_that_is_no_room_gets_a_404() {
     let app = spawn_app().await;
     let (ann, bob) = (user("ann"), user("bob"));
     let scheduled = app.schedule(&ann, &[&bob], json!({})).await;
@@ -168,7 +168,7 @@ async fn the_meeting_link_serves_the_room_page_and_a_path_that_is_no_room_gets_a
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
     assert_eq!(page.headers()["referrer-policy"], "no-referrer", "a token in the link must not leak as a referrer");
-    assert!(page.text().await.unwrap().contains("/signal?"), "the page opens the room's signaling socket");
+    assert!(page.text().await.unwrap().contains("id=\"root\""), "the web app's page, whose router shows the call");
 
     let (status, problem) = TestApp::json(app.client.get(format!("{}/rooms/not-a-room", app.base)).send().await.unwrap()).await;
     assert_eq!(status, 404);
