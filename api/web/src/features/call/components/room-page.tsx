@@ -52,6 +52,7 @@ export function RoomPage() {
     if (!entry || entry === 'none') return;
     const renew = entry.fromSession ? () => passFromSession(roomId) : null;
     const next = new Call(roomId, entry.token, choice.stream, { muted: choice.muted, camera: choice.camera }, renew);
+    // The call as the browser tests drive it, and as one may look at it from the console.
     (window as unknown as { veche?: { call: Call } }).veche = { call: next };
     setSpeaker(choice.speaker);
     next
