@@ -6,7 +6,7 @@ import { useEffect, useState } from 'react';
 let context: AudioContext | null = null;
 
 /** A level at which someone counts as speaking. */
-export const SPEAKING = 0.04;
+const SPEAKING = 0.04;
 
 /** Calls `onLevel` with the track's level (0–1) every `everyMs`, until the returned stop. */
 function watchLevel(track: MediaStreamTrack, everyMs: number, onLevel: (level: number) => void): () => void {

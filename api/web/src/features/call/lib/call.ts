@@ -74,6 +74,8 @@ export class Call {
   private readonly signal: SignalClient;
   private cameraTrack: MediaStreamTrack | null;
   private screenTrack: MediaStreamTrack | null = null;
+  /** The camera chosen mid-call, for when it is turned on again. */
+  private cameraDevice: string | undefined;
   private timers: number[] = [];
 
   /** `local` holds the microphone (muted or not) and the camera if it is on. */
@@ -264,8 +266,6 @@ export class Call {
   toggleHand(): void {
     this.setMe({ hand: !this.snapshot.me.hand });
   }
-
-  private cameraDevice: string | undefined;
 
   /** Another microphone or camera, mid-call. */
   async useDevice(kind: 'audioinput' | 'videoinput', deviceId: string): Promise<void> {
